@@ -1,0 +1,3 @@
+from headerparse.cli import main
+
+raise SystemExit(main())

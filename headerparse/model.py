@@ -1,0 +1,403 @@
+"""The one model every stage shares: frozen dataclasses and their JSON form.
+
+Parsing produces a :class:`Model`; annotations, checks and the site only read it.
+The JSON form (``headerparse extract --json``) is versioned by ``SCHEMA_VERSION``
+and documented in ``docs/model-json.md``; bump the version on any incompatible
+change so that consumers can refuse what they do not understand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Loc:
+    """A position in a header; ``file`` is relative to the public include root."""
+
+    file: str
+    line: int
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One C comment as written (``raw``) and with the comment syntax removed (``text``)."""
+
+    raw: str
+    text: str
+    loc: Loc
+    end_line: int
+
+
+@dataclass(frozen=True)
+class Doc:
+    """The comment block right before a symbol and the comment trailing its line."""
+
+    before: Comment | None = None
+    trailing: Comment | None = None
+
+    @property
+    def text(self) -> str:
+        parts = [c.text for c in (self.before, self.trailing) if c is not None and c.text]
+        return "\n\n".join(parts)
+
+    def __bool__(self) -> bool:
+        return self.before is not None or self.trailing is not None
+
+
+EMPTY_DOC = Doc()
+
+
+@dataclass(frozen=True)
+class ArgLine:
+    """An ``@name == text`` or ``@name: text`` line of a doc comment."""
+
+    name: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Param:
+    type: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class Prototype:
+    """A backtick prototype such as `` ` long HYPERVISOR_sched_op(enum sched_op cmd, void *arg, ...)``."""
+
+    name: str
+    return_type: str
+    params: tuple[Param, ...]
+    variadic: bool
+    text: str
+    loc: Loc
+
+    @property
+    def arity(self) -> int:
+        return len(self.params)
+
+
+@dataclass(frozen=True)
+class OpGroup:
+    """`` ` enum sched_op { // SCHEDOP_* => struct sched_* `` … `` ` } ``."""
+
+    name: str
+    loc: Loc
+    end_line: int
+    members: tuple[str, ...]
+    pattern: str | None = None      # "SCHEDOP_*"
+    target: str | None = None       # "struct sched_*" or "HYPERVISOR_*()"
+    doc: Doc = EMPTY_DOC
+
+    def target_for(self, member: str) -> str | None:
+        """The argument type the ``=>`` mapping names for ``member``, if any."""
+        if not self.pattern or not self.target or "*" not in self.pattern:
+            return None
+        prefix, _, suffix = self.pattern.partition("*")
+        if not (member.startswith(prefix) and member.endswith(suffix)):
+            return None
+        stem = member[len(prefix): len(member) - len(suffix) if suffix else None]
+        return self.target.replace("*", stem, 1)
+
+
+@dataclass(frozen=True)
+class Section:
+    """`` `incontents ORDER NAME Title ``: a chapter of the hypercall docs."""
+
+    order: int
+    name: str
+    title: str
+    loc: Loc
+    text: str
+
+
+@dataclass(frozen=True)
+class Header:
+    path: str
+    includes: tuple[str, ...]
+    sections: tuple[Section, ...]
+    # arch -> "parsed" | "fragment" | "error-by-design" | "other-arch" | "not-public" | "errors"
+    status: Mapping[str, str]
+    note: str = ""
+    doc: Doc = EMPTY_DOC
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member of a struct/union on one arch, as the compiler lays it out."""
+
+    path: str
+    type: str
+    offset: int
+    size: int
+    bit_offset: int | None = None
+    bit_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Hole:
+    """Padding the compiler inserted: ``offset``/``size`` in bytes from the start of the type."""
+
+    offset: int
+    size: int
+    after: str | None  # the member path the hole follows; None at the very start
+    scope: str = ""    # "" for the outer type, or the path of the nested struct
+
+
+@dataclass(frozen=True)
+class Layout:
+    arch: str
+    size: int
+    align: int
+    members: tuple[Member, ...]
+    holes: tuple[Hole, ...] = ()
+
+    def member(self, path: str) -> Member | None:
+        for m in self.members:
+            if m.path == path:
+                return m
+        return None
+
+
+@dataclass(frozen=True)
+class Field:
+    """Arch-independent facts about a member: where it is written and what it says."""
+
+    path: str
+    name: str
+    loc: Loc
+    doc: Doc = EMPTY_DOC
+    direction: str | None = None      # "IN", "OUT", "IN/OUT"
+    flexible: bool = False            # flexible array member
+    guest_handle: str | None = None   # XEN_GUEST_HANDLE(x) -> "x"
+    bitfield: bool = False
+
+
+@dataclass(frozen=True)
+class Record:
+    """A struct or union definition (one per source location)."""
+
+    key: str                # "struct foo", "union foo", or typedef name of an anonymous one
+    kind: str               # "struct" | "union"
+    tag: str | None
+    typedefs: tuple[str, ...]
+    loc: Loc
+    doc: Doc
+    fields: tuple[Field, ...]
+    layouts: Mapping[str, Layout]
+
+    def layout(self, arch: str) -> Layout | None:
+        return self.layouts.get(arch)
+
+    @property
+    def archs(self) -> tuple[str, ...]:
+        return tuple(self.layouts)
+
+
+@dataclass(frozen=True)
+class EnumConst:
+    name: str
+    values: Mapping[str, int]
+    loc: Loc
+    doc: Doc = EMPTY_DOC
+
+
+@dataclass(frozen=True)
+class Enum:
+    key: str
+    loc: Loc
+    doc: Doc
+    constants: tuple[EnumConst, ...]
+    archs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Typedef:
+    name: str
+    loc: Loc
+    doc: Doc
+    underlying: Mapping[str, str]   # arch -> canonical spelling
+    target: str | None              # record/enum key when it names one
+    archs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Macro:
+    """A ``#define`` (one per source location) and what it evaluates to per arch."""
+
+    name: str
+    loc: Loc
+    doc: Doc
+    params: tuple[str, ...] | None  # None for object-like macros
+    body: str
+    archs: tuple[str, ...]          # archs whose preprocessor saw this definition
+    values: Mapping[str, int] = field(default_factory=dict)
+    why_not: Mapping[str, str] = field(default_factory=dict)  # arch -> why no integer value
+    args: tuple[ArgLine, ...] = ()
+    group: str | None = None
+
+    @property
+    def function_like(self) -> bool:
+        return self.params is not None
+
+
+@dataclass(frozen=True)
+class Hypercall:
+    name: str                 # "sched_op"
+    number: int
+    macro: str                # "__HYPERVISOR_sched_op"
+    loc: Loc
+    note: str                 # trailing comment: "x86 only", "compat since 0x00030101"
+    prototype: Prototype | None
+    groups: tuple[str, ...]   # op groups whose enum the prototype names
+    archs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A finding of any stage: parse errors, markup problems, check results."""
+
+    rule: str
+    severity: str   # "error" | "warning" | "note"
+    loc: Loc | None
+    message: str
+    why: str = ""
+    archs: tuple[str, ...] = ()
+    symbol: str | None = None
+
+    def render(self) -> str:
+        where = f"{self.loc}: " if self.loc else ""
+        arch = f" [{','.join(self.archs)}]" if self.archs else ""
+        return f"{where}{self.severity}: {self.message}{arch} [{self.rule}]"
+
+
+@dataclass(frozen=True)
+class Model:
+    schema: int
+    tree: str                 # human description of where the headers came from
+    tree_hash: str            # content hash of the header bytes
+    archs: tuple[str, ...]
+    options: Mapping[str, str]
+    headers: tuple[Header, ...]
+    records: tuple[Record, ...]
+    enums: tuple[Enum, ...]
+    typedefs: tuple[Typedef, ...]
+    macros: tuple[Macro, ...]
+    groups: tuple[OpGroup, ...]
+    prototypes: tuple[Prototype, ...]
+    hypercalls: tuple[Hypercall, ...]
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    # Look-ups: linear scans are fine at Xen's size (a few thousand symbols)
+    # and keep the model a plain value with no caches to invalidate.
+    def records_named(self, key: str) -> list[Record]:
+        hits = [r for r in self.records if r.key == key or key in r.typedefs]
+        return hits
+
+    def macros_named(self, name: str) -> list[Macro]:
+        return [m for m in self.macros if m.name == name]
+
+    def group_of(self, macro: str) -> OpGroup | None:
+        for g in self.groups:
+            if macro in g.members:
+                return g
+        return None
+
+    def hypercall(self, name: str) -> Hypercall | None:
+        bare = name.removeprefix("__HYPERVISOR_").removeprefix("HYPERVISOR_")
+        for h in self.hypercalls:
+            if h.name == bare:
+                return h
+        return None
+
+    def hypercalls_for_group(self, group: str) -> list[Hypercall]:
+        return [h for h in self.hypercalls if group in h.groups]
+
+
+# ---------------------------------------------------------------- JSON form
+
+
+def to_json(obj: Any) -> Any:
+    """Plain JSON data for any model value (dataclasses, mappings, tuples)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out = {f.name: to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return out
+    if isinstance(obj, Mapping):
+        return {str(k): to_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_json(v) for v in obj]
+    return obj
+
+
+def model_to_json(model: Model) -> dict[str, Any]:
+    data = to_json(model)
+    data["$schema"] = f"headerparse-model/{SCHEMA_VERSION}"
+    return data
+
+
+class SchemaError(ValueError):
+    pass
+
+
+def _build(tp: Any, data: Any) -> Any:
+    """Rebuild a model value of type ``tp`` from its JSON form."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if data is None:
+        return None
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        kwargs = {}
+        for f in dataclasses.fields(tp):
+            if f.name in data:
+                kwargs[f.name] = _build(hints[f.name], data[f.name])
+        return tp(**kwargs)
+    if origin is tuple:
+        inner = args[0] if args else Any
+        return tuple(_build(inner, v) for v in data)
+    if origin in (Mapping, dict) or tp is Mapping:
+        inner = args[1] if len(args) == 2 else Any
+        return {k: _build(inner, v) for k, v in data.items()}
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        for alt in args:
+            if alt is type(None):
+                continue
+            return _build(alt, data)
+    return data
+
+
+def model_from_json(data: dict[str, Any]) -> Model:
+    tag = data.get("$schema", "")
+    if tag != f"headerparse-model/{SCHEMA_VERSION}":
+        raise SchemaError(f"unsupported model schema {tag!r}; this headerparse reads "
+                          f"headerparse-model/{SCHEMA_VERSION}")
+    body = {k: v for k, v in data.items() if k != "$schema"}
+    return _build(Model, body)
+
+
+def iter_docs(model: Model) -> Iterator[tuple[str, Loc, Doc]]:
+    """Every documented symbol of the model: (name, where, doc)."""
+    for r in model.records:
+        yield r.key, r.loc, r.doc
+        for f in r.fields:
+            yield f"{r.key}.{f.path}", f.loc, f.doc
+    for m in model.macros:
+        yield m.name, m.loc, m.doc
+    for t in model.typedefs:
+        yield t.name, t.loc, t.doc
+    for e in model.enums:
+        yield e.key, e.loc, e.doc
+        for c in e.constants:
+            yield c.name, c.loc, c.doc

@@ -75,7 +75,7 @@ class Param:
 
 @dataclass(frozen=True)
 class Prototype:
-    """A backtick prototype such as `` ` long HYPERVISOR_sched_op(enum sched_op cmd, void *arg, ...)``."""
+    """A backtick prototype: `` ` long HYPERVISOR_sched_op(enum sched_op cmd, void *arg, ...)``."""
 
     name: str
     return_type: str
@@ -197,6 +197,7 @@ class Record:
     doc: Doc
     fields: tuple[Field, ...]
     layouts: Mapping[str, Layout]
+    expanded_from: str | None = None   # the macro that declared it (DEFINE_RING_TYPES, ...)
 
     def layout(self, arch: str) -> Layout | None:
         return self.layouts.get(arch)

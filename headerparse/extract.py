@@ -1,0 +1,377 @@
+"""Tree -> model: parse every arch, read comments and markup, merge into one Model.
+
+The merge is by source location: a struct defined once in a header has one
+Record with a Layout per arch that compiles it; a struct defined differently
+per arch (``cpu_user_regs`` in xen-x86_32.h and xen-x86_64.h) has one Record
+per definition.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from headerparse import __version__
+from headerparse.lexer import CommentIndex, Define, LexComment, scan_comments, scan_defines
+from headerparse.markup import FileMarkup, arg_lines, direction_of, field_directions, parse_markup
+from headerparse.model import (
+    EMPTY_DOC,
+    SCHEMA_VERSION,
+    Diagnostic,
+    Enum,
+    EnumConst,
+    Field,
+    Header,
+    Hypercall,
+    Loc,
+    Macro,
+    Model,
+    OpGroup,
+    Record,
+    Typedef,
+    model_from_json,
+    model_to_json,
+)
+from headerparse.targets import TARGETS, available_archs, header_status, translation_unit_headers
+from headerparse.tree import HeaderTree
+
+Progress = Callable[[str], None]
+_GUARD = re.compile(r"_H_*\Z|_H_[A-Z0-9_]*\Z")
+_NOTE_HYPERCALL = re.compile(r"__HYPERVISOR_(\w+)\Z")
+
+
+@dataclass(frozen=True)
+class Options:
+    archs: tuple[str, ...] | None = None     # None: the default four plus those the tree has
+    tools: bool = True                        # define __XEN_TOOLS__ (the toolstack's view)
+    interface_version: str | None = None      # None: the tree's latest
+    extra_defines: tuple[tuple[str, str | None], ...] = ()
+
+    def key(self) -> str:
+        return json.dumps([self.archs, self.tools, self.interface_version, self.extra_defines])
+
+
+class ExtractError(Exception):
+    """The tree cannot be extracted at all (bad arch name, libclang missing...)."""
+
+
+@dataclass
+class _Source:
+    """One header's text and what the lexer and markup parser made of it."""
+
+    path: str
+    text: str
+    comments: list[LexComment]
+    index: CommentIndex
+    defines: list[Define]
+    markup: FileMarkup
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def extract(tree: HeaderTree, options: Options | None = None, *, progress: Progress | None = None,
+            cache: Path | None = None) -> Model:
+    """Build the model of ``tree``; served from the content-hash cache when unchanged."""
+    options = options or Options()
+    say = progress or (lambda _msg: None)
+    archs = _archs(tree, options)
+    cached = _cache_path(tree, options, archs, cache)
+    if cached is not None and cached.exists():
+        try:
+            model = model_from_json(json.loads(cached.read_text()))
+            say(f"model served from cache {cached.name}")
+            return model
+        except (ValueError, KeyError, TypeError):
+            pass    # a stale or damaged cache entry is rebuilt below
+    model = _extract(tree, options, archs, say, cache)
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(".tmp")
+        tmp.write_text(json.dumps(model_to_json(model)))
+        tmp.replace(cached)
+    return model
+
+
+def _archs(tree: HeaderTree, options: Options) -> tuple[str, ...]:
+    if not options.archs:
+        return available_archs(tree.files)
+    unknown = [a for a in options.archs if a not in TARGETS]
+    if unknown:
+        raise ExtractError(f"unknown arch {', '.join(unknown)}; known: {', '.join(TARGETS)}")
+    return tuple(options.archs)
+
+
+def _cache_path(tree: HeaderTree, options: Options, archs: tuple[str, ...],
+                cache: Path | None) -> Path | None:
+    if cache is None:
+        return None
+    from clang.cindex import conf
+    try:
+        clang_id = str(conf.lib._name)
+    except Exception:
+        clang_id = "libclang"
+    h = hashlib.sha256("\0".join([tree.content_hash(), options.key(), ",".join(archs),
+                                  __version__, str(SCHEMA_VERSION), clang_id,
+                                  _code_hash()]).encode()).hexdigest()[:24]
+    return cache / "models" / f"{h}.json"
+
+
+def _code_hash() -> str:
+    # A change to headerparse itself must not serve a model built by older code.
+    h = hashlib.sha256()
+    for p in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Progress,
+             cache: Path | None) -> Model:
+    from headerparse import clangparse
+
+    sources = {p: _read_source(p, data) for p, data in sorted(tree.files.items())}
+    include_dir = tree.materialize(cache)
+    defines = _defines(options, sources)
+    probes = sorted({d.name for s in sources.values() for d in s.defines if d.params is None})
+    facts = {}
+    for n, arch in enumerate(archs, 1):
+        say(f"[{n}/{len(archs)}] parsing {len(sources)} headers for {arch}")
+        target = TARGETS[arch]
+        headers = translation_unit_headers(sources, target)
+        try:
+            facts[arch] = clangparse.parse_arch(include_dir, target, headers, probes, defines)
+        except clangparse.ClangUnavailable as exc:
+            raise ExtractError(str(exc)) from exc
+    say("merging arches")
+    return _Merger(tree, options, archs, sources, facts).model()
+
+
+def _read_source(path: str, data: bytes) -> _Source:
+    diags = []
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        text = data.decode("utf-8", errors="replace")
+        diags.append(Diagnostic(
+            "XE002", "warning", Loc(path, line, 1),
+            f"bytes that are not UTF-8 (first at byte {exc.start}); shown as U+FFFD",
+            why="Xen headers are expected to be UTF-8 (mostly ASCII) text"))
+    comments = scan_comments(text, path)
+    defines = scan_defines(text, path)
+    markup = parse_markup(path, comments, defines)
+    return _Source(path, text, comments, CommentIndex(comments), defines, markup, diags)
+
+
+def _defines(options: Options, sources: dict[str, _Source]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    if options.tools:
+        out["__XEN_TOOLS__"] = None
+    version = options.interface_version
+    if version is None and not options.tools:
+        compat = sources.get("xen-compat.h")
+        for d in compat.defines if compat else ():
+            if d.name == "__XEN_LATEST_INTERFACE_VERSION__":
+                version = d.body
+    if version is not None:
+        out["__XEN_INTERFACE_VERSION__"] = version
+    out.update(dict(options.extra_defines))
+    return out
+
+
+class _Merger:
+    def __init__(self, tree: HeaderTree, options: Options, archs: tuple[str, ...],
+                 sources: dict[str, _Source], facts: dict) -> None:
+        self.tree, self.options, self.archs = tree, options, archs
+        self.sources, self.facts = sources, facts
+
+    def model(self) -> Model:
+        groups = tuple(g for s in self.sources.values() for g in s.markup.groups)
+        prototypes = tuple(p for s in self.sources.values() for p in s.markup.prototypes)
+        macros = self.macros(groups)
+        return Model(
+            schema=SCHEMA_VERSION, tree=self.tree.description, tree_hash=self.tree.content_hash(),
+            archs=self.archs, options=self._options_json(),
+            headers=self.headers(), records=self.records(), enums=self.enums(),
+            typedefs=self.typedefs(), macros=macros, groups=groups, prototypes=prototypes,
+            hypercalls=self.hypercalls(macros, prototypes, groups),
+            diagnostics=self.diagnostics(),
+        )
+
+    def _options_json(self) -> dict[str, str]:
+        return {"tools": str(self.options.tools).lower(),
+                "interface_version": self.options.interface_version or "latest"}
+
+    # ------------------------------------------------------------ headers
+
+    def headers(self) -> tuple[Header, ...]:
+        out = []
+        errors = {(d.loc.file, a) for f in self.facts.values() for d in f.diagnostics
+                  if d.severity == "error" and d.loc for a in d.archs}
+        for path, src in self.sources.items():
+            status, notes = {}, []
+            for arch in self.archs:
+                st, why = header_status(path, TARGETS[arch])
+                if st == "direct":
+                    st = "parsed"
+                elif st == "fragment" and path not in self.facts[arch].files_seen:
+                    st, why = "not-included", f"{why}, which does not include it on {arch}"
+                if st in ("parsed", "fragment") and (path, arch) in errors:
+                    st = "errors"
+                status[arch] = st
+                if why and why not in notes:
+                    notes.append(why)
+            includes = sorted({i for f in self.facts.values() for i in f.includes.get(path, ())})
+            first = src.comments[0].comment if src.comments else None
+            doc = src.index.doc_for(first.end_line + 1) if first else None
+            out.append(Header(path, tuple(includes), src.markup.sections, status,
+                              "; ".join(notes), doc or EMPTY_DOC))
+        return tuple(out)
+
+    # ------------------------------------------------------------ records
+
+    def records(self) -> tuple[Record, ...]:
+        by_loc: dict[tuple[str, str, int], list] = {}
+        for arch in self.archs:
+            for raw in self.facts[arch].records:
+                by_loc.setdefault((raw.key, raw.loc.file, raw.loc.line), []).append(raw)
+        typedefs: dict[str, set[str]] = {}
+        for f in self.facts.values():
+            for t in f.typedefs:
+                if t.target:
+                    typedefs.setdefault(t.target, set()).add(t.name)
+        out = []
+        for (key, file, _line), raws in by_loc.items():
+            first = raws[0]
+            src = self.sources.get(file)
+            out.append(Record(
+                key=key, kind=first.kind, tag=first.tag,
+                typedefs=tuple(sorted(typedefs.get(key, set()) - {key})),
+                loc=first.loc, doc=src.index.doc_for(first.loc.line) if src else EMPTY_DOC,
+                fields=self._fields(src, raws), layouts={r.layout.arch: r.layout for r in raws},
+                expanded_from=first.expanded_from))
+        return tuple(out)
+
+    def _fields(self, src: _Source | None, raws: list) -> tuple[Field, ...]:
+        seen: dict[str, Field] = {}
+        lines = sorted({f.line for r in raws for f in r.fields})
+        sections = field_directions(src.comments, lines) if src else {}
+        for raw in raws:
+            for f in raw.fields:
+                if f.path in seen:
+                    continue
+                doc = src.index.doc_for(f.line) if src else EMPTY_DOC
+                seen[f.path] = Field(
+                    path=f.path, name=f.name, loc=Loc(raw.loc.file, f.line, f.col), doc=doc,
+                    direction=direction_of(doc) or sections.get(f.line), flexible=f.flexible,
+                    guest_handle=f.guest_handle, bitfield=f.bitfield)
+        return tuple(seen.values())
+
+    # ------------------------------------------------------------ typedefs, enums
+
+    def typedefs(self) -> tuple[Typedef, ...]:
+        by_loc: dict[tuple[str, str, int], list[tuple[str, object]]] = {}
+        for arch in self.archs:
+            for t in self.facts[arch].typedefs:
+                by_loc.setdefault((t.name, t.loc.file, t.loc.line), []).append((arch, t))
+        out = []
+        for (name, file, _line), items in by_loc.items():
+            t0 = items[0][1]
+            src = self.sources.get(file)
+            out.append(Typedef(name, t0.loc, src.index.doc_for(t0.loc.line) if src else EMPTY_DOC,
+                               {a: t.underlying for a, t in items}, t0.target,
+                               tuple(a for a, _ in items)))
+        return tuple(out)
+
+    def enums(self) -> tuple[Enum, ...]:
+        by_loc: dict[tuple[str, str, int], list] = {}
+        for arch in self.archs:
+            for e in self.facts[arch].enums:
+                by_loc.setdefault((e.key, e.loc.file, e.loc.line), []).append((arch, e))
+        out = []
+        for (key, file, _line), items in by_loc.items():
+            e0 = items[0][1]
+            src = self.sources.get(file)
+            consts = []
+            for i, (name, _value, loc) in enumerate(e0.constants):
+                values = {a: e.constants[i][1] for a, e in items if i < len(e.constants)}
+                consts.append(EnumConst(name, values, loc,
+                                        src.index.doc_for(loc.line) if src else EMPTY_DOC))
+            out.append(Enum(key, e0.loc, src.index.doc_for(e0.loc.line) if src else EMPTY_DOC,
+                            tuple(consts), tuple(a for a, _ in items)))
+        return tuple(out)
+
+    # ------------------------------------------------------------ macros
+
+    def macros(self, groups: tuple[OpGroup, ...]) -> tuple[Macro, ...]:
+        active: dict[tuple[str, str, int], list[str]] = {}
+        per_arch_count: dict[tuple[str, str], int] = {}
+        for arch in self.archs:
+            for d in self.facts[arch].defines:
+                active.setdefault(d, []).append(arch)
+                per_arch_count[(arch, d[0])] = per_arch_count.get((arch, d[0]), 0) + 1
+        member_group = {(g.loc.file, m): g.name for g in groups for m in g.members}
+        out = []
+        for path, src in self.sources.items():
+            for d in src.defines:
+                if not d.body and d.params is None and _GUARD.search(d.name):
+                    continue    # include guard
+                archs = tuple(active.get((d.name, path, d.line), ()))
+                out.append(self._macro(path, src, d, archs, member_group))
+        return tuple(out)
+
+    def _macro(self, path: str, src: _Source, d: Define, archs: tuple[str, ...],
+               member_group: dict[tuple[str, str], str]) -> Macro:
+        values: dict[str, int] = {}
+        why: dict[str, str] = {}
+        if d.params is None:
+            for arch in archs:
+                f = self.facts[arch]
+                if d.name in f.values:
+                    values[arch] = f.values[d.name]
+                elif d.name in f.why_not:
+                    why[arch] = f.why_not[d.name]
+        doc = src.index.doc_for(d.line, d.end_line)
+        args = arg_lines(doc.before) if doc.before else ()
+        return Macro(name=d.name, loc=Loc(path, d.line, d.col), doc=doc, params=d.params,
+                     body=d.body, archs=archs, values=values, why_not=why, args=args,
+                     group=member_group.get((path, d.name)))
+
+    # ------------------------------------------------------------ hypercalls
+
+    def hypercalls(self, macros: Iterable[Macro], prototypes, groups) -> tuple[Hypercall, ...]:
+        protos = {p.name.removeprefix("HYPERVISOR_"): p for p in prototypes}
+        group_names = {g.name for g in groups}
+        seen: dict[str, Hypercall] = {}
+        for m in macros:
+            hit = _NOTE_HYPERCALL.match(m.name)
+            if not hit or not m.values or m.params is not None or hit.group(1) in seen:
+                continue
+            name = hit.group(1)
+            number = next(iter(m.values.values()))
+            proto = protos.get(name)
+            used = tuple(sorted({g for p in (proto.params if proto else ())
+                                 for g in re.findall(r"\benum\s+(\w+)", p.type)
+                                 if g in group_names}))
+            note = m.doc.trailing.text if m.doc.trailing else ""
+            seen[name] = Hypercall(name, number, m.name, m.loc, note, proto, used, m.archs)
+        return tuple(sorted(seen.values(), key=lambda h: (h.number, h.name)))
+
+    # ------------------------------------------------------------ diagnostics
+
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        merged: dict[tuple, list[str]] = {}
+        protos: dict[tuple, Diagnostic] = {}
+        for arch in self.archs:
+            for d in self.facts[arch].diagnostics:
+                k = (d.rule, d.severity, d.loc, d.message)
+                merged.setdefault(k, []).extend(d.archs)
+                protos.setdefault(k, d)
+        out = [Diagnostic(d.rule, d.severity, d.loc, d.message, d.why, tuple(merged[k]), d.symbol)
+               for k, d in protos.items()]
+        for src in self.sources.values():
+            out.extend(src.diagnostics)
+            out.extend(src.markup.diagnostics)
+        return tuple(out)

@@ -1,0 +1,129 @@
+"""``headerparse show NAME``: everything the model knows about one symbol, as text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from headerparse.layout import find_records
+from headerparse.model import Doc, Macro, Model, Record
+
+Extra = Callable[[Model, str], list[str]]
+# Later stages (annotations) add sections to ``show`` without this module knowing them.
+EXTRA_SECTIONS: list[Extra] = []
+
+
+def show(model: Model, name: str) -> list[str] | None:
+    """Lines describing ``name``, or None when the model has no such symbol."""
+    name = " ".join(name.split())
+    parts: list[list[str]] = []
+    parts += [_macro(model, m) for m in model.macros_named(name)]
+    parts += [_record(model, r) for r in find_records(model, name)]
+    for t in model.typedefs:
+        if t.name == name and not find_records(model, name):
+            parts.append([f"typedef {t.name}  ({t.loc})", *_doc(t.doc),
+                          *(f"  {a}: {u}" for a, u in t.underlying.items())])
+    for e in model.enums:
+        if e.key == name:
+            parts.append([f"{e.key}  ({e.loc})", *_doc(e.doc),
+                          *(f"  {c.name} = {_values(c.values)}" for c in e.constants)])
+    hc = model.hypercall(name)
+    if hc is not None and not model.macros_named(name):
+        parts.append(_hypercall_lines(model, hc.name))
+    for g in model.groups:
+        if g.name == name:
+            parts.append([f"op group {g.name}  ({g.loc})",
+                          f"  mapping: {g.pattern} => {g.target}" if g.pattern else "  no mapping",
+                          *(f"  {m}" for m in g.members)])
+    if not parts:
+        return None
+    for extra in EXTRA_SECTIONS:
+        extra_lines = extra(model, name)
+        if extra_lines:
+            parts.append(extra_lines)
+    out: list[str] = []
+    for p in parts:
+        if out:
+            out.append("")
+        out.extend(p)
+    return out
+
+
+def _doc(doc: Doc) -> list[str]:
+    if not doc:
+        return ["  (undocumented)"]
+    return ["  | " + line if line else "  |" for line in doc.text.splitlines()]
+
+
+def _values(values: dict[str, int]) -> str:
+    distinct = set(values.values())
+    if len(distinct) == 1:
+        return f"{distinct.pop()} (all of {', '.join(values)})"
+    return ", ".join(f"{a}: {v}" for a, v in values.items())
+
+
+def _macro(model: Model, m: Macro) -> list[str]:
+    sig = f"{m.name}({', '.join(m.params)})" if m.params is not None else m.name
+    lines = [f"#define {sig} {m.body}", f"  defined at {m.loc}"]
+    lines += _doc(m.doc)
+    if m.values:
+        lines.append(f"  value: {_values(dict(m.values))}")
+    for arch, why in m.why_not.items():
+        lines.append(f"  no integer value on {arch}: {why}")
+    missing = [a for a in model.archs if a not in m.archs]
+    if missing:
+        lines.append(f"  not defined on: {', '.join(missing)}")
+    for a in m.args:
+        lines.append(f"  @{a.name} == {a.text}")
+    group = next((g for g in model.groups if g.name == m.group and m.name in g.members), None)
+    if group is not None:
+        target = group.target_for(m.name)
+        lines.append(f"  op group: {group.name} ({group.loc})"
+                     + (f", argument {target}" if target else ""))
+        for hc in model.hypercalls_for_group(group.name):
+            lines += ["  " + line for line in _hypercall_lines(model, hc.name)]
+    hc = model.hypercall(m.name) if m.name.startswith("__HYPERVISOR_") else None
+    if hc is not None:
+        lines += ["  " + line for line in _hypercall_lines(model, hc.name)[1:]]
+    return lines
+
+
+def _hypercall_lines(model: Model, name: str) -> list[str]:
+    hc = model.hypercall(name)
+    if hc is None:
+        return []
+    lines = [f"hypercall {hc.macro} ({hc.number})  ({hc.loc})"]
+    if hc.note:
+        lines.append(f"  note: {hc.note}")
+    if hc.prototype is not None:
+        p = hc.prototype
+        lines.append(f"  prototype: {p.text}  ({p.loc})")
+        lines.append(f"  arity: {p.arity}{' + variadic' if p.variadic else ''}")
+    else:
+        lines.append("  prototype: none in the headers' markup")
+    return lines
+
+
+def _record(model: Model, r: Record) -> list[str]:
+    lines = [f"{r.key}  ({r.loc})"]
+    if r.typedefs:
+        lines.append(f"  typedefs: {', '.join(r.typedefs)}")
+    if r.expanded_from:
+        lines.append(f"  declared by macro {r.expanded_from}")
+    lines += _doc(r.doc)
+    sizes = {a: f"{lay.size}/{lay.align}" for a, lay in r.layouts.items()}
+    lines.append("  size/align: " + ", ".join(f"{a} {s}" for a, s in sizes.items()))
+    archs = list(r.layouts)
+    lines.append("  " + f"{'member':<32}" + "".join(f"{a:>10}" for a in archs))
+    for f in r.fields:
+        cells = []
+        for a in archs:
+            m = r.layouts[a].member(f.path)
+            cells.append(f"{'-' if m is None else f'{m.offset}+{m.size}':>10}")
+        mark = f" [{f.direction}]" if f.direction else ""
+        lines.append(f"  {f.path + mark:<32}" + "".join(cells))
+    users = [g for g in model.groups for m in g.members
+             if g.target_for(m) in (r.key, *r.typedefs)]
+    for g in dict.fromkeys(users):
+        ops = [m for m in g.members if g.target_for(m) in (r.key, *r.typedefs)]
+        lines.append(f"  used by: {', '.join(ops)} ({g.name})")
+    return lines

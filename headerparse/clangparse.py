@@ -362,7 +362,8 @@ class _Walker:
 
     def _expanded_from(self, c: ci.Cursor) -> str | None:
         """The macro whose expansion declared ``c`` (DEFINE_RING_TYPES, ...), if any."""
-        loc = c.location
+        # The extent starts at the `struct` keyword, or at the macro use that expanded to it.
+        loc = c.extent.start
         if loc.file is None:
             return None
         lines = self._lines.get(loc.file.name)

@@ -100,6 +100,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             status = EXIT_USAGE
             continue
         print("\n".join(lines))
+        print()
     return status
 
 

@@ -47,7 +47,9 @@ def layout_text(record: Record, lay: Layout) -> str:
         out.append(f"    /* XXX {h.size} byte hole at {h.offset} */")
     for m in lay.members:
         depth = m.path.count(".")
-        decl = f"{'    ' * (depth + 1)}{m.type} {m.path.rsplit('.', 1)[-1]}"
+        base, bracket, dims = m.type.partition("[")
+        name = m.path.rsplit(".", 1)[-1] + (bracket + dims if bracket else "")
+        decl = f"{'    ' * (depth + 1)}{base.rstrip()} {name}"
         if m.bit_size is not None:
             decl += f":{m.bit_size}"
             where = f"/* {m.offset:5d} {m.size:5d} bit {m.bit_offset} */"

@@ -39,7 +39,8 @@ for arch in DEFAULT_ARCHS:
     t = TARGETS[arch]
     src = clangparse.probe_source(translation_unit_headers(tree.files, t), [])
     index.parse(clangparse.MAIN, args=clangparse.compile_args(inc, t, {"__XEN_TOOLS__": None}),
-                unsaved_files=[(clangparse.MAIN, src), (clangparse.PRELUDE_PATH, clangparse.PRELUDE)],
+                unsaved_files=[(clangparse.MAIN, src),
+                               (clangparse.PRELUDE_PATH, clangparse.PRELUDE)],
                 options=ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
 """
 

@@ -1,0 +1,412 @@
+"""Comments and ``#define`` lines of one header, by plain text scanning.
+
+libclang drops most comments and knows nothing of the backtick markup, so the
+documentation side of headerparse reads the header text itself.  This module
+does only the C-lexical part: where the comments are (not inside string or
+character literals, across backslash-newlines), which ``#define`` lines exist,
+and which comment documents which line.  Markup lives in :mod:`markup`.
+
+Lines and columns are 1-based and count characters of the text as given (the
+caller decodes bytes, with ``errors="replace"`` for non-UTF-8 headers).  CRLF
+line endings are read as LF, so ``Comment.raw`` never contains ``\\r``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+
+from headerparse.model import Comment, Diagnostic, Doc, Loc
+
+__all__ = [
+    "CommentIndex", "Define", "LexComment", "clean_comment", "clean_lines",
+    "comment_diagnostics", "comment_lines", "is_markup_line", "scan_comments", "scan_defines",
+]
+
+
+@dataclass(frozen=True)
+class LexComment:
+    """A comment and how it sits among the code around it."""
+
+    comment: Comment
+    code_before: bool   # code precedes it on its first line: a trailing comment
+    code_after: bool    # code follows it on its last line
+    terminated: bool = True   # False: a ``/*`` with no ``*/`` before the end of the file
+
+
+@dataclass(frozen=True)
+class Define:
+    """One ``#define`` as written (not as any arch's preprocessor sees it)."""
+
+    name: str
+    line: int
+    col: int
+    params: tuple[str, ...] | None   # None: object-like
+    body: str                        # comments removed, whitespace collapsed
+    end_line: int                    # last line holding code of the directive
+    conditional: bool                # inside an #if block other than the include guard
+
+
+# ------------------------------------------------------------------ scanning
+
+
+class _Source:
+    """The text with backslash-newlines spliced out, and where each char came from.
+
+    C splices lines before it recognises comments, so ``// a \\`` continues onto
+    the next line and a string literal may span lines; scanning the spliced text
+    gets that right for free, and ``origin`` maps positions back for line/col.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text.replace("\r\n", "\n")
+        parts: list[str] = []
+        origin: list[int] = []
+        pos = 0
+        for m in re.finditer(r"\\\n", self.text):
+            parts.append(self.text[pos:m.start()])
+            origin.extend(range(pos, m.start()))
+            pos = m.end()
+        parts.append(self.text[pos:])
+        origin.extend(range(pos, len(self.text)))
+        origin.append(len(self.text))   # sentinel: the end of the text
+        self.logical = "".join(parts)
+        self.origin = origin
+        self.line_starts = [0] + [m.end() for m in re.finditer(r"\n", self.text)]
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.line_starts, offset)
+
+    def loc_of(self, offset: int, file: str) -> Loc:
+        line = self.line_of(offset)
+        return Loc(file, line, offset - self.line_starts[line - 1] + 1)
+
+
+_INTERESTING = re.compile(r"""/\*|//|["']""")
+_LITERAL = {'"': re.compile(r'"(?:[^"\\\n]|\\.)*"?'), "'": re.compile(r"'(?:[^'\\\n]|\\.)*'?")}
+
+
+def _comment_spans(logical: str) -> list[tuple[int, int, bool]]:
+    """(start, end, terminated) of every comment in the spliced text."""
+    spans = []
+    pos = 0
+    while True:
+        m = _INTERESTING.search(logical, pos)
+        if m is None:
+            return spans
+        tok = m.group()
+        if tok == "/*":
+            close = logical.find("*/", m.end())
+            if close < 0:
+                spans.append((m.start(), len(logical), False))
+                return spans
+            spans.append((m.start(), close + 2, True))
+            pos = close + 2
+        elif tok == "//":
+            eol = logical.find("\n", m.end())
+            end = len(logical) if eol < 0 else eol
+            spans.append((m.start(), end, True))
+            pos = end
+        else:
+            # A literal ends at its quote or, unterminated (an apostrophe in an
+            # #error line), at the end of the line, so damage stays local.
+            lit = _LITERAL[tok].match(logical, m.start())
+            pos = lit.end() if lit else m.end()
+
+
+def _code_mask(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the comments blanked (newlines kept): what is left is code."""
+    out = []
+    pos = 0
+    for start, end in spans:
+        out.append(text[pos:start])
+        out.append(re.sub(r"[^\n]", " ", text[start:end]))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def scan_comments(text: str, file: str) -> list[LexComment]:
+    """Every ``/* */`` and ``//`` comment of ``text``, in order."""
+    src = _Source(text)
+    spans = [(src.origin[s], src.origin[e - 1] + 1, ok)
+             for s, e, ok in _comment_spans(src.logical)]
+    mask = _code_mask(src.text, [(s, e) for s, e, _ in spans])
+    out = []
+    for start, end, ok in spans:
+        raw = src.text[start:end]
+        loc = src.loc_of(start, file)
+        end_line = src.line_of(end - 1)
+        line_begin = src.line_starts[loc.line - 1]
+        eol = src.text.find("\n", end)
+        comment = Comment(raw, clean_comment(raw), loc, end_line)
+        out.append(LexComment(
+            comment,
+            code_before=bool(mask[line_begin:start].strip()),
+            code_after=bool(mask[end:len(src.text) if eol < 0 else eol].strip()),
+            terminated=ok,
+        ))
+    return out
+
+
+def comment_diagnostics(comments: list[LexComment]) -> list[Diagnostic]:
+    """What the lexer could not make sense of: unterminated comments (rule XM100)."""
+    return [Diagnostic("XM100", "error", c.comment.loc, "comment is not terminated before the "
+                       "end of the file", why="everything after the /* is read as comment")
+            for c in comments if not c.terminated]
+
+
+# ------------------------------------------------------------------ #define
+
+
+_DIRECTIVE = re.compile(r"[ \t\f\v]*#[ \t]*(\w+)(.*)", re.S)
+_GUARD_IF = re.compile(r"(?:ifndef\s+(\w+)|if\s+!\s*defined\s*\(?\s*(\w+)\s*\)?)\s*$")
+
+
+def _code_only(src: _Source) -> tuple[str, list[int]]:
+    """The spliced text with each comment replaced by one space, and its origin map."""
+    parts: list[str] = []
+    origin: list[int] = []
+    pos = 0
+    for start, end, _ok in _comment_spans(src.logical):
+        parts.append(src.logical[pos:start])
+        origin.extend(src.origin[pos:start])
+        parts.append(" ")
+        origin.append(src.origin[start])
+        pos = end
+    parts.append(src.logical[pos:])
+    origin.extend(src.origin[pos:])   # includes the sentinel
+    return "".join(parts), origin
+
+
+class _Directive:
+    """One preprocessor line of the comment-free text."""
+
+    def __init__(self, name: str, rest: str, rest_at: int, end_at: int) -> None:
+        self.name, self.rest = name, rest
+        self.rest_at, self.end_at = rest_at, end_at   # offsets in the comment-free text
+
+
+def _directives(code: str) -> list[_Directive]:
+    out = []
+    pos = 0
+    for line in code.split("\n"):
+        m = _DIRECTIVE.match(line)
+        if m:
+            out.append(_Directive(m.group(1), m.group(2), pos + m.start(2),
+                                  pos + len(line.rstrip())))
+        pos += len(line) + 1
+    return out
+
+
+def _guard_index(directives: list[_Directive]) -> int | None:
+    """Index of the include guard's ``#ifndef X`` (directly followed by a bare ``#define X``)."""
+    for i, d in enumerate(directives[:-1]):
+        m = _GUARD_IF.match(f"{d.name} {d.rest.strip()}") if d.name in ("ifndef", "if") else None
+        nxt = directives[i + 1]
+        if m and nxt.name == "define" and nxt.rest.split() == [m.group(1) or m.group(2)]:
+            return i
+    return None
+
+
+def _parse_define(d: _Directive, origin: list[int], src: _Source, file: str,
+                  conditional: bool) -> Define | None:
+    m = re.match(r"\s+([A-Za-z_]\w*)", d.rest)
+    if not m:
+        return None
+    after = d.rest[m.end():]
+    params: tuple[str, ...] | None = None
+    if after.startswith("("):
+        close = after.find(")")
+        inner = after[1:close] if close >= 0 else after[1:]
+        params = tuple(p.strip() for p in inner.split(",")) if inner.strip() else ()
+        after = after[close + 1:] if close >= 0 else ""
+    loc = src.loc_of(origin[d.rest_at + m.start(1)], file)
+    end_line = src.line_of(origin[max(d.end_at - 1, d.rest_at)])
+    return Define(m.group(1), loc.line, loc.col, params, " ".join(after.split()), end_line,
+                  conditional)
+
+
+def scan_defines(text: str, file: str) -> list[Define]:
+    """Every ``#define`` of ``text`` (directives inside comments are not directives)."""
+    src = _Source(text)
+    code, origin = _code_only(src)
+    directives = _directives(code)
+    guard = _guard_index(directives)
+    # One flag per open #if: True when that block is the include guard.
+    stack: list[bool] = []
+    out = []
+    for i, d in enumerate(directives):
+        if d.name in ("if", "ifdef", "ifndef"):
+            stack.append(i == guard)
+        elif d.name == "endif" and stack:
+            stack.pop()
+        elif d.name == "define":
+            define = _parse_define(d, origin, src, file, not all(stack))
+            if define:
+                out.append(define)
+    return out
+
+
+# ------------------------------------------------------------------ cleaning
+
+
+_MARKUP = re.compile(r"`(?:\s|$|\}|incontents\b)")
+
+
+def is_markup_line(content: str) -> bool:
+    """A line (comment syntax removed) that is backtick markup, not inline code.
+
+    `` `metadata_total_size` `` is inline code; markup is a backtick followed by
+    whitespace, the end of the line, ``}`` or ``incontents``.
+    """
+    return _MARKUP.match(content.lstrip()) is not None
+
+
+def _strip_line(line: str) -> str:
+    """One line of a comment without its comment syntax (``/*``, ``*/``, ``//``, `` * ``)."""
+    s = line.rstrip()
+    t = s.lstrip()
+    if t.startswith("//"):
+        return _one_space(t.lstrip("/"))
+    if t.startswith("/*"):
+        t = t[2:]
+        if t.endswith("*/"):
+            t = t[:-2]
+        t = t.lstrip("*")   # "/*****" banners and "/**" openers
+    elif t.startswith("*") and not t.startswith("*/"):
+        t = t[1:]            # the " * " column
+    elif t.startswith("*/"):
+        t = t[2:]
+    else:
+        t = s                # no star column: keep the indentation for dedenting
+    if t.endswith("*/"):
+        t = t[:-2]
+    if not t.strip().strip("*"):
+        t = ""               # a banner line of stars, or nothing at all
+    return _one_space(t)
+
+
+def _one_space(t: str) -> str:
+    return t[1:] if t[:1] in (" ", "\t") else t
+
+
+def comment_lines(raw: str) -> list[str]:
+    """The lines of a comment (or of several joined ones) without the comment syntax.
+
+    One entry per line of ``raw``, so index ``i`` is line ``loc.line + i``; the
+    indentation after the `` * `` column (less one space) is kept.
+    """
+    out = []
+    continued = False
+    for line in raw.replace("\r\n", "\n").split("\n"):
+        # A backslash ending a // line continues the comment (C splices lines
+        # first); it is syntax, not text.
+        splice = (continued or line.lstrip().startswith("//")) and line.endswith("\\")
+        out.append(_strip_line(line[:-1] if splice else line))
+        continued = splice
+    return out
+
+
+def clean_lines(lines: list[str]) -> str:
+    """Comment lines as prose: common indentation removed, paragraphs kept, trimmed."""
+    if not lines:
+        return ""
+    first, rest = lines[0].strip(), [ln.rstrip() for ln in lines[1:]]
+    indents = [len(ln) - len(ln.lstrip()) for ln in rest if ln.strip()]
+    cut = min(indents, default=0)
+    body = [first] + [ln[cut:] for ln in rest]
+    out: list[str] = []
+    for ln in body:
+        if ln or (out and out[-1]):
+            out.append(ln)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)
+
+
+def clean_comment(raw: str) -> str:
+    """The text of a comment: syntax, `` * `` column, banners and indentation removed."""
+    return clean_lines(comment_lines(raw))
+
+
+# ------------------------------------------------------------------ documentation
+
+
+def _not_documentation(c: Comment) -> bool:
+    """Markup only (`` ` enum sched_op { ``, `` ` } ``) or a licence tag: documents nothing."""
+    if c.text.startswith("SPDX-License-Identifier:"):
+        return True
+    lines = [ln for ln in comment_lines(c.raw) if ln.strip()]
+    return bool(lines) and all(is_markup_line(ln) for ln in lines)
+
+
+class CommentIndex:
+    """Which comment documents which line of one header.
+
+    The documentation *before* a line is the block of comments ending on the
+    line above it; comments on consecutive lines join into one.  Trailing
+    comments, comments with code after them, markup-only comments and
+    ``SPDX-License-Identifier`` tags are not documentation and end a block.
+    """
+
+    def __init__(self, comments: list[LexComment]) -> None:
+        self._comments = list(comments)
+        self._by_end: dict[int, list[int]] = {}
+        self._by_start: dict[int, list[int]] = {}
+        self._standalone_cache: dict[int, bool] = {}
+        for i, c in enumerate(self._comments):
+            self._by_end.setdefault(c.comment.end_line, []).append(i)
+            self._by_start.setdefault(c.comment.loc.line, []).append(i)
+
+    def _standalone(self, i: int) -> bool:
+        """May comment ``i`` be (part of) the documentation of the line below it?"""
+        if i not in self._standalone_cache:
+            c = self._comments[i]
+            self._standalone_cache[i] = (not c.code_before and not c.code_after
+                                         and not _not_documentation(c.comment))
+        return self._standalone_cache[i]
+
+    def _block_before(self, line: int) -> list[int]:
+        """Indexes of the comments making up the block that ends on ``line - 1``."""
+        ends = self._by_end.get(line - 1, [])
+        if not ends or not self._standalone(ends[-1]):
+            return []
+        block = [ends[-1]]
+        while block[0] > 0:
+            prev = block[0] - 1
+            first = self._comments[block[0]].comment.loc.line
+            if self._comments[prev].comment.end_line < first - 1 or not self._standalone(prev):
+                break
+            block.insert(0, prev)
+        return block
+
+    def doc_for(self, line: int, end_line: int | None = None) -> Doc:
+        """The comment block right before ``line`` and the comment trailing it."""
+        block = self._block_before(line)
+        before = _join([self._comments[i].comment for i in block]) if block else None
+        trailing = None
+        starts = {line, end_line if end_line is not None else line}
+        for i in sorted(j for s in starts for j in self._by_start.get(s, [])):
+            if self._comments[i].code_before:
+                trailing = self._comments[i].comment
+                break
+        return Doc(before, trailing)
+
+    def comments_between(self, first: int, last: int) -> list[LexComment]:
+        """The comments that start on lines ``first`` to ``last`` (inclusive)."""
+        return [c for c in self._comments if first <= c.comment.loc.line <= last]
+
+
+def _join(comments: list[Comment]) -> Comment:
+    """Consecutive comments read as one: raw and text concatenated, loc of the first."""
+    if len(comments) == 1:
+        return comments[0]
+    raw = comments[0].raw
+    for prev, cur in pairwise(comments):
+        # Same-line neighbours join with a space so raw line i stays loc.line + i.
+        raw += (" " if cur.loc.line == prev.end_line else "\n") + cur.raw
+    text = "\n".join(c.text for c in comments if c.text)
+    return Comment(raw, text, comments[0].loc, comments[-1].end_line)

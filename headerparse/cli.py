@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -45,16 +46,13 @@ def add_tree_options(p: argparse.ArgumentParser) -> None:
 
 def load_model(args: argparse.Namespace) -> Any:
     """Open the tree and extract the model, printing header diagnostics to stderr."""
-    from headerparse.extract import ExtractError, Options, extract
+    from headerparse.extract import ExtractError, extract
     from headerparse.tree import TreeError, cache_dir, open_tree
 
     say = _progress(args)
     try:
         tree = open_tree(args.tree, args.rev, progress=say)
-        archs = tuple(a.strip() for a in args.arch.split(",") if a.strip()) if args.arch else None
-        options = Options(archs=archs, tools=not args.no_tools,
-                          interface_version=args.interface_version)
-        model = extract(tree, options, progress=say,
+        model = extract(tree, _options(args), progress=say,
                         cache=None if args.no_cache else cache_dir())
     except (TreeError, ExtractError) as exc:
         raise UsageError(str(exc)) from exc
@@ -71,6 +69,9 @@ def _has_errors(model: Any) -> bool:
 def cmd_extract(args: argparse.Namespace) -> int:
     from headerparse.model import model_to_json
 
+    hit = None if args.no_cache or args.json == "-" else _cached_extract(args)
+    if hit is not None:
+        return hit
     model = load_model(args)
     data = json.dumps(model_to_json(model), indent=1 if args.pretty else None)
     if args.json == "-":
@@ -80,6 +81,41 @@ def cmd_extract(args: argparse.Namespace) -> int:
         _progress(args)(f"wrote {args.json}: {len(model.records)} records, "
                         f"{len(model.macros)} macros, {len(model.hypercalls)} hypercalls")
     return EXIT_FINDINGS if _has_errors(model) else EXIT_OK
+
+
+def _cached_extract(args: argparse.Namespace) -> int | None:
+    """Copy the cached model JSON when the tree is unchanged; None when not cached."""
+    from headerparse.extract import ExtractError, Options, cached_json
+    from headerparse.tree import TreeError, cache_dir, open_tree
+
+    try:
+        tree = open_tree(args.tree, args.rev, progress=_progress(args))
+        hit = cached_json(tree, _options(args), cache_dir())
+    except (TreeError, ExtractError) as exc:
+        raise UsageError(str(exc)) from exc
+    if hit is None:
+        return None
+    path, diags = hit
+    errors = 0
+    for d in diags:
+        if d["severity"] in ("error", "warning"):
+            loc = d["loc"]
+            where = f"{loc['file']}:{loc['line']}:{loc['col']}: " if loc else ""
+            arch = f" [{','.join(d['archs'])}]" if d["archs"] else ""
+            print(f"{where}{d['severity']}: {d['message']}{arch} [{d['rule']}]", file=sys.stderr)
+            errors += d["severity"] == "error"
+    tmp = Path(args.json + ".tmp")
+    shutil.copyfile(path, tmp)
+    tmp.replace(args.json)
+    _progress(args)(f"wrote {args.json} (unchanged tree: served from the cache)")
+    return EXIT_FINDINGS if errors else EXIT_OK
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from headerparse.extract import Options
+
+    archs = tuple(a.strip() for a in args.arch.split(",") if a.strip()) if args.arch else None
+    return Options(archs=archs, tools=not args.no_tools, interface_version=args.interface_version)
 
 
 def _write_atomically(path: Path, text: str) -> None:

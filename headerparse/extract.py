@@ -8,8 +8,12 @@ per definition.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
+import importlib.metadata
 import json
+import multiprocessing
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,6 +26,7 @@ from headerparse.model import (
     EMPTY_DOC,
     SCHEMA_VERSION,
     Diagnostic,
+    Doc,
     Enum,
     EnumConst,
     Field,
@@ -35,6 +40,7 @@ from headerparse.model import (
     Typedef,
     model_from_json,
     model_to_json,
+    to_json,
 )
 from headerparse.targets import TARGETS, available_archs, header_status, translation_unit_headers
 from headerparse.tree import HeaderTree
@@ -88,11 +94,34 @@ def extract(tree: HeaderTree, options: Options | None = None, *, progress: Progr
             pass    # a stale or damaged cache entry is rebuilt below
     model = _extract(tree, options, archs, say, cache)
     if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp")
-        tmp.write_text(json.dumps(model_to_json(model)))
-        tmp.replace(cached)
+        _store(cached, model)
     return model
+
+
+def cached_json(tree: HeaderTree, options: Options | None, cache: Path | None
+                ) -> tuple[Path, list[dict]] | None:
+    """The cached model JSON file of ``tree`` and its diagnostics, without loading the model.
+
+    ``extract --json`` on an unchanged tree only copies this file: the point of
+    the cache is that a no-change re-run costs a small fraction of a parse.
+    """
+    path = _cache_path(tree, options or Options(), _archs(tree, options or Options()), cache)
+    if path is None or not path.exists():
+        return None
+    try:
+        diags = json.loads(path.with_suffix(".diags").read_text())
+    except (OSError, ValueError):
+        return None
+    return path, diags
+
+
+def _store(path: Path, model: Model) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for target, data in ((path.with_suffix(".diags"), [to_json(d) for d in model.diagnostics]),
+                         (path, model_to_json(model))):
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(target)
 
 
 def _archs(tree: HeaderTree, options: Options) -> tuple[str, ...]:
@@ -108,10 +137,9 @@ def _cache_path(tree: HeaderTree, options: Options, archs: tuple[str, ...],
                 cache: Path | None) -> Path | None:
     if cache is None:
         return None
-    from clang.cindex import conf
     try:
-        clang_id = str(conf.lib._name)
-    except Exception:
+        clang_id = importlib.metadata.version("libclang")
+    except importlib.metadata.PackageNotFoundError:
         clang_id = "libclang"
     h = hashlib.sha256("\0".join([tree.content_hash(), options.key(), ",".join(archs),
                                   __version__, str(SCHEMA_VERSION), clang_id,
@@ -119,11 +147,16 @@ def _cache_path(tree: HeaderTree, options: Options, archs: tuple[str, ...],
     return cache / "models" / f"{h}.json"
 
 
+_EXTRACTION_MODULES = ("model.py", "tree.py", "targets.py", "lexer.py", "markup.py",
+                       "clangparse.py", "extract.py", "__init__.py")
+
+
 def _code_hash() -> str:
     # A change to headerparse itself must not serve a model built by older code.
     h = hashlib.sha256()
-    for p in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(p.read_bytes())
+    here = Path(__file__).parent
+    for name in _EXTRACTION_MODULES:
+        h.update((here / name).read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -135,17 +168,37 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
     include_dir = tree.materialize(cache)
     defines = _defines(options, sources)
     probes = sorted({d.name for s in sources.values() for d in s.defines if d.params is None})
-    facts = {}
-    for n, arch in enumerate(archs, 1):
-        say(f"[{n}/{len(archs)}] parsing {len(sources)} headers for {arch}")
-        target = TARGETS[arch]
-        headers = translation_unit_headers(sources, target)
-        try:
-            facts[arch] = clangparse.parse_arch(include_dir, target, headers, probes, defines)
-        except clangparse.ClangUnavailable as exc:
-            raise ExtractError(str(exc)) from exc
+    jobs = {arch: (include_dir, TARGETS[arch], translation_unit_headers(sources, TARGETS[arch]),
+                   probes, defines) for arch in archs}
+    say(f"parsing {len(sources)} headers for {', '.join(archs)}")
+    try:
+        facts = _parse_all(jobs, say)
+    except clangparse.ClangUnavailable as exc:
+        raise ExtractError(str(exc)) from exc
     say("merging arches")
     return _Merger(tree, options, archs, sources, facts).model()
+
+
+def _parse_all(jobs: dict[str, tuple], say: Progress) -> dict:
+    """Parse the arches, in parallel processes when there is more than one core."""
+    from headerparse import clangparse
+
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        out = {}
+        for n, (arch, job) in enumerate(jobs.items(), 1):
+            out[arch] = clangparse.parse_arch(*job)
+            say(f"[{n}/{len(jobs)}] parsed {arch}")
+        return out
+    # fork: the workers inherit the loaded modules, and nothing but the facts comes back.
+    ctx = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        futures = {pool.submit(clangparse.parse_arch, *job): arch for arch, job in jobs.items()}
+        out = {}
+        for n, fut in enumerate(concurrent.futures.as_completed(futures), 1):
+            out[futures[fut]] = fut.result()
+            say(f"[{n}/{len(jobs)}] parsed {futures[fut]}")
+    return {arch: out[arch] for arch in jobs}
 
 
 def _read_source(path: str, data: bytes) -> _Source:
@@ -224,8 +277,10 @@ class _Merger:
                 if why and why not in notes:
                     notes.append(why)
             includes = sorted({i for f in self.facts.values() for i in f.includes.get(path, ())})
-            first = src.comments[0].comment if src.comments else None
-            doc = src.index.doc_for(first.end_line + 1) if first else None
+            # The header's own doc is its banner: the first comment that is not a licence tag.
+            banner = next((c.comment for c in src.comments
+                           if "SPDX-License-Identifier" not in c.comment.raw), None)
+            doc = Doc(before=banner) if banner is not None else None
             out.append(Header(path, tuple(includes), src.markup.sections, status,
                               "; ".join(notes), doc or EMPTY_DOC))
         return tuple(out)

@@ -8,9 +8,11 @@ change so that consumers can refuse what they do not understand.
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
+import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -330,11 +332,19 @@ class Model:
 # ---------------------------------------------------------------- JSON form
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def to_json(obj: Any) -> Any:
     """Plain JSON data for any model value (dataclasses, mappings, tuples)."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        out = {f.name: to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-        return out
+    tp = type(obj)
+    if tp in (str, int, bool, float) or obj is None:
+        return obj
+    names = _FIELD_NAMES.get(tp)
+    if names is None and dataclasses.is_dataclass(tp):
+        names = _FIELD_NAMES[tp] = tuple(f.name for f in dataclasses.fields(tp))
+    if names is not None:
+        return {n: to_json(getattr(obj, n)) for n in names}
     if isinstance(obj, Mapping):
         return {str(k): to_json(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -352,30 +362,45 @@ class SchemaError(ValueError):
     pass
 
 
-def _build(tp: Any, data: Any) -> Any:
-    """Rebuild a model value of type ``tp`` from its JSON form."""
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if data is None:
-        return None
+Reader = Callable[[Any], Any]
+_READERS: dict[Any, Reader] = {}
+
+
+def _reader(tp: Any) -> Reader:
+    """A function rebuilding a value of type ``tp`` from JSON, built once per type."""
+    cached = _READERS.get(tp)
+    if cached is not None:
+        return cached
+    _READERS[tp] = lambda data: _READERS[tp](data)   # placeholder for recursive types
+    fn = _make_reader(tp)
+    _READERS[tp] = fn
+    return fn
+
+
+def _make_reader(tp: Any) -> Reader:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
     if dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
-        kwargs = {}
-        for f in dataclasses.fields(tp):
-            if f.name in data:
-                kwargs[f.name] = _build(hints[f.name], data[f.name])
-        return tp(**kwargs)
+        parts = [(f.name, _reader(hints[f.name])) for f in dataclasses.fields(tp)]
+
+        def read_dataclass(data: Any) -> Any:
+            if data is None:
+                return None
+            return tp(**{n: r(data[n]) for n, r in parts if n in data})
+        return read_dataclass
     if origin is tuple:
-        inner = args[0] if args else Any
-        return tuple(_build(inner, v) for v in data)
-    if origin in (Mapping, dict) or tp is Mapping:
-        inner = args[1] if len(args) == 2 else Any
-        return {k: _build(inner, v) for k, v in data.items()}
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-        for alt in args:
-            if alt is type(None):
-                continue
-            return _build(alt, data)
+        inner = _reader(args[0]) if args else _identity
+        return lambda data: None if data is None else tuple(inner(v) for v in data)
+    if origin in (Mapping, dict, collections.abc.Mapping):
+        inner = _reader(args[1]) if len(args) == 2 else _identity
+        return lambda data: None if data is None else {k: inner(v) for k, v in data.items()}
+    if origin in (typing.Union, types.UnionType):
+        alts = [a for a in args if a is not type(None)]
+        return _reader(alts[0]) if len(alts) == 1 else _identity
+    return _identity
+
+
+def _identity(data: Any) -> Any:
     return data
 
 
@@ -385,7 +410,7 @@ def model_from_json(data: dict[str, Any]) -> Model:
         raise SchemaError(f"unsupported model schema {tag!r}; this headerparse reads "
                           f"headerparse-model/{SCHEMA_VERSION}")
     body = {k: v for k, v in data.items() if k != "$schema"}
-    return _build(Model, body)
+    return _reader(Model)(body)
 
 
 def iter_docs(model: Model) -> Iterator[tuple[str, Loc, Doc]]:

@@ -432,7 +432,7 @@ def _holes(kind: str, size: int, members: list[Member], fields: list[RawField]) 
     holes: list[Hole] = []
     for scope, ms in scopes.items():
         holes.extend(_scope_holes(scope, ms, size if scope == "" else None))
-    return holes
+    return sorted(holes, key=lambda h: h.offset)
 
 
 def _scope_holes(scope: str, ms: list[Member], end: int | None) -> list[Hole]:

@@ -1,0 +1,145 @@
+"""Extraction: synthetic header + expected output pairs, checked against GCC too."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from extract_cases import CASES, DATA, case_files, project, run_case, write_tree
+
+from headerparse.model import model_from_json, model_to_json
+from headerparse.targets import DEFAULT_ARCHS
+from headerparse.tree import open_tree
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_case_matches_expected(name: str, tmp_path: Path) -> None:
+    expected = json.loads((DATA / f"{name}.expected.json").read_text())
+    got = json.loads(json.dumps(project(run_case(name, tmp_path), name)))
+    assert got == expected, f"regenerate with tests/regen_extract.py {name} and review the diff"
+
+
+def test_layout_traps_by_arch(tmp_path: Path) -> None:
+    model = run_case("layout_traps", tmp_path)
+    (u64,) = model.records_named("struct trap_u64")
+    assert u64.layout("x86_32").member("id").offset == 4
+    assert u64.layout("x86_64").member("id").offset == 8
+    assert [h.offset for h in u64.layout("arm32").holes] == [4]
+    assert u64.typedefs == ("trap_u64_t",)
+    assert [f.direction for f in u64.fields] == ["IN", "OUT"]
+    (anon,) = model.records_named("trap_anon_t")
+    assert anon.tag is None and anon.key == "trap_anon_t"
+    (handle,) = model.records_named("struct trap_handle")
+    assert handle.fields[0].guest_handle == "domid_t"
+    assert handle.layout("x86_32").size == 8 and handle.layout("arm64").size == 16
+    (bits,) = model.records_named("struct trap_bits")
+    low = bits.layout("x86_64").member("low")
+    assert (low.bit_offset, low.bit_size) == (8, 3)
+    assert bits.fields[-1].flexible and bits.layout("x86_64").member("data").size == 0
+    (nested,) = model.records_named("struct trap_nested")
+    paths = [m.path for m in nested.layout("x86_64").members]
+    assert "value" in paths and "lo" in paths and "pair.b" in paths and "inner.z" in paths
+    assert model.records_named("struct trap_inner"), "a tagged struct declared inside is a record"
+
+
+def test_macros_per_arch(tmp_path: Path) -> None:
+    model = run_case("macros", tmp_path)
+    values = {m.name: m for m in model.macros}
+    assert values["MAC_LONG_BITS"].values == {"x86_32": 32, "x86_64": 64, "arm32": 32, "arm64": 64}
+    assert values["MAC_SIZEOF"].values["x86_32"] == 12
+    assert values["MAC_SIZEOF"].values["arm32"] == 16
+    assert values["MAC_NEGATIVE"].values["arm64"] == -22
+    assert values["MAC_BIG"].values["x86_32"] == 2**64 - 1
+    assert set(values["MAC_ONLY_64"].archs) == {"x86_64", "arm64"}
+    assert "x86_32" in values["MAC_STRING"].why_not
+    assert values["MAC_FUNC"].params == ("x",)
+    assert values["MAC_PLAIN"].doc.text == "A plain constant."
+    assert values["MAC_LONG_BITS"].doc.trailing.text == "32 or 64"
+
+
+def test_broken_header_keeps_the_rest(tmp_path: Path) -> None:
+    model = run_case("broken", tmp_path)
+    errors = [d for d in model.diagnostics if d.severity == "error"]
+    assert errors and all(d.loc.file == "broken.h" and d.loc.line == 12 for d in errors)
+    assert set(errors[0].archs) == set(DEFAULT_ARCHS)
+    assert model.records_named("struct broken_after")
+    assert model.macros_named("BROKEN_VALUE")[0].values["arm64"] == 7
+    header = next(h for h in model.headers if h.path == "broken.h")
+    assert set(header.status.values()) == {"errors"}
+
+
+def test_model_json_round_trip(tmp_path: Path) -> None:
+    model = run_case("layout_traps", tmp_path)
+    data = json.loads(json.dumps(model_to_json(model)))
+    assert data["$schema"] == "headerparse-model/1"
+    assert model_from_json(data) == model
+
+
+def test_cache_serves_an_unchanged_tree(tmp_path: Path) -> None:
+    first = run_case("macros", tmp_path)
+    models = list((tmp_path / "cache" / "models").glob("*.json"))
+    assert len(models) == 1
+    assert run_case("macros", tmp_path) == first
+    files = case_files("macros")
+    files["macros.h"] = files["macros.h"].replace(b"29", b"30")
+    write_tree(tmp_path, files)
+    from headerparse.extract import Options, extract
+    changed = extract(open_tree(str(tmp_path / "public")), Options(), cache=tmp_path / "cache")
+    assert changed.macros_named("MAC_PLAIN")[0].values["x86_64"] == 30
+    assert len(list((tmp_path / "cache" / "models").glob("*.json"))) == 2
+
+
+def test_header_statuses_are_explicit(tmp_path: Path) -> None:
+    files = case_files("macros")
+    files.update({
+        "arch-x86/xen.h": b"#include \"xen-x86_64.h\"\n",
+        "arch-x86/xen-x86_64.h": b"struct only_x86 { uint32_t a; };\n",
+        "arch-arm.h": b"struct only_arm { uint64_t a; };\n",
+        "dom0_ops.h": b"#error \"compatibility interface only\"\n",
+        "foreign/x86_32.h": b"struct not_public { int a; };\n",
+    })
+    model_tree = open_tree(str(write_tree(tmp_path, files)))
+    from headerparse.extract import Options, extract
+    model = extract(model_tree, Options(), cache=None)
+    status = {h.path: h.status for h in model.headers}
+    assert status["arch-arm.h"] == {"x86_32": "other-arch", "x86_64": "other-arch",
+                                    "arm32": "parsed", "arm64": "parsed"}
+    assert status["dom0_ops.h"]["x86_64"] == "error-by-design"
+    assert status["foreign/x86_32.h"]["arm64"] == "not-public"
+    assert status["arch-x86/xen-x86_64.h"]["x86_64"] == "fragment"
+    assert not [d for d in model.diagnostics if d.severity == "error"]
+    (only_arm,) = model.records_named("struct only_arm")
+    assert set(only_arm.layouts) == {"arm32", "arm64"}
+
+
+@pytest.mark.parametrize("name", ["layout_traps", "macros"])
+def test_golden_layouts_match_gcc(name: str, tmp_path: Path) -> None:
+    """The goldens above are not our own say-so: GCC lays the types out the same way."""
+    gcc = pytest.importorskip("oracle.gcc")
+    expected = json.loads((DATA / f"{name}.expected.json").read_text())
+    tree = open_tree(str(write_tree(tmp_path, case_files(name))))
+    inc = tree.materialize(tmp_path / "cache")
+    mismatches = []
+    for arch in DEFAULT_ARCHS:
+        if gcc.compiler_for(arch) is None:
+            pytest.fail(f"no GCC for {arch}: .ci/setup installs the cross compilers")
+        types = {key: [m[0] for m in t["members"] if m[4] is None]
+                 for key, t in expected["layouts"][arch].items()}
+        got = gcc.gcc_layouts(inc, arch, ["xen.h", f"{name}.h"], types)
+        for key, t in expected["layouts"][arch].items():
+            g = got.get(key)
+            if g is None or (g["size"], g["align"]) != (t["size"], t["align"]):
+                mismatches.append(f"{arch} {key}: ours={t['size']}/{t['align']} gcc={g}")
+                continue
+            for path, off, *_rest in (m for m in t["members"] if m[4] is None):
+                if g["offsets"].get(path) != off:
+                    mismatches.append(f"{arch} {key} {path}: ours={off} "
+                                      f"gcc={g['offsets'].get(path)}")
+        names = [n for n, m in expected["macros"].items() if m["values"].get(arch) is not None]
+        values = gcc.gcc_macro_values(inc, arch, ["xen.h", f"{name}.h"], names)
+        for n in names:
+            if values.get(n) != expected["macros"][n]["values"][arch]:
+                mismatches.append(f"{arch} {n}: ours={expected['macros'][n]['values'][arch]} "
+                                  f"gcc={values.get(n)}")
+    assert not mismatches, "\n".join(mismatches)

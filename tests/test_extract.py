@@ -143,3 +143,18 @@ def test_golden_layouts_match_gcc(name: str, tmp_path: Path) -> None:
                 mismatches.append(f"{arch} {n}: ours={expected['macros'][n]['values'][arch]} "
                                   f"gcc={values.get(n)}")
     assert not mismatches, "\n".join(mismatches)
+
+
+def test_riscv_and_ppc_when_the_tree_has_them(tmp_path: Path) -> None:
+    files = case_files("macros")
+    files["arch-riscv.h"] = b"struct rv_only { unsigned long a; char b; };\n"
+    files["arch-ppc.h"] = b"struct ppc_only { unsigned long a; char b; };\n"
+    from headerparse.extract import Options, extract
+    model = extract(open_tree(str(write_tree(tmp_path, files))), Options(), cache=None)
+    assert model.archs == (*DEFAULT_ARCHS, "riscv64", "ppc64")
+    (rv,) = model.records_named("struct rv_only")
+    assert set(rv.layouts) == {"riscv64"} and rv.layout("riscv64").size == 16
+    (ppc,) = model.records_named("struct ppc_only")
+    assert set(ppc.layouts) == {"ppc64"}
+    status = {h.path: h.status for h in model.headers}
+    assert status["arch-riscv.h"]["ppc64"] == "other-arch"

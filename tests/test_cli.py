@@ -139,3 +139,25 @@ def test_real_headers_parse_cleanly_and_say_what_they_skip(debian_417: Path,
     assert {"sched_op", "memory_op", "grant_table_op", "hvm_op"} <= names
     sched = next(h for h in data["hypercalls"] if h["name"] == "sched_op")
     assert sched["number"] == 29 and sched["prototype"]["variadic"]
+
+
+def test_rev_reads_a_commit_not_the_worktree(tmp_path: Path) -> None:
+    repo = tmp_path / "xen"
+    write_tree(repo / "xen" / "include", case_files("macros"))
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                       env=dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
+                                GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t"))
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "base")
+    header = repo / "xen" / "include" / "public" / "macros.h"
+    header.write_text(header.read_text().replace("MAC_PLAIN        29", "MAC_PLAIN        30"))
+    r = run("show", "MAC_PLAIN", "--tree", str(repo), "--rev", "HEAD", cache=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "value: 29" in r.stdout
+    r = run("show", "MAC_PLAIN", "--tree", str(repo), cache=tmp_path)
+    assert "value: 30" in r.stdout
+    r = run("show", "MAC_PLAIN", "--tree", str(repo), "--rev", "nosuchrev", cache=tmp_path)
+    assert r.returncode == 2 and "nosuchrev" in r.stderr and "Traceback" not in r.stderr

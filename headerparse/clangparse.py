@@ -76,6 +76,7 @@ _INT_KINDS = {
     ci.TypeKind.LONGLONG, ci.TypeKind.INT128, ci.TypeKind.ENUM,
 }
 _RECORD_KINDS = (ci.CursorKind.STRUCT_DECL, ci.CursorKind.UNION_DECL)
+_ARRAY_KINDS = (ci.TypeKind.CONSTANTARRAY, ci.TypeKind.INCOMPLETEARRAY)
 
 
 @dataclass
@@ -229,12 +230,18 @@ class _Walker:
         self.root = os.path.normpath(str(public_root)) + os.sep
         self.facts = ArchFacts(arch)
         self._lines: dict[str, list[str]] = {}
+        self._nested_seen: set[tuple[str, int]] = set()
+        self._paths: dict[str, str | None] = {}
 
     def rel(self, f: ci.File | None) -> str | None:
         if f is None:
             return None
-        p = os.path.normpath(f.name)
-        return p[len(self.root):] if p.startswith(self.root) else None
+        name = f.name
+        rel = self._paths.get(name, "")
+        if rel == "":
+            p = os.path.normpath(name)
+            rel = self._paths[name] = p[len(self.root):] if p.startswith(self.root) else None
+        return rel
 
     def loc(self, cursor: ci.Cursor) -> Loc | None:
         loc = cursor.location
@@ -252,7 +259,8 @@ class _Walker:
             elif kind == ci.CursorKind.INCLUSION_DIRECTIVE:
                 self._include(c)
             elif kind in _RECORD_KINDS:
-                self._record_tree(c)
+                if c.is_definition():
+                    self._record(c)
             elif kind == ci.CursorKind.TYPEDEF_DECL:
                 self._typedef(c)
             elif kind == ci.CursorKind.ENUM_DECL:
@@ -299,14 +307,18 @@ class _Walker:
 
     # ------------------------------------------------------------ records
 
-    def _record_tree(self, c: ci.Cursor) -> None:
-        """A top-level record and every tagged record declared inside it."""
-        if c.is_definition():
-            self._record(c)
-        for child in c.get_children():
-            if child.kind in _RECORD_KINDS and child.type.spelling.split(" ")[0] in (
-                    "struct", "union") and "(" not in child.type.spelling:
-                self._record_tree(child)
+    def _nested_record(self, decl: ci.Cursor) -> None:
+        """A tagged record declared inside another one (C puts its tag at file scope)."""
+        spelled = decl.type.spelling
+        if "(" in spelled or not spelled.startswith(("struct ", "union ")):
+            return
+        parent = decl.lexical_parent
+        if parent is None or parent.kind not in _RECORD_KINDS:
+            return
+        where = (decl.location.file.name if decl.location.file else "", decl.location.offset)
+        if where not in self._nested_seen:
+            self._nested_seen.add(where)
+            self._record(decl)
 
     def _record(self, c: ci.Cursor) -> None:
         where = self.loc(c)
@@ -359,6 +371,13 @@ class _Walker:
             canon = f.type.get_canonical()
             if canon.kind == ci.TypeKind.RECORD and decl.kind in _RECORD_KINDS:
                 self._members(decl, path + ".", off_bits, members, fields)
+                self._nested_record(decl)
+            elif canon.kind in _ARRAY_KINDS:
+                elem = canon.element_type
+                while elem.kind in _ARRAY_KINDS:
+                    elem = elem.element_type
+                if elem.kind == ci.TypeKind.RECORD:
+                    self._nested_record(elem.get_declaration())
 
     def _expanded_from(self, c: ci.Cursor) -> str | None:
         """The macro whose expansion declared ``c`` (DEFINE_RING_TYPES, ...), if any."""

@@ -62,6 +62,7 @@ _TRIGGERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((k, re.compile(p, re.
     ("value", _MODAL + r"(?:\s+(?:also|always|then|first|instead))?\s+"
               r"(?:be\s+(?:set\s+to\s+)?|set|pass|contain|hold|specify|provide|point|give|"
               r"supply|load|put)\b"),
+    ("zero", r"\b(?:and\s+)?(?:0|zero|null)\s+otherwise\b"),
     ("value", r"\b(?:takes?|requires?)\s+an?\s+(?:additional|extra)\s+(?:extra\s+)?argument\b"),
     ("value", r"\b(?:is|are)\s+(?:required|mandatory)\b"),
 ))
@@ -145,12 +146,17 @@ def _add(out: list[_Sentence], text: str, a: int, b: int) -> None:
 
 
 def _clauses(s: str) -> list[tuple[int, int]]:
-    """Clause spans: a sentence splits at ';' and before a conjunction that starts a new claim."""
+    """Clause spans: a sentence splits at ';' and before a conjunction that starts a new claim.
+
+    A conjunction splits only once the text before it has made a claim, so that
+    "HVM and Arm guests must ..." stays one clause.
+    """
     cuts = [0]
     for m in re.finditer(r";|,?\s+(?:and|but|whereas|while|or)\s+(?=(?:\w+\s+){0,4}?"
-                         r"(?:must|shall|should|needs?|may|can|is|are)\b)|,\s+(?=(?:for|on)\s)",
-                         s, re.I):
-        cuts.append(m.start())
+                         r"(?:must|shall|should|needs?|may|can|is|are)\b)|,\s+(?=(?:for|on)\s)"
+                         r"|,?\s+and\s+(?=[^,;.]*\botherwise\b)", s, re.I):
+        if m.group(0) == ";" or _triggers(s[cuts[-1]:m.start()]):
+            cuts.append(m.start())
     cuts.append(len(s))
     return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if s[a:b].strip()]
 
@@ -177,6 +183,7 @@ def scope_of(clause: str) -> tuple[str, ...] | None:
     if any(kind == "all" for _s, _e, kind, _v in hits):
         return tuple(v[0] for v in VARIANTS)
     groups: list[list[tuple[str, str]]] = []
+    negated: list[bool] = []
     last_end = -10
     for s, e, kind, val in hits:
         between = text[last_end:s] if last_end >= 0 else "x"
@@ -184,11 +191,28 @@ def scope_of(clause: str) -> tuple[str, ...] | None:
             groups[-1].append((kind, val))
         else:
             groups.append([(kind, val)])
+            negated.append(bool(_NEGATED_SCOPE.search(text[:s])))
         last_end = e
-    out: list[str] = []
-    for g in groups:
-        out += [v for v in _group_variants(g) if v not in out]
-    return tuple(v[0] for v in VARIANTS if v[0] in out)
+    yes: set[str] = set()
+    no: set[str] = set()
+    for g, neg in zip(groups, negated, strict=True):
+        (no if neg else yes).update(_group_variants(g))
+    if not yes and no:
+        yes = {v[0] for v in VARIANTS}
+    return tuple(v[0] for v in VARIANTS if v[0] in yes - no)
+
+
+# "non-PV guests", "unless the guest is PV", "except for x86 PV guests", "other than Arm"
+_NEGATED_SCOPE = re.compile(r"(?:\bnon[\s-]*|\b(?:unless|except|other\s+than|but\s+not|"
+                            r"apart\s+from)\b[^,;]*)\Z", re.I)
+_OTHERS = re.compile(r"\b(?:otherwise|other\s+(?:guests|variants|architectures|arches|vms|"
+                     r"domains)|every(?:one|body)\s+else|the\s+rest)\b", re.I)
+
+
+def _complement(scope: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    if scope is None:
+        return None
+    return tuple(v[0] for v in VARIANTS if v[0] not in scope)
 
 
 def _group_variants(group: list[tuple[str, str]]) -> list[str]:
@@ -238,6 +262,7 @@ def claims(text: str, ctx: Context) -> list[Claim]:
     """Every normative claim about a hypercall argument in ``text`` (one comment)."""
     out: list[Claim] = []
     topic: set[int] = set()
+    last_scope: tuple[str, ...] | None = None
     for sent in sentences(text):
         prev_scope: tuple[str, ...] | None = None
         prev_target: set[int] = set()
@@ -252,8 +277,12 @@ def claims(text: str, ctx: Context) -> list[Claim]:
                     targets = set(prev_target)
                 elif topic and _ANAPHOR.search(clause):
                     targets = set(topic)
-            if scope is None:
+            if _OTHERS.search(_strip_parens(clause)) and (prev_scope or last_scope):
+                scope = _complement(prev_scope or last_scope)
+            elif scope is None:
                 scope = prev_scope
+            if scope is not None:
+                last_scope = scope
             if targets:
                 prev_target = targets
                 topic = targets

@@ -331,6 +331,8 @@ def _apply_file(fp: FilePatch, result: Applied, *, git: bool) -> None:
     known = result.files
     old = public_path(fp.old_path, known, git=git) if fp.old_path else None
     new = public_path(fp.new_path, known, git=git) if fp.new_path else None
+    if not git and fp.old_path and fp.new_path and old not in known and new in known:
+        old = new               # "diff -u sched.h.orig sched.h": patch(1) takes the real file
     if (fp.old_path and old is None) or (fp.new_path and new is None):
         result.skipped.append(fp.path)
         return
@@ -342,7 +344,7 @@ def _apply_file(fp: FilePatch, result: Applied, *, git: bool) -> None:
         if target in known:
             result.failures.append(f"{target}: the patch creates it, but it already exists")
             return
-        source: list[str] = []
+        source = [""]                                     # an empty file
     else:
         if old not in known:
             result.failures.append(f"{old}: no such header in the tree")

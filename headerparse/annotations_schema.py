@@ -167,6 +167,7 @@ class ScopeEntry:
     subops: list[ScopeEntry] = field(default_factory=list)
     cases: list[ScopeEntry] = field(default_factory=list)
     cond_loc: Loc | None = None
+    no_args: bool = False            # "args: []": the call takes no arguments
 
     @property
     def has_takes(self) -> bool:
@@ -476,6 +477,8 @@ def _scope_body(ctx: _Ctx, entry: ScopeEntry, body: dict[str, tuple[N, N]]) -> N
         entry.available = _available(ctx, body["available"][1])
     if "args" in body:
         entry.args = _args(ctx, body["args"][1])
+        an = body["args"][1]
+        entry.no_args = an.kind == "seq" and not an.value
     if "returns" in body:
         entry.returns = _returns(ctx, body["returns"][1])
 

@@ -403,9 +403,10 @@ class _Binder:
             top = max((a.position for a in used), default=0)
             missing = sorted(set(range(1, top + 1)) - {a.position for a in stmts})
             if kind == "hand" and missing:
-                self.err("XA212", stmts[0].source.loc, f"hand-written arguments of {name} for "
-                         f"{v.name} skip argument {', '.join(map(str, missing))}",
-                         why="give every argument up to the last one, or none")
+                self._conflict("XA212", "error", stmts[0].source.loc,
+                               f"hand-written arguments of {name} skip argument "
+                               f"{', '.join(map(str, missing))}: give every argument up to "
+                               "the last one, or none", v.name)
             facts[kind] = (top, stmts[0].source)
         base = self._pick(name, v.name, "arity", facts["hand"], facts["defs"], facts["hdr"])
         if base is None:
@@ -552,7 +553,7 @@ class _Binder:
         sizes = {lay.arch: lay.size for lay in lays}
         pref = next((lay for lay in lays if lay.arch == "x86_64"), lays[0])
         size: Any = lays[0].size if len(set(sizes.values())) == 1 else sizes
-        return Shape(size, tuple(f"{m.path}: {m.type}" for m in pref.members))
+        return Shape(size, tuple(f"{m.path}: {_type(m.type)}" for m in pref.members))
 
     def _compare_shape(self, symbol: str, pin: Pin, now: Shape) -> None:
         if not isinstance(pin.value, Shape):
@@ -571,6 +572,15 @@ class _Binder:
         if problems:
             self.err("XA204", pin.loc, f"{symbol} changed shape: {', '.join(problems)}; review "
                      "the statements using it, then update the pin", symbol=symbol)
+
+
+_ANON = re.compile(r"\((?:unnamed|anonymous) (struct|union|enum) at [^)]*\)")
+
+
+def _type(spelling: str) -> str:
+    # clang names an anonymous member type by where it was parsed, a cache path
+    # that differs between machines: a pin must not depend on it.
+    return _ANON.sub(r"(anonymous \1)", spelling)
 
 
 def _rebase(e: ScopeEntry, name: str) -> ScopeEntry:

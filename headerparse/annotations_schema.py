@@ -51,6 +51,7 @@ class N:
     value: Any                      # dict[str, tuple[N, N]] | list[N] | scalar
     line: int
     col: int
+    raw: str = ""                   # a scalar as written: "4.50", not 4.5
 
 
 class _YamlError(Exception):
@@ -94,7 +95,7 @@ def _convert(node: yaml.Node, loader: yaml.SafeLoader, active: set[int]) -> N:
             value = loader.construct_object(node, deep=True)
         except yaml.YAMLError:
             raise _YamlError("XA111", line, f"unsupported YAML tag {node.tag}") from None
-        return N("scalar", value, line, col)
+        return N("scalar", value, line, col, node.value)
     active = active | {id(node)}
     if isinstance(node, yaml.SequenceNode):
         return N("seq", [_convert(v, loader, active) for v in node.value], line, col)
@@ -216,7 +217,7 @@ class _Ctx:
     def loc(self, n: N) -> Loc:
         return Loc(self.path, n.line, n.col)
 
-    def err(self, rule: str, n: N | int, message: str, why: str = "") -> None:
+    def err(self, rule: str, n: N | Loc | int, message: str, why: str = "") -> None:
         line, col = (n, 1) if isinstance(n, int) else (n.line, n.col)
         self.diags.append(Diagnostic(rule, "error", Loc(self.path, line, col), message, why))
 
@@ -238,7 +239,7 @@ class _Ctx:
         if n.kind != "scalar" or not isinstance(n.value, str):
             hint = ""
             if n.kind == "scalar" and isinstance(n.value, (int, float)):
-                hint = f' (quote it: "{n.value}")'
+                hint = f' (quote it: "{n.raw}")'
             self.err("XA103", n, f"{what} must be a string, not {_kind(n)}{hint}")
             return None
         if not n.value.strip():
@@ -434,7 +435,7 @@ def _subop(ctx: _Ctx, hypercall: str, kn: N, vn: N) -> ScopeEntry | None:
             for c in entry.cases:
                 cond = c.scope.condition
                 if cond in seen:
-                    ctx.err("XA108", c.loc.line, f"second case for {cond} "
+                    ctx.err("XA108", c.loc, f"second case for {cond} "
                             f"(first at line {seen[cond]})")
                 seen.setdefault(cond, c.loc.line)
     return entry
@@ -508,7 +509,7 @@ def _args(ctx: _Ctx, n: N) -> list[ArgEntry]:
     for a in out:
         key = (a.position, _expand(a.selector))
         if key in seen:
-            ctx.err("XA108", a.loc.line, f"argument {a.position} stated twice for the same "
+            ctx.err("XA108", a.loc, f"argument {a.position} stated twice for the same "
                     f"variants (first at line {seen[key]})")
         seen.setdefault(key, a.loc.line)
     return out

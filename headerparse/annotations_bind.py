@@ -318,18 +318,24 @@ class _Binder:
             return
         src = Source("hand-written", "annotation", s.loc, s.provenance)
         self.layouts.append(LayoutIntent(key, s.intent, s.why, src))
-        sigs: dict[str, tuple] = {}
-        for r in find_records(self.model, key):
-            for arch, lay in r.layouts.items():
-                sigs[arch] = (lay.size, lay.align,
-                              tuple((m.path, m.offset, m.size) for m in lay.members))
-        distinct = {sig for sig in sigs.values()}
-        if s.intent == "same" and len(distinct) > 1:
-            sizes = ", ".join(f"{a} {sig[0]}" for a, sig in sigs.items())
-            self.err("XA214", s.loc, f"{key} should have one layout on every arch but differs "
-                     f"(sizes: {sizes})", symbol=key,
+        self._check_layout(s, key)
+
+    def _check_layout(self, s: StructEntry, key: str) -> None:
+        # A layout is the size and every member's offset and size; alignment alone
+        # (uint64_t is 4-byte aligned on i386) matters only where the struct is embedded.
+        lays = {a: lay for r in find_records(self.model, key) for a, lay in r.layouts.items()}
+        sigs = {a: (lay.size, tuple((m.path, m.offset, m.size) for m in lay.members))
+                for a, lay in lays.items()}
+        if s.intent == "same" and len(set(sigs.values())) > 1:
+            self.err("XA214", s.loc, f"{key} should have one layout on every arch but "
+                     f"differs: {_layout_diff(lays)}", symbol=key,
                      why="both ends of a shared structure may be of different widths")
-        elif s.intent == "differs" and len(sigs) > 1 and len(distinct) == 1:
+        elif s.intent == "same" and len({lay.align for lay in lays.values()}) > 1:
+            aligns = ", ".join(f"{a} {lay.align}" for a, lay in lays.items())
+            self.err("XA214", s.loc, f"{key} has one layout but its alignment differs "
+                     f"({aligns}): embedding it may place it differently", severity="note",
+                     symbol=key)
+        elif s.intent == "differs" and len(sigs) > 1 and len(set(sigs.values())) == 1:
             self.err("XA214", s.loc, f"{key} is said to differ by design but has the same "
                      f"layout on {', '.join(sigs)}", severity="warning", symbol=key)
 
@@ -596,6 +602,22 @@ def _rebase(e: ScopeEntry, name: str) -> ScopeEntry:
         subs.append(dataclasses.replace(sub, scope=scope(sub.scope), cases=cases))
     return dataclasses.replace(e, scope=scope(e.scope), subops=subs,
                                xen_name=e.xen_name or e.scope.hypercall)
+
+
+def _layout_diff(lays: dict[str, Any]) -> str:
+    """The first difference between the arches' layouts, in words."""
+    sizes = {a: lay.size for a, lay in lays.items()}
+    if len(set(sizes.values())) > 1:
+        return "sizes " + ", ".join(f"{a} {n}" for a, n in sizes.items())
+    paths = dict.fromkeys(m.path for lay in lays.values() for m in lay.members)
+    for path in paths:
+        at = {a: lay.member(path) for a, lay in lays.items()}
+        where = {a: (m.offset, m.size) if m else None for a, m in at.items()}
+        if len(set(where.values())) > 1:
+            return f"member {path}: " + ", ".join(
+                f"{a} {'absent' if w is None else f'offset {w[0]} size {w[1]}'}"
+                for a, w in where.items())
+    return "member lists differ"
 
 
 def _same_value(pinned: Any, now: Any) -> bool:

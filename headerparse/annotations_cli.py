@@ -83,8 +83,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 def coverage_text(aset: AnnotationSet, data: dict[str, Any]) -> list[str]:
     names = [v.name for v in aset.variants]
     head = f"{'hypercall':<30}{'nr':>4}  " + "".join(f"{n:>10}" for n in names) + "  annotated"
-    lines = [f"variants: arity per variant, '-' not available, '?' unknown; "
-             f"hypercall-defs.c {'used' if aset.has_defs else 'absent'}", head]
+    lines = ["arity per variant; '-' not available, '?' unknown; hypercall-defs.c "
+             + ("used" if aset.has_defs else "absent"), head]
     for name, h in data["hypercalls"].items():
         cells = []
         for n in names:
@@ -93,17 +93,26 @@ def coverage_text(aset: AnnotationSet, data: dict[str, Any]) -> list[str]:
                          "?" if arity is None else str(arity))
         label = name + (f" (={h['alias_of']})" if h["alias_of"] else "")
         lines.append(f"{label:<30}{h['number']:>4}  " + "".join(f"{c:>10}" for c in cells)
-                     + ("  yes" if h["annotated"] else "  NO: " + "; ".join(h["missing"])))
+                     + ("  yes" if h["annotated"] else "  NO: " + _missing(h["missing"])))
     s = data["summary"]
-    lines += ["", f"{s['annotated']}/{s['hypercalls']} hypercalls annotated", "", "sources:"]
-    for name, h in data["hypercalls"].items():
-        if h["alias_of"]:
+    lines += ["", f"{s['annotated']}/{s['hypercalls']} hypercalls annotated", "",
+              "where each fact comes from (first source; coverage --format json lists all):"]
+    for facts in aset.hypercalls:
+        if facts.alias_of:
             continue
-        srcs = {x for xs in h["sources"]["available"].values() for x in xs[:1]}
-        arity = {x for xs in h["sources"]["arity"].values() for x in xs[:1]}
-        lines.append(f"  {name}: available from {'; '.join(sorted(srcs)) or '-'}")
-        lines.append(f"  {' ' * len(name)}  arity from {'; '.join(sorted(arity)) or '-'}")
+        for what, table in (("available", facts.available), ("arity", facts.arity)):
+            srcs = dict.fromkeys(k.sources[0].short() for k in table.values() if k.sources)
+            lines.append(f"  {facts.name} {what}: {'; '.join(srcs) or '-'}")
     return lines
+
+
+def _missing(items: list[str]) -> str:
+    # "availability on x86-pv32", "availability on arm64" -> "availability on x86-pv32, arm64"
+    grouped: dict[str, list[str]] = {}
+    for item in items:
+        what, sep, where = item.partition(" on ")
+        grouped.setdefault(what if sep else item, []).append(where if sep else "")
+    return "; ".join(f"{w} on {', '.join(v)}" if any(v) else w for w, v in grouped.items())
 
 
 def cmd_pin(args: argparse.Namespace) -> int:
@@ -119,8 +128,22 @@ def cmd_pin(args: argparse.Namespace) -> int:
     for path, entries in by_file.items():
         print(f"# {path}\nsymbols:")
         for e in entries:
-            print(f"  {e}")
+            print(_block(e))
     return cli.EXIT_OK
+
+
+def _block(entry: str) -> str:
+    """A pin as block YAML, which diffs member by member; short ones stay on a line."""
+    import yaml
+
+    if len(entry) <= 96:
+        return f"  {entry}"
+    data = yaml.safe_load(entry)
+    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=200)
+    lines = text.splitlines()
+    return "\n".join("  " + line if i == 0 else "  " + line.replace("- ", "  - ", 1)
+                     if line.lstrip().startswith("- ") else "  " + line
+                     for i, line in enumerate(lines))
 
 
 def _register(sub: Any) -> None:

@@ -39,8 +39,9 @@ def describe(aset: AnnotationSet, model: Model, name: str) -> list[str]:
     return out
 
 
-def _src(facts: tuple) -> str:
-    return "; ".join(str(s) for s in facts)
+def _src(sources: tuple) -> str:
+    # Provenance is printed once per scope (see _info); per-line sources stay short.
+    return "; ".join(s.short() for s in sources)
 
 
 def _hypercall(aset: AnnotationSet, h: HypercallFacts) -> list[str]:

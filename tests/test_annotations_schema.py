@@ -84,3 +84,11 @@ def test_mangled_files_never_raise() -> None:
         assert parsed is not None or diags
         for d in diags:
             assert d.loc is not None and d.loc.file == "mangled.yaml" and d.loc.line >= 1
+
+
+def test_documented_example_is_valid() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "annotations.md").read_text()
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    parsed, diags = parse_file(example.encode(), "example.yaml")
+    assert diags == [] and parsed is not None
+    assert parsed.hypercalls[0].subops[0].cases[0].args[0].fields["read_by"] == ("toolstack",)

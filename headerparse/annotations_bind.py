@@ -41,12 +41,12 @@ from headerparse.annotations_derive import (
     hypercall_table,
     subop_groups,
 )
+from headerparse.annotations_pins import check_pins, layout_diff
 from headerparse.annotations_schema import (
     ParsedFile,
     Pin,
     ScopeEntry,
     Selector,
-    Shape,
     StructEntry,
 )
 from headerparse.hypercall_defs import HypercallDefs, parse_hypercall_defs
@@ -328,7 +328,7 @@ class _Binder:
                 for a, lay in lays.items()}
         if s.intent == "same" and len(set(sigs.values())) > 1:
             self.err("XA214", s.loc, f"{key} should have one layout on every arch but "
-                     f"differs: {_layout_diff(lays)}", symbol=key,
+                     f"differs: {layout_diff(lays)}", symbol=key,
                      why="both ends of a shared structure may be of different widths")
         elif s.intent == "same" and len({lay.align for lay in lays.values()}) > 1:
             aligns = ", ".join(f"{a} {lay.align}" for a, lay in lays.items())
@@ -512,82 +512,7 @@ class _Binder:
         return recs[0].key if recs else symbol
 
     def _check_pins(self, pins: dict[str, Pin]) -> None:
-        for symbol, (kind, loc) in self.refs.items():
-            now = self._shape(symbol) if kind == "shape" else self._values(symbol)
-            pin = pins.get(symbol)
-            if pin is None:
-                self.err("XA205", loc, f"{symbol} is used but not pinned; add under "
-                         f"'symbols:'  {symbol}: {_pin_text(now)}", symbol=symbol,
-                         why="a pin records the value or shape a statement was written "
-                             "against, so that a change in the headers is caught")
-                continue
-            if now is None:
-                continue
-            if kind == "shape":
-                self._compare_shape(symbol, pin, now)
-            elif not _same_value(pin.value, now):
-                self.err("XA203", pin.loc, f"{symbol} changed value: pinned "
-                         f"{_pin_text(pin.value)}, the tree has {_pin_text(now)}; review "
-                         f"the statements using it (first at {_at(loc)}), then update the pin",
-                         symbol=symbol)
-        for key, pin in pins.items():
-            if key not in self.refs:
-                self.err("XA206", pin.loc, f"pin of {pin.symbol} is used by no statement",
-                         severity="warning", symbol=pin.symbol)
-
-    def _values(self, symbol: str) -> Any:
-        values: dict[str, int] = {}
-        for m in self.model.macros_named(symbol):
-            values.update(m.values)
-        if not values:
-            values.update(self._constant(symbol) or {})
-        if not values:
-            for m in self.model.macros_named(symbol):
-                if re.fullmatch(r"\d+|0x[0-9a-fA-F]+", m.body.strip()):
-                    return int(m.body.strip(), 0)
-            return None
-        distinct = set(values.values())
-        return distinct.pop() if len(distinct) == 1 else values
-
-    def _shape(self, key: str) -> Shape | None:
-        recs = find_records(self.model, key)
-        if not recs:
-            return None
-        lays = [lay for r in recs for lay in r.layouts.values()]
-        if not lays:
-            return None
-        sizes = {lay.arch: lay.size for lay in lays}
-        pref = next((lay for lay in lays if lay.arch == "x86_64"), lays[0])
-        size: Any = lays[0].size if len(set(sizes.values())) == 1 else sizes
-        return Shape(size, tuple(f"{m.path}: {_type(m.type)}" for m in pref.members))
-
-    def _compare_shape(self, symbol: str, pin: Pin, now: Shape) -> None:
-        if not isinstance(pin.value, Shape):
-            self.err("XA204", pin.loc, f"{symbol} is a struct: pin its shape, "
-                     f"{{size: ..., members: [...]}}; the tree has {_pin_text(now)}")
-            return
-        problems = []
-        if not _same_value(pin.value.size, now.size):
-            problems.append(f"size {_pin_text(pin.value.size)} -> {_pin_text(now.size)}")
-        if pin.value.members != now.members:
-            gone = [m for m in pin.value.members if m not in now.members]
-            new = [m for m in now.members if m not in pin.value.members]
-            problems.append("members " + "; ".join(
-                [f"removed {m!r}" for m in gone] + [f"added {m!r}" for m in new]
-                or ["reordered"]))
-        if problems:
-            self.err("XA204", pin.loc, f"{symbol} changed shape: {', '.join(problems)}; review "
-                     "the statements using it, then update the pin", symbol=symbol)
-
-
-_ANON = re.compile(r"\((?:unnamed|anonymous) (struct|union|enum) at [^)]*\)")
-
-
-def _type(spelling: str) -> str:
-    # clang names an anonymous member type by where it was parsed, a cache path
-    # that differs between machines: a pin must not depend on it.
-    return _ANON.sub(r"(anonymous \1)", spelling)
-
+        self.diags += check_pins(self.model, self.refs, pins)
 
 def _rebase(e: ScopeEntry, name: str) -> ScopeEntry:
     if e.scope.hypercall == name:
@@ -604,42 +529,10 @@ def _rebase(e: ScopeEntry, name: str) -> ScopeEntry:
                                xen_name=e.xen_name or e.scope.hypercall)
 
 
-def _layout_diff(lays: dict[str, Any]) -> str:
-    """The first difference between the arches' layouts, in words."""
-    sizes = {a: lay.size for a, lay in lays.items()}
-    if len(set(sizes.values())) > 1:
-        return "sizes " + ", ".join(f"{a} {n}" for a, n in sizes.items())
-    paths = dict.fromkeys(m.path for lay in lays.values() for m in lay.members)
-    for path in paths:
-        at = {a: lay.member(path) for a, lay in lays.items()}
-        where = {a: (m.offset, m.size) if m else None for a, m in at.items()}
-        if len(set(where.values())) > 1:
-            return f"member {path}: " + ", ".join(
-                f"{a} {'absent' if w is None else f'offset {w[0]} size {w[1]}'}"
-                for a, w in where.items())
-    return "member lists differ"
 
 
-def _same_value(pinned: Any, now: Any) -> bool:
-    if isinstance(pinned, dict) or isinstance(now, dict):
-        a = pinned if isinstance(pinned, dict) else None
-        b = now if isinstance(now, dict) else None
-        if a is None:
-            return all(v == pinned for v in b.values()) if b else False
-        if b is None:
-            return all(v == now for v in a.values())
-        common = set(a) & set(b)
-        return bool(common) and all(a[k] == b[k] for k in common)
-    return pinned == now
 
 
-def _pin_text(value: Any) -> str:
-    if isinstance(value, Shape):
-        members = ", ".join(f'"{m}"' for m in value.members)
-        return f"{{size: {_pin_text(value.size)}, members: [{members}]}}"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {v}" for k, v in value.items()) + "}"
-    return "?" if value is None else str(value)
 
 
 def _fmt(what: str, value: Any) -> str:

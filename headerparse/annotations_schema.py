@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from headerparse.annotations import (
     CONSTRAINTS,
     DIRECTIONS,
@@ -27,6 +25,7 @@ from headerparse.annotations import (
 )
 from headerparse.model import Diagnostic, Loc
 from headerparse.variants import GROUPS, names
+from headerparse.yamlnodes import N, YamlError, compose
 
 _COND = re.compile(r"\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*(==|!=)\s*(-?\w+)\s*\Z")
 _VERSION = re.compile(r"\d+\.\d+(\.\d+)?\Z|0x[0-9a-fA-F]{8}\Z")
@@ -38,82 +37,6 @@ _SYMBOL = re.compile(r"(struct |union )?[A-Za-z_]\w*\Z")
 def parse_condition(text: str) -> Condition | None:
     m = _COND.match(text)
     return Condition(m.group(1), m.group(2), m.group(3)) if m else None
-
-
-# ---------------------------------------------------------------- located YAML
-
-
-@dataclass
-class N:
-    """A YAML node with its position (1-based)."""
-
-    kind: str                       # "map" | "seq" | "scalar"
-    value: Any                      # dict[str, tuple[N, N]] | list[N] | scalar
-    line: int
-    col: int
-    raw: str = ""                   # a scalar as written: "4.50", not 4.5
-
-
-class _YamlError(Exception):
-    def __init__(self, rule: str, line: int, message: str) -> None:
-        super().__init__(message)
-        self.rule, self.line = rule, line
-
-
-def _compose(text: str) -> N | None:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        raise _YamlError("XA101", *_syntax(exc)) from None
-    except yaml.YAMLError as exc:
-        raise _YamlError("XA101", 1, f"YAML syntax: {exc}") from None
-    if root is None:
-        return None
-    return _convert(root, yaml.SafeLoader(""), set())
-
-
-def _syntax(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
-    """Line and message of a YAML syntax error, pointing where the mistake usually is."""
-    mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark else 1
-    msg = f"YAML syntax: {exc.problem or exc}"
-    if exc.context and exc.context_mark is not None:
-        msg += f" ({exc.context} at line {exc.context_mark.line + 1})"
-        if "expected ':'" in (exc.problem or ""):
-            # A plain scalar containing ": " was read as a key; the culprit is where it began.
-            line = exc.context_mark.line + 1
-            msg += "; text containing ': ' must be quoted"
-    return line, msg
-
-
-def _convert(node: yaml.Node, loader: yaml.SafeLoader, active: set[int]) -> N:
-    line, col = node.start_mark.line + 1, node.start_mark.column + 1
-    if id(node) in active:
-        raise _YamlError("XA111", line, "recursive YAML alias")
-    if isinstance(node, yaml.ScalarNode):
-        try:
-            value = loader.construct_object(node, deep=True)
-        except yaml.YAMLError:
-            raise _YamlError("XA111", line, f"unsupported YAML tag {node.tag}") from None
-        return N("scalar", value, line, col, node.value)
-    active = active | {id(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return N("seq", [_convert(v, loader, active) for v in node.value], line, col)
-    out: dict[str, tuple[N, N]] = {}
-    for k, v in node.value:
-        key_line = k.start_mark.line + 1
-        if not isinstance(k, yaml.ScalarNode):
-            raise _YamlError("XA103", key_line, "a mapping key must be a plain word")
-        if k.value == "<<":
-            raise _YamlError("XA111", key_line, "YAML merge keys ('<<') are not supported: "
-                             "write each statement out")
-        if k.value in out:
-            first = out[k.value][0].line
-            raise _YamlError("XA105", key_line, f"duplicate key {k.value!r} "
-                             f"(first at line {first})")
-        out[k.value] = (N("scalar", k.value, key_line, k.start_mark.column + 1),
-                        _convert(v, loader, active))
-    return N("map", out, line, col)
 
 
 # ---------------------------------------------------------------- parsed form
@@ -335,8 +258,8 @@ def parse_file(data: bytes, path: str) -> tuple[ParsedFile | None, list[Diagnost
         ctx.err("XA100", data[:exc.start].count(b"\n") + 1, "file is not UTF-8 text")
         return None, ctx.diags
     try:
-        root = _compose(text)
-    except _YamlError as exc:
+        root = compose(text)
+    except YamlError as exc:
         ctx.err(exc.rule, exc.line, str(exc))
         return None, ctx.diags
     if root is None:

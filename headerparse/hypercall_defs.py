@@ -38,7 +38,9 @@ class DefsPrototype:
 
     @property
     def text(self) -> str:
-        return f"{self.name}({', '.join(f'{t} {n}'.strip() for t, n in self.params)})"
+        def one(t: str, n: str) -> str:
+            return f"{t}{n}" if t.endswith("*") else f"{t} {n}"
+        return f"{self.name}({', '.join(one(t, n) for t, n in self.params)})"
 
 
 @dataclass(frozen=True)

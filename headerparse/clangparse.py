@@ -360,8 +360,13 @@ class _Walker:
             bits = f.get_bitfield_width() if f.is_bitfield() else None
             size = f.type.get_size()
             flexible = f.type.kind == ci.TypeKind.INCOMPLETEARRAY
+            spelled = f.type.spelling
+            if "(" in spelled:
+                # "struct (unnamed struct at /abs/cache/path/pmu.h:42:5)": keep the model
+                # free of this machine's paths.
+                spelled = spelled.replace(self.root, "")
             members.append(Member(
-                path=path, type=f.type.spelling,
+                path=path, type=spelled,
                 offset=off_bits // 8, size=0 if flexible or size < 0 else size,
                 bit_offset=off_bits if bits is not None else None, bit_size=bits))
             handle = _HANDLE.search(f.type.get_canonical().spelling)

@@ -85,7 +85,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def _cached_extract(args: argparse.Namespace) -> int | None:
     """Copy the cached model JSON when the tree is unchanged; None when not cached."""
-    from headerparse.extract import ExtractError, Options, cached_json
+    from headerparse.extract import ExtractError, cached_json
     from headerparse.tree import TreeError, cache_dir, open_tree
 
     try:

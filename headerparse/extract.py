@@ -399,10 +399,16 @@ class _Merger:
     def hypercalls(self, macros: Iterable[Macro], prototypes, groups) -> tuple[Hypercall, ...]:
         protos = {p.name.removeprefix("HYPERVISOR_"): p for p in prototypes}
         group_names = {g.name for g in groups}
+        # The table is the `enum hypercall_num` group where the tree marks it up
+        # (xen.h also has __HYPERVISOR_VIRT_START, which is no hypercall), plus
+        # aliases defined elsewhere as another hypercall (__HYPERVISOR_mca).
+        table = {m for g in groups if g.name == "hypercall_num" for m in g.members}
         seen: dict[str, Hypercall] = {}
         for m in macros:
             hit = _NOTE_HYPERCALL.match(m.name)
             if not hit or not m.values or m.params is not None or hit.group(1) in seen:
+                continue
+            if table and m.name not in table and m.body.strip("() ") not in table:
                 continue
             name = hit.group(1)
             number = next(iter(m.values.values()))

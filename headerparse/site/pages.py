@@ -1,0 +1,311 @@
+"""Every generated page of the site: its data, its template, its docname.
+
+:func:`generate` renders the whole site into a dict docname -> reST; the build
+writes it to the staging dir with :func:`headerparse.site.render.sync_tree`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from headerparse.model import Diagnostic, Header, Hypercall, Macro, Model, Record
+from headerparse.site import layoutdata
+from headerparse.site.facts import ArgTable, Facts
+from headerparse.site.plan import HANDLES_DOC, Plan, c_ident, enum_ident, is_handle, valid_c_name
+from headerparse.site.render import environment, render_page
+
+
+@dataclass(frozen=True)
+class Item:
+    """One definition of a header page, in source order."""
+
+    line: int
+    kind: str          # "macro" | "typedef" | "enum" | "record" | "group" | "prototype"
+    obj: Any
+    canonical: bool = False
+
+
+def generate(model: Model, facts: Facts, texts: Mapping[str, str],
+             env: jinja2.Environment | None = None) -> dict[str, str]:
+    """All generated pages: docname -> reST."""
+    return site_of(model, facts, texts, env).pages()
+
+
+def site_of(model: Model, facts: Facts, texts: Mapping[str, str],
+            env: jinja2.Environment | None = None) -> _Site:
+    return _Site(model, facts, Plan(model), texts, env or environment())
+
+
+class _Site:
+    def __init__(self, model: Model, facts: Facts, plan: Plan, texts: Mapping[str, str],
+                 env: jinja2.Environment) -> None:
+        self.model, self.facts, self.plan, self.texts, self.env = model, facts, plan, texts, env
+        self.findings = _findings_by_doc(plan, facts.findings)
+        self.users = _type_users(model)
+        self.variants = facts.variants
+
+    def render(self, template: str, docname: str, **ctx: Any) -> str:
+        return render_page(self.env, self.plan, template, docname, model=self.model,
+                           facts=self.facts, variants=self.variants,
+                           findings=self.findings.get(docname, []), **ctx)
+
+    def pages(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        p = self.plan
+        out["overview"] = self.render("overview.rst.j2", "overview", rows=self.hypercall_rows())
+        out["hypercalls/index"] = self.render(
+            "hypercalls_index.rst.j2", "hypercalls/index",
+            docs=[p.hypercall_doc[h.name] for h in self.model.hypercalls])
+        for h in self.model.hypercalls:
+            doc = p.hypercall_doc[h.name]
+            out[doc] = self.render("hypercall.rst.j2", doc, **self.hypercall_ctx(h))
+        out["headers/index"] = self.render("headers_index.rst.j2", "headers/index",
+                                           headers=p.headers)
+        for h in p.headers:
+            doc = p.header_doc[h.path]
+            out[doc] = self.render("header.rst.j2", doc, h=h, items=self.header_items(h),
+                                   text=self.texts.get(h.path))
+        keys = sorted(k for k, rs in p.records_by_key.items() if not is_handle(rs[0]))
+        out["types/index"] = self.render("types_index.rst.j2", "types/index",
+                                         keys=keys, records=p.records_by_key,
+                                         has_handles=any(is_handle(rs[0]) for rs in
+                                                         p.records_by_key.values()))
+        for key in keys:
+            doc = p.record_doc[key]
+            out[doc] = self.render("record.rst.j2", doc, **self.record_ctx(key))
+        handles = [rs for rs in p.records_by_key.values() if is_handle(rs[0])]
+        if handles:
+            out[HANDLES_DOC] = self.render("handles.rst.j2", HANDLES_DOC,
+                                           handles=sorted(handles, key=lambda rs: rs[0].key))
+        out["constants"] = self.render("constants.rst.j2", "constants",
+                                       macros=_differing_constants(self.model))
+        out["findings"] = self.render("findings.rst.j2", "findings",
+                                      all_findings=_sorted_findings(self.facts.findings),
+                                      where=lambda d: _finding_doc(p, d))
+        return out
+
+    def one(self, kind: str, name: str, docname: str) -> str | None:
+        """One page's reST, for the directives other Sphinx projects use."""
+        p = self.plan
+        if kind == "hypercall":
+            h = self.model.hypercall(name)
+            return self.render("hypercall.rst.j2", docname, **self.hypercall_ctx(h)) if h else None
+        if kind == "type":
+            key = next((k for k, rs in p.records_by_key.items()
+                        if name == k or name in rs[0].typedefs or name == rs[0].tag), None)
+            return self.render("record.rst.j2", docname, **self.record_ctx(key)) if key else None
+        if kind == "header":
+            h = next((h for h in p.headers if h.path == name), None)
+            if h is None:
+                return None
+            return self.render("header.rst.j2", docname, h=h, items=self.header_items(h),
+                               text=self.texts.get(h.path))
+        if kind == "overview":
+            return self.render("overview.rst.j2", docname, rows=self.hypercall_rows())
+        return None
+
+    # ------------------------------------------------------------ hypercalls
+
+    def hypercall_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for h in self.model.hypercalls:
+            avail = self.facts.availability.get(h.name, {})
+            arity = _arity(self.facts.hypercall_tables.get(h.name, ()))
+            cells = {}
+            for v in self.variants:
+                if not avail.get(v.name, False):
+                    cells[v.name] = "—"
+                else:
+                    cells[v.name] = str(arity.get(v.name, "?"))
+            rows.append({"h": h, "cells": cells})
+        return rows
+
+    def hypercall_ctx(self, h: Hypercall) -> dict[str, Any]:
+        p = self.plan
+        homed = [g for g in self.model.groups if p.group_hypercall.get(g.name) == h.name]
+        elsewhere = [g for g in self.model.groups if g.name in h.groups and g not in homed]
+        ops = []
+        for g in homed:
+            for op in p.ops_of(g):
+                ops.append(self.op_ctx(g, op))
+        return {"h": h, "homed": homed, "elsewhere": elsewhere, "ops": ops,
+                "tables": self.facts.hypercall_tables.get(h.name, ()),
+                "avail": self.facts.availability.get(h.name, {}),
+                "avail_source": self.facts.availability_source.get(h.name, ""),
+                "table_rows": _table_rows}
+
+    def op_ctx(self, g: Any, op: str) -> dict[str, Any]:
+        macros = self.model.macros_named(op)
+        mac = macros[0] if macros else None
+        target = g.target_for(op)
+        arg_from_line = [a for a in (mac.args if mac else ()) if a.name == "arg"]
+        records = self.plan.records_by_key.get(target or "", [])
+        return {"name": op, "group": g, "macro": mac, "target": target,
+                "target_known": bool(records), "record": records[0] if records else None,
+                "arg_lines": arg_from_line, "values": _values(mac),
+                "tables": self.facts.op_tables.get(op, ())}
+
+    # ------------------------------------------------------------ headers
+
+    def header_items(self, h: Header) -> list[Item]:
+        m, p, path = self.model, self.plan, h.path
+        items: list[Item] = []
+        for mac in m.macros:
+            if mac.loc.file == path:
+                items.append(Item(mac.loc.line, "macro", mac,
+                                  p.is_canonical("macro", mac.name, path, mac.loc.line)))
+        for t in m.typedefs:
+            if t.loc.file == path and not p.typedef_is_alias(t):
+                items.append(Item(t.loc.line, "typedef", t,
+                                  p.is_canonical("type", t.name, path, t.loc.line)))
+        for e in m.enums:
+            if e.loc.file == path:
+                ident = enum_ident(e)
+                canon = bool(ident) and p.is_canonical(ident[0], ident[1], path, e.loc.line)
+                items.append(Item(e.loc.line, "enum", e, canon))
+        for rs in p.records_by_key.values():
+            for r in rs:
+                if r.loc.file == path and not is_handle(r):
+                    items.append(Item(r.loc.line, "record", r))
+        for g in m.groups:
+            if g.loc.file == path:
+                items.append(Item(g.loc.line, "group", g,
+                                  p.group_home[g.name] == p.header_doc[path]))
+        for proto in m.prototypes:
+            if proto.loc.file == path:
+                items.append(Item(proto.loc.line, "prototype", proto))
+        return sorted(items, key=lambda i: (i.line, i.kind))
+
+    # ------------------------------------------------------------ records
+
+    def record_ctx(self, key: str) -> dict[str, Any]:
+        p = self.plan
+        rs = p.records_by_key[key]
+        kind, name = c_ident(rs[0])
+        defs = []
+        for r in rs:
+            data = layoutdata.table(r, self.model.archs)
+            defs.append({"r": r, "canonical": p.is_canonical(kind, name, r.loc.file, r.loc.line),
+                         "table": data, "texts": layoutdata.texts(r),
+                         "diagrams": layoutdata.diagrams(r)})
+        typedefs = sorted({t for r in rs for t in r.typedefs})
+        return {"key": key, "kind": kind, "name": name, "defs": defs,
+                "typedefs": [(t, p.typedef_owner.get(t) == key) for t in typedefs],
+                "used_ops": self.ops_taking(key, typedefs),
+                "used_records": sorted(self.users.get(key, set()) | {
+                    u for t in typedefs for u in self.users.get(t, set())} - {key}),
+                "used_protos": [h for h in self.model.hypercalls if h.prototype and any(
+                    key in prm.type or any(t in prm.type.split() for t in typedefs)
+                    for prm in h.prototype.params)]}
+
+    def ops_taking(self, key: str, typedefs: list[str]) -> list[str]:
+        names = {key, *typedefs}
+        out = []
+        for op, g in self.plan.op_group.items():
+            if g.target_for(op) in names:
+                out.append(op)
+        for mac in self.model.macros:
+            if mac.name in self.plan.op_group and mac.name not in out:
+                for a in mac.args:
+                    if any(n in a.text for n in names if n.split()[-1]):
+                        out.append(mac.name)
+                        break
+        return out
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _arity(tables: tuple[ArgTable, ...]) -> dict[str, int]:
+    """Per variant: the number of argument positions of the unconditional table."""
+    out: dict[str, int] = {}
+    for t in tables:
+        if t.condition:
+            continue
+        for row in t.rows:
+            if row.position > 0 and row.ctype != "...":
+                out[row.variant] = out.get(row.variant, 0) + 1
+        break
+    return out
+
+
+def _table_rows(t: ArgTable) -> list[dict[str, Any]]:
+    """Rows per argument position; variants with the same facts share a row, each
+    variant shown with its own register."""
+    grouped: dict[tuple, list[tuple[str, str]]] = {}
+    for r in t.rows:
+        k = (r.position, r.ctype, r.meaning, r.constraint, r.readers, r.direction)
+        grouped.setdefault(k, []).append((r.variant, r.register))
+    rows = []
+    for k, regs in grouped.items():
+        rows.append({"regs": regs, "position": k[0], "ctype": k[1], "meaning": k[2],
+                     "constraint": k[3], "readers": k[4], "direction": k[5]})
+    return sorted(rows, key=lambda r: r["position"])
+
+
+def _values(mac: Macro | None) -> dict[str, Any]:
+    if mac is None:
+        return {}
+    distinct = set(mac.values.values())
+    return {"all": next(iter(distinct)) if len(distinct) == 1 else None,
+            "per_arch": dict(mac.values), "why_not": dict(mac.why_not)}
+
+
+def _differing_constants(model: Model) -> list[Macro]:
+    out = []
+    for mac in model.macros:
+        if mac.params is None and len(set(mac.values.values())) > 1:
+            out.append(mac)
+    return out
+
+
+def _type_users(model: Model) -> dict[str, set[str]]:
+    """Type name -> keys of the records with a member of that type."""
+    users: dict[str, set[str]] = {}
+    for r in model.records:
+        if is_handle(r):
+            continue
+        for lay in r.layouts.values():
+            for m in lay.members:
+                base = m.type.split("[")[0].replace("const ", "").replace("*", "").strip()
+                users.setdefault(base, set()).add(r.key)
+    return users
+
+
+def _finding_doc(plan: Plan, d: Diagnostic) -> str | None:
+    link = plan.link(d.symbol) if d.symbol else None
+    if link is not None:
+        return link.docname
+    if d.loc is not None:
+        return plan.header_doc.get(d.loc.file)
+    return None
+
+
+def _findings_by_doc(plan: Plan, findings: tuple[Diagnostic, ...]) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for d in _sorted_findings(findings):
+        doc = _finding_doc(plan, d)
+        if doc:
+            out.setdefault(doc, []).append(d)
+    return out
+
+
+_SEVERITY = {"error": 0, "warning": 1, "note": 2}
+
+
+def _sorted_findings(findings: tuple[Diagnostic, ...]) -> list[Diagnostic]:
+    return sorted(findings, key=lambda d: (_SEVERITY.get(d.severity, 3),
+                                           d.loc.file if d.loc else "",
+                                           d.loc.line if d.loc else 0, d.rule))
+
+
+def severity_counts(findings: list[Diagnostic]) -> Counter:
+    return Counter(d.severity for d in findings)
+
+
+__all__ = ["generate", "Item", "valid_c_name", "Record"]

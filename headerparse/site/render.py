@@ -1,0 +1,214 @@
+"""reST from jinja2 templates, written to a staging dir only where it changed.
+
+Every page is rendered through a :class:`Page`, the templates' toolbox: it escapes
+text, turns known names into roles, emits prose and source as directive content
+(never as reST markup), and remembers every name the page links so that the page
+starts with its link table (``.. xen:links::``). Markers ``.. hp-loc: FILE:LINE``
+say which header line the next generated line stands for; the extension's parser
+maps line numbers through them, so a problem is reported at the header's line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from headerparse.model import Comment, Doc
+from headerparse.site import text as tx
+from headerparse.site.plan import Link, Plan, enum_ident, valid_c_name
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+LOC_MARK = ".. hp-loc: "
+
+
+class Page:
+    """Helpers bound to one page being rendered."""
+
+    def __init__(self, plan: Plan, docname: str) -> None:
+        self.plan = plan
+        self.docname = docname
+        self.used: set[str] = set()
+        self.extra: dict[str, Link] = {}
+
+    # ---------------------------------------------------------------- inline text
+
+    def esc(self, text: str) -> str:
+        return tx.rst_escape(str(text))
+
+    def ref(self, key: str, shown: str | None = None) -> str:
+        """A role linking ``key``, or the escaped text when nothing declares it."""
+        link = self.plan.link(key)
+        if link is None:
+            return tx.rst_escape(shown or key)
+        self.used.add(key)
+        return link.rst(shown or key)
+
+    def decl(self, name: str, shown: str | None = None) -> str:
+        """A role to the canonical C declaration of ``name`` (not its preferred link)."""
+        kd = self.plan.decl_doc.get(name)
+        if kd is None:
+            return tx.rst_escape(shown or name)
+        link = Link(f"c:{kd[0]}", name, name, kd[1])
+        self.extra[f"{link.role} {name}"] = link
+        return link.rst(shown or name)
+
+    def refs(self, keys: Iterable[str], sep: str = ", ") -> str:
+        return sep.join(self.ref(k) for k in keys)
+
+    def inline(self, text: str) -> str:
+        """One line of text with every known name linked."""
+        def role(key: str) -> str | None:
+            self.used.add(key)
+            return self.plan.role(key)
+        return tx.rst_inline(text, role, self.plan.known)
+
+    def title(self, text: str, char: str) -> str:
+        return "\n".join(tx.title(text, char))
+
+    def loc(self, file: str, line: int, pad: str = "") -> str:
+        """A marker and the blank line it needs: the line after them stands for ``line``."""
+        return f"{pad}{LOC_MARK}{file}:{max(line - 1, 1)}\n"
+
+    # ---------------------------------------------------------------- blocks
+
+    def prose(self, doc: Doc | Comment | None, indent: int = 0) -> str:
+        """A ``xen:prose`` block for a doc comment (both parts of a Doc)."""
+        comments = [doc] if isinstance(doc, Comment) else (
+            [c for c in (doc.before, doc.trailing) if c is not None] if doc else [])
+        out = []
+        for c in comments:
+            if c.text.strip():
+                out.append(self._prose_block(c, indent))
+        return "\n\n".join(out)
+
+    def _prose_block(self, c: Comment, indent: int) -> str:
+        pad = " " * indent
+        first = c.loc.line + (1 if c.raw.split("\n", 1)[0].strip() in ("/*", "/**") else 0)
+        self.used |= tx.names_in(c.text, self.plan.known)
+        lines = [self.loc(c.loc.file, first - 2, pad), pad + ".. xen:prose::", ""]
+        lines += [f"{pad}   |{line}".rstrip() for line in c.text.split("\n")]
+        return "\n".join(lines)
+
+    def code(self, text: str, file: str, line: int, indent: int = 0,
+             anchors: bool = False) -> str:
+        """A ``xen:code`` block: C source with names linked, lines numbered from ``line``."""
+        pad = " " * indent
+        self.used |= tx.names_in(text, self.plan.known)
+        lines = [self.loc(file, line - 4 - anchors, pad), pad + ".. xen:code::",
+                 f"{pad}   :start: {line}", f"{pad}   :file: {file}"]
+        if anchors:
+            lines.append(f"{pad}   :anchors:")
+        lines.append("")
+        # A leading "|" keeps each line's own indentation: docutils strips the
+        # common indentation of a directive's content.
+        lines += [f"{pad}   |{src}".rstrip() for src in text.split("\n")]
+        return "\n".join(lines)
+
+    def data(self, directive: str, payload: Any, indent: int = 0,
+             texts: Iterable[str] = ()) -> str:
+        """A directive whose content is JSON (layout tables, diagrams, arg tables)."""
+        pad = " " * indent
+        for t in texts:
+            self.used |= tx.names_in(t, self.plan.known)
+        body = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return f"{pad}.. {directive}::\n\n{pad}   {body}"
+
+    def values(self, values: dict[str, int], why_not: dict[str, str],
+               archs: tuple[str, ...], indent: int = 0) -> str:
+        return "\n".join(" " * indent + line
+                         for line in values_fields(self, values, why_not, archs))
+
+    def mention(self, text: str) -> str:
+        """Note the names in ``text`` (a directive argument the directive links itself)."""
+        self.used |= tx.names_in(text, self.plan.known)
+        return " ".join(text.split())
+
+    def links_block(self) -> str:
+        """The page's link table; its text changes when any target moves page."""
+        rows = []
+        for key in sorted(self.used):
+            link = self.plan.link(key)
+            if link is not None:
+                rows.append(f"   {link.spec()} {key}")
+        rows += [f"   {link.spec()} {key}" for key, link in sorted(self.extra.items())]
+        if not rows:
+            return ""
+        return ".. xen:links::\n\n" + "\n".join(rows) + "\n\n"
+
+
+def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)),
+                             autoescape=False, trim_blocks=False, lstrip_blocks=True,
+                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    env.filters["first_sentence"] = tx.first_sentence
+    env.filters["esc"] = tx.rst_escape
+    env.tests["c_name"] = valid_c_name
+    env.globals["enum_name"] = lambda e: (enum_ident(e) or (None, None))[1]
+    return env
+
+
+def render_page(env: jinja2.Environment, plan: Plan, template: str, docname: str,
+                **context: Any) -> str:
+    page = Page(plan, docname)
+    body = env.get_template(template).render(p=page, plan=plan, docname=docname, **context)
+    return page.links_block() + _tidy(body)
+
+
+def _tidy(text: str) -> str:
+    # Templates leave runs of blank lines where optional parts are empty.
+    out: list[str] = []
+    for line in text.split("\n"):
+        if not line.strip() and out and not out[-1].strip():
+            continue
+        out.append(line.rstrip())
+    return "\n".join(out).strip("\n") + "\n"
+
+
+# ---------------------------------------------------------------- staging
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` unless the file already holds it: an unchanged page keeps its
+    mtime, so Sphinx does not re-read it."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return True
+
+
+def sync_tree(root: Path, pages: dict[str, str], suffix: str) -> tuple[int, int]:
+    """Make ``root`` hold exactly ``pages`` (docname -> text); return (written, removed)."""
+    written = sum(write_if_changed(root / f"{doc}{suffix}", text) for doc, text in pages.items())
+    wanted = {root / f"{doc}{suffix}" for doc in pages}
+    removed = 0
+    for p in sorted(root.rglob(f"*{suffix}")):
+        if p not in wanted:
+            p.unlink()
+            removed += 1
+    return written, removed
+
+
+def values_fields(page: Page, values: dict[str, int], why_not: dict[str, str],
+                  archs: tuple[str, ...]) -> list[str]:
+    """Field-list lines for a constant: one value, or per-arch values where they differ."""
+    out = []
+    distinct = set(values.values())
+    if len(distinct) == 1 and len(values) == len(archs):
+        out.append(f":Value: ``{next(iter(distinct))}``")
+    elif values:
+        out.append(":Values: " + ", ".join(f"{a} ``{v}``" for a, v in values.items()))
+    if why_not:
+        out.append(":No integer value: " + "; ".join(
+            f"{a}: {page.esc(w)}" for a, w in why_not.items()))
+    return out

@@ -1,0 +1,166 @@
+"""Text helpers shared by the page generator and the Sphinx directives.
+
+Nothing here knows Sphinx. Header text is never handed to a reST parser as markup:
+short texts are escaped with :func:`rst_inline`, and prose and source lines are
+passed as directive *content* that the directives turn into text nodes themselves,
+so a comment saying ``<script>`` or ``*emphasis*`` always renders as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+# An identifier, optionally preceded by a struct/union/enum keyword, or an op range
+# such as ``SCHEDOP_*``. The keyword form is tried first so that ``struct foo`` links
+# as a whole.
+_TOKEN = re.compile(
+    r"\b(?:(?P<kw>struct|union|enum)\s+(?P<tag>[A-Za-z_]\w*)"
+    r"|(?P<range>[A-Za-z_]\w*_)\*"
+    r"|(?P<ident>[A-Za-z_]\w*))")
+
+# Characters with a meaning in reST inline markup; a backslash makes each literal.
+_RST_SPECIAL = frozenset("\\`*_|[]<>:")
+
+
+@dataclass(frozen=True)
+class Token:
+    """A run of text; ``key`` is the symbol name it may link to (None: plain text)."""
+
+    text: str
+    key: str | None = None
+
+
+def tokens(text: str, known: Callable[[str], bool]) -> Iterator[Token]:
+    """Split ``text`` into plain runs and names that ``known`` accepts.
+
+    Keys are ``struct foo`` for tagged names, ``FOO_*`` for ranges, else the identifier.
+    """
+    pos = 0
+    for m in _TOKEN.finditer(text):
+        key = _key_of(m, known)
+        if key is None:
+            continue
+        if m.start() > pos:
+            yield Token(text[pos:m.start()])
+        yield Token(m.group(0), key)
+        pos = m.end()
+    if pos < len(text):
+        yield Token(text[pos:])
+
+
+def _key_of(m: re.Match[str], known: Callable[[str], bool]) -> str | None:
+    if m.group("kw"):
+        key = f"{m.group('kw')} {m.group('tag')}"
+        return key if known(key) else None
+    if m.group("range"):
+        key = m.group("range") + "*"
+        return key if known(key) else None
+    ident = m.group("ident")
+    return ident if known(ident) else None
+
+
+def names_in(text: str, known: Callable[[str], bool]) -> set[str]:
+    """The keys :func:`tokens` would link in ``text``."""
+    return {t.key for t in tokens(text, known) if t.key is not None}
+
+
+def tagged_miss(key: str, known: Callable[[str], bool]) -> str | None:
+    """For ``struct foo`` that is not known as such, the bare tag if that is known."""
+    if " " in key:
+        tag = key.split()[1]
+        return tag if known(tag) else None
+    return None
+
+
+def rst_escape(text: str) -> str:
+    """``text`` as reST inline text that renders exactly as written, on one line."""
+    text = " ".join(text.split())
+    if not text:
+        return ""
+    out = [ch if ch not in _RST_SPECIAL else "\\" + ch for ch in text]
+    # A line starting with "-", "1." or "#." would open a list: escape its first char.
+    if out[0][0] != "\\":
+        out[0] = "\\" + out[0]
+    return "".join(out)
+
+
+def rst_inline(text: str, link: Callable[[str], str | None],
+               known: Callable[[str], bool]) -> str:
+    """Escaped reST for ``text`` with known names replaced by the roles ``link`` gives."""
+    parts: list[str] = []
+    for tok in tokens(" ".join(text.split()), known):
+        role = link(tok.key) if tok.key else None
+        if role is None:
+            parts.append(_escape_run(tok.text))
+        else:
+            # "\ " separates a role from adjacent text and renders as nothing.
+            parts.append(("\\ " if parts and not parts[-1].endswith(" ") else "") + role)
+            parts.append("\\ ")
+    out = "".join(parts)
+    out = out.removesuffix("\\ ")
+    if out and out[0] not in "\\:":
+        out = "\\" + out
+    return out
+
+
+def _escape_run(text: str) -> str:
+    return "".join("\\" + ch if ch in _RST_SPECIAL else ch for ch in text)
+
+
+def title(text: str, char: str) -> list[str]:
+    """A reST section title and its underline (the text is escaped)."""
+    esc = rst_escape(text)
+    return [esc, char * max(len(esc), 4)]
+
+
+# ------------------------------------------------------------------ prose blocks
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph (reflowed) or a preformatted block (kept as written)."""
+
+    pre: bool
+    lines: tuple[str, ...]
+    first: int          # index of the first line in the text
+
+
+def blocks(text: str) -> list[Block]:
+    """Split cleaned comment text into paragraphs and preformatted blocks.
+
+    A block stays preformatted when its layout carries meaning: indentation,
+    column alignment, list bullets, ASCII art. Plain running text is reflowed.
+    """
+    out: list[Block] = []
+    lines = text.split("\n")
+    start = None
+    for i, line in enumerate([*lines, ""]):
+        if line.strip():
+            if start is None:
+                start = i
+            continue
+        if start is not None:
+            chunk = lines[start:i]
+            out.append(Block(_preformatted(chunk), tuple(chunk), start))
+            start = None
+    return out
+
+
+_STRUCTURE = re.compile(r"\S {2,}\S|^\s*(?:[-*+o]|\d+[.)]|[a-z][.)])\s|[|+=~_-]{3,}|[{};]\s*$")
+
+
+def _preformatted(lines: list[str]) -> bool:
+    indents = {len(line) - len(line.lstrip()) for line in lines}
+    if len(indents) > 1 or min(indents) > 0:
+        return True
+    return any(_STRUCTURE.search(line) for line in lines)
+
+
+def first_sentence(text: str, limit: int = 160) -> str:
+    """A one-line summary of a doc comment, for tables."""
+    para = " ".join(text.strip().split("\n\n")[0].split())
+    m = re.match(r"(.+?[.!?])(?:\s|$)", para)
+    s = m.group(1) if m else para
+    return s if len(s) <= limit else s[:limit - 1].rstrip() + "…"

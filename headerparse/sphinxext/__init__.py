@@ -1,0 +1,63 @@
+"""Sphinx extension: the ``xen`` domain and the directives headerparse pages use.
+
+``extensions = ["headerparse.sphinxext"]``. Safe for parallel reading and writing:
+all state is in the domain's per-document data or in the current document.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from headerparse import __version__
+from headerparse.sphinxext import blocks
+from headerparse.sphinxext.auto import AUTO_DIRECTIVES
+from headerparse.sphinxext.domain import XenDomain
+from headerparse.sphinxext.links import LinksDirective
+from headerparse.sphinxext.parser import FILETYPE, SUFFIX, HeaderRSTParser
+
+STATIC = Path(__file__).parent / "static"
+
+
+def _missing_reference(app: Any, env: Any, node: Any, contnode: Any) -> Any:
+    # In a project that documents only part of the ABI, a name the model knows but
+    # the project does not declare stays plain text instead of a dangling link.
+    if app.config.xen_missing_refs == "text" and node.get("refdomain") in ("c", "xen"):
+        return contnode
+    return None
+
+
+def _add_static(app: Any) -> None:
+    if app.builder.format == "html":
+        app.config.html_static_path.append(str(STATIC))
+
+
+def setup(app: Any) -> dict[str, Any]:
+    app.add_config_value("xen_model", None, "env", types=(str, type(None)))
+    app.add_config_value("xen_tree", None, "env", types=(str, type(None)))
+    app.add_config_value("xen_missing_refs", "warn", "env", types=(str,))
+    app.add_config_value("xen_header_root", "", "env", types=(str,))
+    app.add_domain(XenDomain)
+    for name, cls in {"links": LinksDirective, "prose": blocks.ProseDirective,
+                      "code": blocks.CodeDirective, "layout": blocks.LayoutDirective,
+                      "diagram": blocks.DiagramDirective, **AUTO_DIRECTIVES}.items():
+        app.add_directive_to_domain("xen", name, cls)
+    app.add_node(blocks.layout_diagram,
+                 html=(blocks.visit_diagram_html, None),
+                 latex=(blocks.visit_diagram_other, None),
+                 text=(blocks.visit_diagram_other, None),
+                 man=(blocks.visit_diagram_other, None),
+                 texinfo=(blocks.visit_diagram_other, None))
+    app.add_node(blocks.source_listing,
+                 html=(blocks.visit_listing_html, None),
+                 latex=(blocks.visit_diagram_other, None),
+                 text=(blocks.visit_diagram_other, None),
+                 man=(blocks.visit_diagram_other, None),
+                 texinfo=(blocks.visit_diagram_other, None))
+    app.add_source_suffix(SUFFIX, FILETYPE)
+    app.add_source_parser(HeaderRSTParser)
+    app.add_css_file("headerparse.css")
+    app.connect("builder-inited", _add_static)
+    app.connect("missing-reference", _missing_reference)
+    return {"version": __version__, "env_version": 1,
+            "parallel_read_safe": True, "parallel_write_safe": True}

@@ -48,7 +48,7 @@ class ArgTable:
     heading: str
     rows: tuple[ArgRow, ...]
     condition: str | None = None
-    returns: Mapping[str, str] = field(default_factory=dict)   # variant -> meaning
+    returns: Mapping[str, str] = field(default_factory=dict)   # text -> "v1, v2"
     notes: tuple[str, ...] = ()
     provenance: tuple[str, ...] = ()
     since: str = ""
@@ -64,6 +64,7 @@ class Facts:
     availability_source: Mapping[str, str]
     findings: tuple[Diagnostic, ...]
     annotated: bool = False      # whether the annotation layer contributed
+    arity: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # hc -> variant -> n
 
 
 # ------------------------------------------------------------------ variants
@@ -165,6 +166,8 @@ def load_facts(model: Model, tree: Any = None) -> Facts:
         t = derived_table(hc, variants, avail[hc.name])
         hc_tables[hc.name] = (t,) if t else ()
     op_tables: dict[str, tuple[ArgTable, ...]] = {}
+    arity: dict[str, Mapping[str, int]] = {
+        name: _arity(tables) for name, tables in hc_tables.items()}
     annotated = False
     from headerparse.site import annotations_adapter
     extra = annotations_adapter.collect(model, tree, variants)
@@ -172,8 +175,23 @@ def load_facts(model: Model, tree: Any = None) -> Facts:
         annotated = True
         hc_tables.update({k: v for k, v in extra.hypercall_tables.items() if v})
         op_tables.update(extra.op_tables)
+        arity.update({k: v for k, v in extra.arity.items() if v})
         for name, per in extra.availability.items():
             avail.setdefault(name, {}).update(per)
             avail_src[name] = extra.availability_source.get(name, "annotation")
-    findings = tuple(model.diagnostics) + annotations_adapter.findings(model, tree)
-    return Facts(variants, hc_tables, op_tables, avail, avail_src, findings, annotated)
+    findings = tuple(model.diagnostics) + (extra.diagnostics if extra else ()) \
+        + annotations_adapter.findings(model, tree)
+    return Facts(variants, hc_tables, op_tables, avail, avail_src, findings, annotated, arity)
+
+
+def _arity(tables: tuple[ArgTable, ...]) -> dict[str, int]:
+    """Per variant: the argument positions of the first unconditional table."""
+    out: dict[str, int] = {}
+    for t in tables:
+        if t.condition:
+            continue
+        for row in t.rows:
+            if row.position > 0 and row.ctype != "...":
+                out[row.variant] = out.get(row.variant, 0) + 1
+        break
+    return out

@@ -115,7 +115,7 @@ class _Site:
         rows = []
         for h in self.model.hypercalls:
             avail = self.facts.availability.get(h.name, {})
-            arity = _arity(self.facts.hypercall_tables.get(h.name, ()))
+            arity = self.facts.arity.get(h.name, {})
             cells = {}
             for v in self.variants:
                 if not avail.get(v.name, False):
@@ -219,19 +219,6 @@ class _Site:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _arity(tables: tuple[ArgTable, ...]) -> dict[str, int]:
-    """Per variant: the number of argument positions of the unconditional table."""
-    out: dict[str, int] = {}
-    for t in tables:
-        if t.condition:
-            continue
-        for row in t.rows:
-            if row.position > 0 and row.ctype != "...":
-                out[row.variant] = out.get(row.variant, 0) + 1
-        break
-    return out
 
 
 def _table_rows(t: ArgTable) -> list[dict[str, Any]]:

@@ -57,6 +57,14 @@ class Page:
         self.extra[f"{link.role} {name}"] = link
         return link.rst(shown or name)
 
+    def line(self, file: str, line: int, shown: str | None = None) -> str:
+        """A link to a header line (``L<n>`` of its page), or plain text for other files."""
+        if file not in self.plan.header_doc:
+            return tx.rst_escape(shown or f"{file}:{line}")
+        if shown is None:
+            return f":xen:line:`{file}:{line}`"
+        return f":xen:line:`{tx.rst_escape(shown)} <{file}:{line}>`"
+
     def refs(self, keys: Iterable[str], sep: str = ", ") -> str:
         return sep.join(self.ref(k) for k in keys)
 
@@ -72,7 +80,7 @@ class Page:
 
     def loc(self, file: str, line: int, pad: str = "") -> str:
         """A marker and the blank line it needs: the line after them stands for ``line``."""
-        return f"{pad}{LOC_MARK}{file}:{max(line - 1, 1)}\n"
+        return f"{pad}{LOC_MARK}{file}:{line - 1}\n"
 
     # ---------------------------------------------------------------- blocks
 

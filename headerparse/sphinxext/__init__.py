@@ -27,6 +27,14 @@ def _missing_reference(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     return None
 
 
+def _absolute_paths(app: Any, config: Any) -> None:
+    # conf.py names files relative to itself; directives only see the config.
+    for name in ("xen_model", "xen_tree"):
+        value = getattr(config, name)
+        if value:
+            setattr(config, name, str((Path(app.confdir) / value).resolve()))
+
+
 def _add_static(app: Any) -> None:
     if app.builder.format == "html":
         app.config.html_static_path.append(str(STATIC))
@@ -57,6 +65,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_source_suffix(SUFFIX, FILETYPE)
     app.add_source_parser(HeaderRSTParser)
     app.add_css_file("headerparse.css")
+    app.connect("config-inited", _absolute_paths)
     app.connect("builder-inited", _add_static)
     app.connect("missing-reference", _missing_reference)
     return {"version": __version__, "env_version": 1,

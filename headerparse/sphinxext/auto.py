@@ -45,7 +45,7 @@ def _site(env: Any) -> tuple[Any, Path]:
     if not cfg.xen_model:
         raise ValueError("set xen_model in conf.py to a model JSON written by "
                          "'headerparse extract --json FILE'")
-    path = (Path(env.app.confdir) / cfg.xen_model).resolve()
+    path = Path(cfg.xen_model)
     key = (str(path), path.stat().st_mtime, str(cfg.xen_tree or ""))
     with _LOCK:
         if key not in _CACHE:
@@ -60,7 +60,7 @@ def _texts(env: Any, tree: str | None) -> dict[str, str]:
         return {}
     from headerparse.tree import open_tree
 
-    t = open_tree(str((Path(env.app.confdir) / tree).resolve()))
+    t = open_tree(tree)
     return {p: data.decode("utf-8", "replace") for p, data in t.files.items()}
 
 

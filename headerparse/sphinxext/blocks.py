@@ -19,6 +19,10 @@ from headerparse.site.text import blocks
 from headerparse.sphinxext.domain import line_anchor
 from headerparse.sphinxext.links import linked_nodes
 
+# A literal block whose rawsource differs from its text is a parsed literal to
+# Sphinx: it keeps the links inside and is not syntax-highlighted.
+_PARSED = "<headerparse parsed literal>"
+
 
 def _lines(content: Any) -> list[str]:
     return [line[1:] if line.startswith("|") else line for line in content]
@@ -35,8 +39,8 @@ class ProseDirective(SphinxDirective):
         for block in blocks(text):
             if block.pre:
                 body = "\n".join(block.lines)
-                node: nodes.Element = nodes.literal_block("", "", *linked_nodes(self.env, body),
-                                                          classes=["hp-pre"])
+                node: nodes.Element = nodes.literal_block(
+                    _PARSED, "", *linked_nodes(self.env, body), classes=["hp-pre"])
             else:
                 body = " ".join(line.strip() for line in block.lines)
                 node = nodes.paragraph("", "", *linked_nodes(self.env, body))
@@ -65,7 +69,8 @@ class CodeDirective(SphinxDirective):
             listing = source_listing("", *linked_nodes(self.env, text), start=
                                      self.options.get("start", 1), classes=["no-search"])
             return [listing]
-        return [nodes.literal_block("", "", *linked_nodes(self.env, text), classes=["hp-code"])]
+        return [nodes.literal_block(_PARSED, "", *linked_nodes(self.env, text),
+                                    classes=["hp-code"])]
 
 
 class source_listing(nodes.General, nodes.FixedTextElement):

@@ -8,6 +8,7 @@ processes is safe.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Set
 from typing import Any, ClassVar
 
@@ -30,8 +31,8 @@ OBJTYPES = {"hypercall": "hypercall", "op": "sub-op", "group": "op group",
 
 
 def anchor(objtype: str, name: str) -> str:
-    """The HTML id of an object: stable, so other sites can deep-link too."""
-    return nodes.make_id(f"xen-{objtype}-{name}")
+    """The HTML id of an object: stable and case-preserving, so other sites can deep-link."""
+    return "xen-" + objtype + "-" + re.sub(r"[^A-Za-z0-9_.-]", "-", name)
 
 
 def line_anchor(line: int) -> str:

@@ -20,7 +20,7 @@ from sphinx.parsers import RSTParser
 
 FILETYPE = "headerparse-rst"
 SUFFIX = ".hrst"
-_MARK = re.compile(r"\s*\.\. hp-loc: (?P<file>\S+):(?P<line>\d+)\s*\Z")
+_MARK = re.compile(r"\s*\.\. hp-loc: (?P<file>\S+):(?P<line>-?\d+)\s*\Z")
 
 
 def map_lines(lines: list[str], source: str,

@@ -42,7 +42,13 @@ from headerparse.model import (
     model_to_json,
     to_json,
 )
-from headerparse.targets import TARGETS, available_archs, header_status, translation_unit_headers
+from headerparse.targets import (
+    OPTIONAL_ARCHS,
+    TARGETS,
+    available_archs,
+    header_status,
+    translation_unit_headers,
+)
 from headerparse.tree import HeaderTree
 
 Progress = Callable[[str], None]
@@ -141,7 +147,10 @@ def _cache_path(tree: HeaderTree, options: Options, archs: tuple[str, ...],
         clang_id = importlib.metadata.version("libclang")
     except importlib.metadata.PackageNotFoundError:
         clang_id = "libclang"
-    h = hashlib.sha256("\0".join([tree.content_hash(), options.key(), ",".join(archs),
+    # The description is part of the key because the model records it: two
+    # copies of the same headers are still two trees to the user.
+    h = hashlib.sha256("\0".join([tree.content_hash(), tree.description, options.key(),
+                                  ",".join(archs),
                                   __version__, str(SCHEMA_VERSION), clang_id,
                                   _code_hash()]).encode()).hexdigest()[:24]
     return cache / "models" / f"{h}.json"
@@ -273,6 +282,8 @@ class _Merger:
                     st, why = "not-included", f"{why}, which does not include it on {arch}"
                 if st in ("parsed", "fragment") and (path, arch) in errors:
                     st = "errors"
+                    if arch in OPTIONAL_ARCHS:
+                        st, why = "unsupported", f"does not compile for the {arch} port yet"
                 status[arch] = st
                 if why and why not in notes:
                     notes.append(why)
@@ -430,9 +441,24 @@ class _Merger:
                 k = (d.rule, d.severity, d.loc, d.message)
                 merged.setdefault(k, []).extend(d.archs)
                 protos.setdefault(k, d)
-        out = [Diagnostic(d.rule, d.severity, d.loc, d.message, d.why, tuple(merged[k]), d.symbol)
+        out = [_demote_port_errors(Diagnostic(d.rule, d.severity, d.loc, d.message, d.why,
+                                              tuple(merged[k]), d.symbol))
                for k, d in protos.items()]
         for src in self.sources.values():
             out.extend(src.diagnostics)
             out.extend(src.markup.diagnostics)
         return tuple(out)
+
+
+def _demote_port_errors(d: Diagnostic) -> Diagnostic:
+    """Errors seen only on the optional ports (riscv64, ppc64) are warnings.
+
+    Xen's RISC-V and PowerPC ports are young: several common headers do not
+    compile for them yet (io/protocols.h #errors, callback.h lacks
+    xen_callback_t). That is the tree's state, said in the output, and not a
+    reason to fail a run over the established arches.
+    """
+    if d.severity != "error" or not d.archs or not set(d.archs) <= set(OPTIONAL_ARCHS):
+        return d
+    return Diagnostic("XC003", "warning", d.loc, d.message,
+                      "the header does not compile for this port of Xen yet", d.archs, d.symbol)

@@ -158,3 +158,17 @@ def test_riscv_and_ppc_when_the_tree_has_them(tmp_path: Path) -> None:
     assert set(ppc.layouts) == {"ppc64"}
     status = {h.path: h.status for h in model.headers}
     assert status["arch-riscv.h"]["ppc64"] == "other-arch"
+
+
+def test_headers_a_young_port_cannot_compile_are_warnings(tmp_path: Path) -> None:
+    files = case_files("macros")
+    files["arch-riscv.h"] = b"struct rv_only { unsigned long a; };\n"
+    files["io/protocols.h"] = (b"#if defined(__x86_64__) || defined(__i386__) || defined(__arm__)"
+                               b" || defined(__aarch64__)\n#define P 1\n#else\n"
+                               b"#error \"arch fixup needed here\"\n#endif\n")
+    from headerparse.extract import Options, extract
+    model = extract(open_tree(str(write_tree(tmp_path, files))), Options(), cache=None)
+    (diag,) = [d for d in model.diagnostics if d.loc and d.loc.file == "io/protocols.h"]
+    assert (diag.rule, diag.severity, diag.archs) == ("XC003", "warning", ("riscv64",))
+    status = next(h.status for h in model.headers if h.path == "io/protocols.h")
+    assert status["riscv64"] == "unsupported" and status["x86_64"] == "parsed"

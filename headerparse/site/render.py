@@ -216,7 +216,9 @@ def values_fields(page: Page, values: dict[str, int], why_not: dict[str, str],
         out.append(f":Value: ``{next(iter(distinct))}``")
     elif values:
         out.append(":Values: " + ", ".join(f"{a} ``{v}``" for a, v in values.items()))
-    if why_not:
+    if why_not and len(set(why_not.values())) == 1 and len(why_not) == len(archs):
+        out.append(f":No integer value: {page.esc(next(iter(why_not.values())))}")
+    elif why_not:
         out.append(":No integer value: " + "; ".join(
             f"{a}: {page.esc(w)}" for a, w in why_not.items()))
     return out

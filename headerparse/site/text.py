@@ -148,7 +148,9 @@ def blocks(text: str) -> list[Block]:
     return out
 
 
-_STRUCTURE = re.compile(r"\S {2,}\S|^\s*(?:[-*+o]|\d+[.)]|[a-z][.)])\s|[|+=~_-]{3,}|[{};]\s*$")
+# Two spaces after a full stop are Xen's sentence spacing, not column alignment.
+_STRUCTURE = re.compile(r"[^\s.:?!] {2,}\S|^\s*(?:[-*+o]|\d+[.)]|[a-z][.)])\s"
+                        r"|[|+=~_-]{3,}|[{};]\s*$")
 
 
 def _preformatted(lines: list[str]) -> bool:

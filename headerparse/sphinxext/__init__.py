@@ -6,6 +6,7 @@ all state is in the domain's per-document data or in the current document.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,15 @@ from headerparse.sphinxext.links import LinksDirective
 from headerparse.sphinxext.parser import FILETYPE, SUFFIX, HeaderRSTParser
 
 STATIC = Path(__file__).parent / "static"
+
+
+def _code_version() -> int:
+    # Sphinx rebuilds every page when an extension's env_version changes; deriving it
+    # from this package's code means a changed renderer never leaves stale pages.
+    h = hashlib.sha256()
+    for p in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(p.read_bytes())
+    return int(h.hexdigest()[:8], 16)
 
 
 def _missing_reference(app: Any, env: Any, node: Any, contnode: Any) -> Any:
@@ -68,5 +78,5 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("config-inited", _absolute_paths)
     app.connect("builder-inited", _add_static)
     app.connect("missing-reference", _missing_reference)
-    return {"version": __version__, "env_version": 1,
+    return {"version": __version__, "env_version": _code_version(),
             "parallel_read_safe": True, "parallel_write_safe": True}

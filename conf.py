@@ -17,6 +17,9 @@ exclude_patterns = ["_build"]
 nitpicky = True
 # Only real C keywords are refused as names (Xen uses e.g. `bool` as a field name).
 c_extra_keywords: list[str] = []
+# Header text is shown as written: no "smart" quotes or dashes (and the
+# transform is a sixth of the reading time).
+smartquotes = False
 # A header page declares hundreds of macros: keep them out of the page's TOC.
 toc_object_entries = False
 

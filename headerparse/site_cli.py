@@ -39,6 +39,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--no-strict", action="store_true",
                    help="publish even when Sphinx warns (default: warnings fail the build)")
     p.add_argument("--full", action="store_true", help="drop the caches: rebuild every page")
+    p.add_argument("-v", "--verbose", action="store_true", help="show sphinx-build's progress")
     p.set_defaults(func=cmd_build)
 
 
@@ -55,7 +56,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     t2 = time.perf_counter()
     if args.full:
         shutil.rmtree(out / ".staging" / "doctrees", ignore_errors=True)
-    ok = sphinx(out, jobs=args.jobs, strict=not args.no_strict, quiet=args.quiet,
+    # Sphinx's own closing line names the unpublished copy, so it is quiet by default.
+    ok = sphinx(out, jobs=args.jobs, strict=not args.no_strict, quiet=not args.verbose,
                 header_root=_header_root(tree))
     t3 = time.perf_counter()
     if not ok:

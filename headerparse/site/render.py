@@ -65,6 +65,16 @@ class Page:
             return f":xen:line:`{file}:{line}`"
         return f":xen:line:`{tx.rst_escape(shown)} <{file}:{line}>`"
 
+    def per_arch(self, values: dict[str, str]) -> str:
+        """``a: x; b: y`` with names linked, or just ``x`` when every arch agrees."""
+        if len(set(values.values())) == 1:
+            return self.inline(next(iter(values.values())))
+        return "; ".join(f"{a}: {self.inline(v)}" for a, v in values.items())
+
+    def sizes(self, record: Any) -> str:
+        return ", ".join(f"{a} {lay.size} (align {lay.align})"
+                         for a, lay in record.layouts.items())
+
     def refs(self, keys: Iterable[str], sep: str = ", ") -> str:
         return sep.join(self.ref(k) for k in keys)
 
@@ -127,9 +137,17 @@ class Page:
         return f"{pad}.. {directive}::\n\n{pad}   {body}"
 
     def values(self, values: dict[str, int], why_not: dict[str, str],
-               archs: tuple[str, ...], indent: int = 0) -> str:
-        return "\n".join(" " * indent + line
-                         for line in values_fields(self, values, why_not, archs))
+               archs: tuple[str, ...]) -> list[tuple[str, str]]:
+        return values_fields(self, values, why_not, archs)
+
+    def facts(self, pairs: Iterable[tuple[str, str] | None], indent: int = 0) -> str:
+        """A ``xen:facts`` field list; ``None`` entries and empty texts are left out."""
+        pad = " " * indent
+        rows = [f"{pad}   {label}|{text}" for pair in pairs if pair
+                for label, text in [pair] if text]
+        if not rows:
+            return ""
+        return f"{pad}.. xen:facts::\n\n" + "\n".join(rows)
 
     def mention(self, text: str) -> str:
         """Note the names in ``text`` (a directive argument the directive links itself)."""
@@ -208,17 +226,17 @@ def sync_tree(root: Path, pages: dict[str, str], suffix: str) -> tuple[int, int]
 
 
 def values_fields(page: Page, values: dict[str, int], why_not: dict[str, str],
-                  archs: tuple[str, ...]) -> list[str]:
-    """Field-list lines for a constant: one value, or per-arch values where they differ."""
+                  archs: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Facts for a constant: one value, or per-arch values where they differ."""
     out = []
     distinct = set(values.values())
     if len(distinct) == 1 and len(values) == len(archs):
-        out.append(f":Value: ``{next(iter(distinct))}``")
+        out.append(("Value", f"``{next(iter(distinct))}``"))
     elif values:
-        out.append(":Values: " + ", ".join(f"{a} ``{v}``" for a, v in values.items()))
+        out.append(("Values", ", ".join(f"{a} ``{v}``" for a, v in values.items())))
     if why_not and len(set(why_not.values())) == 1 and len(why_not) == len(archs):
-        out.append(f":No integer value: {page.esc(next(iter(why_not.values())))}")
+        out.append(("No integer value", page.esc(next(iter(why_not.values())))))
     elif why_not:
-        out.append(":No integer value: " + "; ".join(
-            f"{a}: {page.esc(w)}" for a, w in why_not.items()))
+        out.append(("No integer value", "; ".join(
+            f"{a}: {page.esc(w)}" for a, w in why_not.items())))
     return out

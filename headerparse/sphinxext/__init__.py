@@ -57,7 +57,8 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("xen_header_root", "", "env", types=(str,))
     app.add_domain(XenDomain)
     for name, cls in {"links": LinksDirective, "prose": blocks.ProseDirective,
-                      "code": blocks.CodeDirective, "layout": blocks.LayoutDirective,
+                      "code": blocks.CodeDirective,
+                      "facts": blocks.FactsDirective, "layout": blocks.LayoutDirective,
                       "diagram": blocks.DiagramDirective, **AUTO_DIRECTIVES}.items():
         app.add_directive_to_domain("xen", name, cls)
     app.add_node(blocks.layout_diagram,

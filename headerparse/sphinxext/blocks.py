@@ -52,6 +52,30 @@ class ProseDirective(SphinxDirective):
         node.source, node.line = self.state_machine.get_source_and_line(offset)
 
 
+class FactsDirective(SphinxDirective):
+    """A field list from ``Label|inline reST`` lines.
+
+    A reST field list costs docutils a nested state machine per list; header pages
+    have thousands of them. Here each line is parsed as inline text only.
+    """
+
+    has_content = True
+
+    def run(self) -> list[nodes.Node]:
+        flist = nodes.field_list(classes=["hp-facts"])
+        out: list[nodes.Node] = [flist]
+        for i, line in enumerate(self.content):
+            label, sep, text = line.partition("|")
+            if not sep:
+                raise self.error(f"a facts line needs 'Label|text': {line!r}")
+            _src, lineno = self.state_machine.get_source_and_line(self.content_offset + i)
+            inline, messages = self.state.inline_text(text.strip(), lineno)
+            body = nodes.field_body("", nodes.paragraph("", "", *inline))
+            flist += nodes.field("", nodes.field_name(label, label), body)
+            out += messages
+        return out
+
+
 class CodeDirective(SphinxDirective):
     """C source, names linked; with ``:anchors:`` every line gets an ``L<n>`` id."""
 

@@ -285,3 +285,14 @@ def test_build_command_end_to_end(tmp_path, monkeypatch, model):
     assert (out / "html" / "index.html").is_file()
     assert os.path.islink(out / "html")
     assert not any(p.suffix in (".rst", ".hrst") for p in site_cli.REPO.rglob("headers/*"))
+
+
+def test_warnings_point_at_the_header_line(tmp_path, model, capsys):
+    out = tmp_path / "site"
+    _stage(model, out)
+    page = out / ".staging" / "src" / "probe.hrst"
+    page.write_text("Probe\n=====\n\n.. hp-loc: io/blkif.h:99\n\n:c:macro:`NO_SUCH_MACRO`\n")
+    assert not site_cli.sphinx(out, jobs="1", strict=True, quiet=True,
+                               header_root="/src/xen/include/public")
+    err = capsys.readouterr().err
+    assert "/src/xen/include/public/io/blkif.h:100: WARNING" in err, err

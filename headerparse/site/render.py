@@ -65,6 +65,15 @@ class Page:
             return f":xen:line:`{file}:{line}`"
         return f":xen:line:`{tx.rst_escape(shown)} <{file}:{line}>`"
 
+    def header(self, path: str) -> str:
+        """A link to a header's page, or its name when the site has no page for it."""
+        if path in self.plan.header_doc:
+            return f":xen:header:`{path}`"
+        return tx.rst_escape(path)
+
+    def headers(self, paths: Iterable[str]) -> str:
+        return ", ".join(self.header(p) for p in paths)
+
     def per_arch(self, values: dict[str, str]) -> str:
         """``a: x; b: y`` with names linked, or just ``x`` when every arch agrees."""
         if len(set(values.values())) == 1:

@@ -67,6 +67,12 @@ def setup(app: Any) -> dict[str, Any]:
                  text=(blocks.visit_diagram_other, None),
                  man=(blocks.visit_diagram_other, None),
                  texinfo=(blocks.visit_diagram_other, None))
+    app.add_node(blocks.layout_table,
+                 html=(blocks.visit_layout_table_html, None),
+                 latex=(blocks.visit_diagram_other, None),
+                 text=(blocks.visit_diagram_other, None),
+                 man=(blocks.visit_diagram_other, None),
+                 texinfo=(blocks.visit_diagram_other, None))
     app.add_node(blocks.source_listing,
                  html=(blocks.visit_listing_html, None),
                  latex=(blocks.visit_diagram_other, None),

@@ -122,17 +122,6 @@ def visit_listing_html(self: Any, node: source_listing) -> None:
     raise nodes.SkipNode
 
 
-def _entry(children: list[nodes.Node] | str, classes: list[str] | None = None) -> nodes.entry:
-    entry = nodes.entry(classes=classes or [])
-    para = nodes.paragraph()
-    if isinstance(children, str):
-        para += nodes.Text(children)
-    else:
-        para += children
-    entry += para
-    return entry
-
-
 def _cell(c: list[int] | None, kind: str) -> str:
     if c is None:
         return "—"
@@ -144,60 +133,64 @@ def _cell(c: list[int] | None, kind: str) -> str:
     return text
 
 
-class LayoutDirective(SphinxDirective):
-    """The side-by-side layout table of a struct or union."""
+class layout_table(nodes.General, nodes.Element):
+    """The side-by-side layout table. Plain cells live in ``rows``; only the cells
+    that can hold links (type, description) are child nodes, two per row, so the
+    tables of 600 struct pages do not cost transforms a million nodes."""
 
+
+class LayoutDirective(SphinxDirective):
     has_content = True
 
     def run(self) -> list[nodes.Node]:
         data = json.loads("\n".join(self.content))
         archs: list[str] = data["archs"]
-        heads = ["Member", "Type", *archs, "Dir", "Description"]
-        table = nodes.table(classes=["hp-layout-table"])
-        group = nodes.tgroup(cols=len(heads))
-        table += group
-        for w in (18, 18, *([10] * len(archs)), 5, 30):
-            group += nodes.colspec(colwidth=w)
-        thead = nodes.thead()
-        row = nodes.row()
-        for h in heads:
-            row += _entry(h)
-        thead += row
-        group += thead
-        tbody = nodes.tbody()
+        rows = []
+        table = layout_table(archs=archs)
         for r in data["rows"]:
-            tbody += self._row(r, archs)
-        group += tbody
-        return [table]
-
-    def _row(self, r: dict[str, Any], archs: list[str]) -> nodes.row:
-        kind = r["kind"]
-        odd = set(r.get("odd", ()))
-        row = nodes.row(classes=[f"hp-{kind}"] + (["hp-differs"] if odd else []))
-        if kind == "member":
-            depth = r["path"].count(".")
-            row += _entry([nodes.literal(r["path"], r["path"])], [f"hp-depth-{min(depth, 4)}"])
+            kind = r["kind"]
+            odd = set(r.get("odd", ()))
+            rows.append({
+                "kind": kind, "differs": bool(odd), "dir": r.get("dir", ""),
+                "path": r.get("path", "padding" if kind == "hole" else "size"),
+                "depth": min(r.get("path", "").count("."), 4),
+                "cells": [(_cell(r["cells"].get(a), kind), a in odd) for a in archs]})
             types: list[nodes.Node] = []
-            for i, t in enumerate(r["types"]):
+            for i, t in enumerate(r.get("types", ())):
                 if i:
                     types.append(nodes.Text(" / "))
                 types += linked_nodes(self.env, t)
-            row += _entry(types)
-        else:
-            label = "padding" if kind == "hole" else "size"
-            row += _entry([nodes.emphasis(label, label)])
-            row += _entry("")
-        for a in archs:
-            cell = r["cells"].get(a)
-            row += _entry(_cell(cell, kind), ["hp-odd"] if a in odd else None)
-        row += _entry(r.get("dir", ""))
-        doc = r.get("doc", "")
-        note = r.get("note", "")
-        desc = linked_nodes(self.env, doc) if doc else []
-        if note:
-            desc.append(nodes.emphasis(note, (" — " if doc else "") + note))
-        row += _entry(desc)
-        return row
+            table += nodes.inline("", "", *types)
+            desc = linked_nodes(self.env, r["doc"]) if r.get("doc") else []
+            if r.get("note"):
+                desc.append(nodes.emphasis(r["note"], (" — " if desc else "") + r["note"]))
+            table += nodes.inline("", "", *desc)
+        table["rows"] = rows
+        return [table]
+
+
+ODD = ' class="hp-odd"'
+
+
+def visit_layout_table_html(self: Any, node: layout_table) -> None:
+    enc = self.encode
+    heads = ["Member", "Type", *node["archs"], "Dir", "Description"]
+    out = ['<table class="docutils align-default hp-layout-table"><thead><tr>']
+    out += [f'<th class="head">{enc(h)}</th>' for h in heads]
+    out.append("</tr></thead><tbody>")
+    self.body.append("".join(out))
+    for i, r in enumerate(node["rows"]):
+        cls = f"hp-{r['kind']}" + (" hp-differs" if r["differs"] else "")
+        name = (f'<code class="docutils literal">{enc(r["path"])}</code>'
+                if r["kind"] == "member" else f"<em>{enc(r['path'])}</em>")
+        self.body.append(f'<tr class="{cls}"><td class="hp-depth-{r["depth"]}">{name}</td><td>')
+        node.children[2 * i].walkabout(self)
+        cells = "".join(f'<td{ODD if odd else ""}>{enc(text)}</td>' for text, odd in r["cells"])
+        self.body.append(f"</td>{cells}<td>{enc(r['dir'])}</td><td>")
+        node.children[2 * i + 1].walkabout(self)
+        self.body.append("</td></tr>\n")
+    self.body.append("</tbody></table>\n")
+    raise nodes.SkipNode
 
 
 class layout_diagram(nodes.General, nodes.Element):

@@ -16,6 +16,7 @@ everything.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import shutil
 import sys
@@ -47,8 +48,19 @@ cli.EXTRA_COMMANDS.append(add_parser)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    say = cli._progress(args)
     out = Path(args.output).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "a+b") as lock:
+        # Two builds into one output dir would publish each other's half-built copies.
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise cli.UsageError(f"another headerparse build is writing {out}") from exc
+        return _build(args, out)
+
+
+def _build(args: argparse.Namespace, out: Path) -> int:
+    say = cli._progress(args)
     t0 = time.perf_counter()
     model, tree = _load(args, say)
     t1 = time.perf_counter()
@@ -118,6 +130,10 @@ def sphinx(out: Path, *, jobs: str = "auto", strict: bool = True, quiet: bool = 
     staging = out / ".staging"
     sites = out / ".sites"
     sites.mkdir(parents=True, exist_ok=True)
+    live = (out / "html").resolve() if (out / "html").is_symlink() else None
+    for stale in sites.iterdir():       # left behind by a build that was killed
+        if stale != live:
+            shutil.rmtree(stale, ignore_errors=True)
     new = Path(tempfile.mkdtemp(prefix="site-", dir=sites))
     new.chmod(0o755)    # mkdtemp makes it private; a web server must read it
     current = (out / "html").resolve() if (out / "html").exists() else None

@@ -284,7 +284,9 @@ def test_build_command_end_to_end(tmp_path, monkeypatch, model):
     assert cli.main(["build", "-q", "-o", str(out), "-j", "1"]) == 0
     assert (out / "html" / "index.html").is_file()
     assert os.path.islink(out / "html")
-    assert not any(p.suffix in (".rst", ".hrst") for p in site_cli.REPO.rglob("headers/*"))
+    # Generated reST goes to the output dir, never into the repository.
+    assert (out / ".staging" / "src" / "headers" / "sched.h.hrst").is_file()
+    assert not list((site_cli.REPO / "source").rglob("*.hrst"))
 
 
 def test_warnings_point_at_the_header_line(tmp_path, model, capsys):

@@ -54,6 +54,8 @@ from headerparse.tree import HeaderTree
 Progress = Callable[[str], None]
 _GUARD = re.compile(r"_H_*\Z|_H_[A-Z0-9_]*\Z")
 _NOTE_HYPERCALL = re.compile(r"__HYPERVISOR_(\w+)\Z")
+_TOOLS_ONLY = re.compile(r"^#\s*if\s+!\s*defined\s*\(?\s*__XEN__\s*\)?\s*&&\s*"
+                         r"!\s*defined\s*\(?\s*__XEN_TOOLS__\s*\)?\s*\n\s*#\s*error", re.M)
 
 
 @dataclass(frozen=True)
@@ -177,15 +179,20 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
     include_dir = tree.materialize(cache)
     defines = _defines(options, sources)
     probes = sorted({d.name for s in sources.values() for d in s.defines if d.params is None})
-    jobs = {arch: (include_dir, TARGETS[arch], translation_unit_headers(sources, TARGETS[arch]),
-                   probes, defines) for arch in archs}
+    # domctl.h and sysctl.h #error unless the toolstack's view is asked for:
+    # in the guest view they are left out, and said to be.
+    tools_only = set() if options.tools else {p for p, s in sources.items()
+                                              if _TOOLS_ONLY.search(s.text)}
+    jobs = {arch: (include_dir, TARGETS[arch],
+                   [h for h in translation_unit_headers(sources, TARGETS[arch])
+                    if h not in tools_only], probes, defines) for arch in archs}
     say(f"parsing {len(sources)} headers for {', '.join(archs)}")
     try:
         facts = _parse_all(jobs, say)
     except clangparse.ClangUnavailable as exc:
         raise ExtractError(str(exc)) from exc
     say("merging arches")
-    return _Merger(tree, options, archs, sources, facts).model()
+    return _Merger(tree, options, archs, sources, facts, tools_only).model()
 
 
 def _parse_all(jobs: dict[str, tuple], say: Progress) -> dict:
@@ -245,9 +252,10 @@ def _defines(options: Options, sources: dict[str, _Source]) -> dict[str, str | N
 
 class _Merger:
     def __init__(self, tree: HeaderTree, options: Options, archs: tuple[str, ...],
-                 sources: dict[str, _Source], facts: dict) -> None:
+                 sources: dict[str, _Source], facts: dict, tools_only: set[str]) -> None:
         self.tree, self.options, self.archs = tree, options, archs
         self.sources, self.facts = sources, facts
+        self.tools_only = tools_only
 
     def model(self) -> Model:
         groups = tuple(g for s in self.sources.values() for g in s.markup.groups)
@@ -276,6 +284,9 @@ class _Merger:
             status, notes = {}, []
             for arch in self.archs:
                 st, why = header_status(path, TARGETS[arch])
+                if st == "direct" and path in self.tools_only:
+                    st, why = "tools-only", ("#errors unless __XEN_TOOLS__ is defined; "
+                                             "left out of the guest view")
                 if st == "direct":
                     st = "parsed"
                 elif st == "fragment" and path not in self.facts[arch].files_seen:
@@ -373,11 +384,11 @@ class _Merger:
 
     def macros(self, groups: tuple[OpGroup, ...]) -> tuple[Macro, ...]:
         active: dict[tuple[str, str, int], list[str]] = {}
-        per_arch_count: dict[tuple[str, str], int] = {}
+        seen: dict[tuple[str, str], list[tuple[str, int]]] = {}   # (arch, name) -> locations
         for arch in self.archs:
-            for d in self.facts[arch].defines:
-                active.setdefault(d, []).append(arch)
-                per_arch_count[(arch, d[0])] = per_arch_count.get((arch, d[0]), 0) + 1
+            for name, file, line in self.facts[arch].defines:
+                active.setdefault((name, file, line), []).append(arch)
+                seen.setdefault((arch, name), []).append((file, line))
         member_group = {(g.loc.file, m): g.name for g in groups for m in g.members}
         out = []
         for path, src in self.sources.items():
@@ -385,20 +396,25 @@ class _Merger:
                 if not d.body and d.params is None and _GUARD.search(d.name):
                     continue    # include guard
                 archs = tuple(active.get((d.name, path, d.line), ()))
-                out.append(self._macro(path, src, d, archs, member_group))
+                out.append(self._macro(path, src, d, archs, member_group, seen))
         return tuple(out)
 
     def _macro(self, path: str, src: _Source, d: Define, archs: tuple[str, ...],
-               member_group: dict[tuple[str, str], str]) -> Macro:
+               member_group: dict[tuple[str, str], str],
+               seen: dict[tuple[str, str], list[tuple[str, int]]]) -> Macro:
         values: dict[str, int] = {}
         why: dict[str, str] = {}
-        if d.params is None:
-            for arch in archs:
-                f = self.facts[arch]
-                if d.name in f.values:
-                    values[arch] = f.values[d.name]
-                elif d.name in f.why_not:
-                    why[arch] = f.why_not[d.name]
+        for arch in archs if d.params is None else ():
+            later = _superseded_by(seen[(arch, d.name)], path, d.line)
+            f = self.facts[arch]
+            if later is not None:
+                # #undef + #define (the compat aliases of xen.h): the value at the end
+                # of the unit belongs to the later definition.
+                why[arch] = f"redefined at {later[0]}:{later[1]}"
+            elif d.name in f.values:
+                values[arch] = f.values[d.name]
+            elif d.name in f.why_not:
+                why[arch] = f.why_not[d.name]
         doc = src.index.doc_for(d.line, d.end_line)
         args = arg_lines(doc.before) if doc.before else ()
         return Macro(name=d.name, loc=Loc(path, d.line, d.col), doc=doc, params=d.params,
@@ -462,3 +478,10 @@ def _demote_port_errors(d: Diagnostic) -> Diagnostic:
         return d
     return Diagnostic("XC003", "warning", d.loc, d.message,
                       "the header does not compile for this port of Xen yet", d.archs, d.symbol)
+
+
+def _superseded_by(locations: list[tuple[str, int]], file: str, line: int
+                   ) -> tuple[str, int] | None:
+    """A later definition of the same macro in the same file, seen on the same arch."""
+    later = [loc for loc in locations if loc[0] == file and loc[1] > line]
+    return max(later) if later else None

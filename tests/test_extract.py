@@ -172,3 +172,24 @@ def test_headers_a_young_port_cannot_compile_are_warnings(tmp_path: Path) -> Non
     assert (diag.rule, diag.severity, diag.archs) == ("XC003", "warning", ("riscv64",))
     status = next(h.status for h in model.headers if h.path == "io/protocols.h")
     assert status["riscv64"] == "unsupported" and status["x86_64"] == "parsed"
+
+
+def test_guest_view_and_interface_version(tmp_path: Path) -> None:
+    files = case_files("macros")
+    files["tools.h"] = (b"#if !defined(__XEN__) && !defined(__XEN_TOOLS__)\n"
+                        b"#error \"tools only\"\n#endif\nstruct tools_only { int a; };\n")
+    files["compat.h"] = (b"#define HC_X 29\n#if __XEN_INTERFACE_VERSION__ < 0x100\n"
+                         b"#undef HC_X\n#define HC_X 6\n#endif\n")
+    from headerparse.extract import Options, extract
+    tree = open_tree(str(write_tree(tmp_path, files)))
+    guest = extract(tree, Options(tools=False, interface_version="0x50"), cache=None)
+    assert not [d for d in guest.diagnostics if d.severity == "error"]
+    status = next(h for h in guest.headers if h.path == "tools.h")
+    assert set(status.status.values()) == {"tools-only"} and "__XEN_TOOLS__" in status.note
+    first, second = sorted(guest.macros_named("HC_X"), key=lambda m: m.loc.line)
+    assert first.values == {} and first.why_not["x86_64"] == "redefined at compat.h:4"
+    assert second.values["arm32"] == 6
+    tools = extract(tree, Options(tools=True, interface_version="0x200"), cache=None)
+    assert tools.records_named("struct tools_only")
+    (only,) = tools.macros_named("HC_X")[:1]
+    assert only.values["x86_32"] == 29

@@ -50,7 +50,6 @@ from headerparse.annotations_schema import (
     StructEntry,
 )
 from headerparse.hypercall_defs import HypercallDefs, parse_hypercall_defs
-from headerparse.layout import find_records
 from headerparse.model import Diagnostic, Loc, Model
 from headerparse.variants import Variant, resolve, variants_for_archs
 
@@ -249,7 +248,7 @@ class _Binder:
             if key is None:
                 return False
             path = ".".join(parts[1:])
-            recs = find_records(self.model, key)
+            recs = self.model.records_named(key)
             paths = {f.path for r in recs for f in r.fields} | {
                 m.path for r in recs for lay in r.layouts.values() for m in lay.members}
             if path not in paths:
@@ -275,7 +274,7 @@ class _Binder:
                              "argument (by name, or arg1..arg6)")
 
     def _record(self, name: str, loc: Loc, quiet: bool = False) -> str | None:
-        recs = find_records(self.model, name)
+        recs = self.model.records_named(name)
         if not recs:
             if not quiet:
                 self.err("XA202", loc, f"no struct or union {name!r} in {self.model.tree}",
@@ -303,11 +302,11 @@ class _Binder:
                     if not any(g.name == tag for g in self.model.groups) and not any(
                             e.key == f"enum {tag}" for e in self.model.enums):
                         self.err("XA202", loc, f"no enum or op group {tag!r} for type {ctype!r}")
-                elif not find_records(self.model, f"{w} {tag}"):
+                elif not self.model.records_named(f"{w} {tag}"):
                     self.err("XA202", loc, f"no {w} {tag} for type {ctype!r}")
                 continue
             i += 1
-            if w in _C_WORDS or find_records(self.model, w) or self.model.macros_named(w):
+            if w in _C_WORDS or self.model.records_named(w) or self.model.macros_named(w):
                 continue
             if not any(t.name == w for t in self.model.typedefs):
                 self.err("XA202", loc, f"unknown type name {w!r} in {ctype!r}", symbol=w)
@@ -323,7 +322,7 @@ class _Binder:
     def _check_layout(self, s: StructEntry, key: str) -> None:
         # A layout is the size and every member's offset and size; alignment alone
         # (uint64_t is 4-byte aligned on i386) matters only where the struct is embedded.
-        lays = {a: lay for r in find_records(self.model, key) for a, lay in r.layouts.items()}
+        lays = {a: lay for r in self.model.records_named(key) for a, lay in r.layouts.items()}
         sigs = {a: (lay.size, tuple((m.path, m.offset, m.size) for m in lay.members))
                 for a, lay in lays.items()}
         if s.intent == "same" and len(set(sigs.values())) > 1:
@@ -508,7 +507,7 @@ class _Binder:
         self.refs.setdefault(symbol, (kind, loc))
 
     def _pin_key(self, symbol: str) -> str:
-        recs = find_records(self.model, symbol)
+        recs = self.model.records_named(symbol)
         return recs[0].key if recs else symbol
 
     def _check_pins(self, pins: dict[str, Pin]) -> None:

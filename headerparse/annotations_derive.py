@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from headerparse.annotations import ArgStatement, Scope, Source, SubopBinding
 from headerparse.hypercall_defs import HypercallDefs
-from headerparse.layout import find_records
 from headerparse.model import Hypercall, Loc, Model, OpGroup
 from headerparse.targets import arch_family_of
 from headerparse.variants import Variant, slots
@@ -291,8 +290,8 @@ def _pointer_at(h: Hypercall, position: int) -> bool:
 def _bind_member(model: Model, g: OpGroup, member: str, hcs: tuple[str, ...],
                  position: int) -> SubopBinding | None:
     target = g.target_for(member)
-    if target and find_records(model, target):
-        return SubopBinding(member, g.name, hcs, find_records(model, target)[0].key, position,
+    if target and model.records_named(target):
+        return SubopBinding(member, g.name, hcs, model.records_named(target)[0].key, position,
                             f"{g.pattern} => {g.target}",
                             Source("derived", f"'{g.pattern} => {g.target}' mapping", g.loc))
     for m in model.macros_named(member):
@@ -305,7 +304,7 @@ def _bind_member(model: Model, g: OpGroup, member: str, hcs: tuple[str, ...],
                 return SubopBinding(member, g.name, hcs, None, position, line.text.strip(), src)
             for hit in _RECORD_REF.finditer(line.text):
                 name = f"struct {hit.group(1)}" if hit.group(1) else hit.group(2)
-                recs = find_records(model, name)
+                recs = model.records_named(name)
                 if recs:
                     return SubopBinding(member, g.name, hcs, recs[0].key, position,
                                         line.text.strip(), src)

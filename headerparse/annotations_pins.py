@@ -11,7 +11,6 @@ import re
 from typing import Any
 
 from headerparse.annotations_schema import Pin, Shape
-from headerparse.layout import find_records
 from headerparse.model import Diagnostic, Loc, Model
 
 _ANON = re.compile(r"\((?:unnamed|anonymous) (struct|union|enum) at [^)]*\)")
@@ -71,7 +70,7 @@ def values(model: Model, symbol: str) -> Any:
 
 def shape(model: Model, key: str) -> Shape | None:
     """Size per arch (one int when equal) and "path: type" of each member."""
-    lays = [lay for r in find_records(model, key) for lay in r.layouts.values()]
+    lays = [lay for r in model.records_named(key) for lay in r.layouts.values()]
     if not lays:
         return None
     sizes = {lay.arch: lay.size for lay in lays}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from headerparse.annotations import AnnotationSet, ArgStatement, Condition, HypercallFacts, Info
-from headerparse.layout import find_records
 from headerparse.model import Model
 from headerparse.variants import BY_NAME
 
@@ -21,7 +20,7 @@ def describe(aset: AnnotationSet, model: Model, name: str) -> list[str]:
         hand = {i.scope.hypercall for i in aset.infos if i.scope.subop == name}
         for hc in sorted(hand):
             out += _subop(aset, hc, name)
-    for r in find_records(model, name):
+    for r in model.records_named(name):
         li = aset.layout_intent(r.key)
         if li is not None:
             word = "one layout on every arch" if li.intent == "same" else "differs by design"

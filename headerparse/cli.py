@@ -141,7 +141,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_layout(args: argparse.Namespace) -> int:
-    from headerparse.layout import find_records, layout_json, layout_text
+    from headerparse.layout import layout_json, layout_text
 
     model = load_model(args)
     if args.all:
@@ -151,7 +151,7 @@ def cmd_layout(args: argparse.Namespace) -> int:
             raise UsageError("layout needs type names or --all")
         records = []
         for name in args.names:
-            hits = find_records(model, name)
+            hits = model.records_named(name)
             if not hits:
                 raise UsageError(f"no struct or union named {name!r} in {model.tree}")
             records += hits

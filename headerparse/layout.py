@@ -11,14 +11,6 @@ from typing import Any
 from headerparse.model import Layout, Model, Record
 
 
-def find_records(model: Model, name: str) -> list[Record]:
-    """Records a user may mean by ``name``: key, tag, or typedef name."""
-    name = " ".join(name.split())
-    hits = [r for r in model.records
-            if name in (r.key, r.tag) or name in r.typedefs]
-    return hits
-
-
 def layout_json(model: Model, records: list[Record], arch: str) -> dict[str, Any]:
     types: dict[str, Any] = {}
     for r in records:

@@ -305,9 +305,10 @@ class Model:
 
     # Look-ups: linear scans are fine at Xen's size (a few thousand symbols)
     # and keep the model a plain value with no caches to invalidate.
-    def records_named(self, key: str) -> list[Record]:
-        hits = [r for r in self.records if r.key == key or key in r.typedefs]
-        return hits
+    def records_named(self, name: str) -> list[Record]:
+        """Records a user may mean by ``name``: key ("struct foo"), tag or typedef name."""
+        name = " ".join(name.split())
+        return [r for r in self.records if name in (r.key, r.tag) or name in r.typedefs]
 
     def macros_named(self, name: str) -> list[Macro]:
         return [m for m in self.macros if m.name == name]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from headerparse.layout import find_records
 from headerparse.model import Doc, Macro, Model, Record
 
 Extra = Callable[[Model, str], list[str]]
@@ -17,9 +16,9 @@ def show(model: Model, name: str) -> list[str] | None:
     name = " ".join(name.split())
     parts: list[list[str]] = []
     parts += [_macro(model, m) for m in model.macros_named(name)]
-    parts += [_record(model, r) for r in find_records(model, name)]
+    parts += [_record(model, r) for r in model.records_named(name)]
     for t in model.typedefs:
-        if t.name == name and not find_records(model, name):
+        if t.name == name and not model.records_named(name):
             parts.append([f"typedef {t.name}  ({t.loc})", *_doc(t.doc),
                           *(f"  {a}: {u}" for a, u in t.underlying.items())])
     for e in model.enums:

@@ -56,14 +56,16 @@ def load_model(args: argparse.Namespace) -> Any:
                         cache=None if args.no_cache else cache_dir())
     except (TreeError, ExtractError) as exc:
         raise UsageError(str(exc)) from exc
-    for d in model.diagnostics:
-        if d.severity in ("error", "warning"):
-            print(d.render(), file=sys.stderr)
+    report(model.diagnostics)
     return model
 
 
-def _has_errors(model: Any) -> bool:
-    return any(d.severity == "error" for d in model.diagnostics)
+def report(diagnostics: Any) -> bool:
+    """Print errors and warnings to stderr; True when there is an error."""
+    for d in diagnostics:
+        if d.severity in ("error", "warning"):
+            print(d.render(), file=sys.stderr)
+    return any(d.severity == "error" for d in diagnostics)
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -73,6 +75,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if hit is not None:
         return hit
     model = load_model(args)
+    errors = any(d.severity == "error" for d in model.diagnostics)
     data = json.dumps(model_to_json(model), indent=1 if args.pretty else None)
     if args.json == "-":
         sys.stdout.write(data + "\n")
@@ -80,7 +83,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         _write_atomically(Path(args.json), data + "\n")
         _progress(args)(f"wrote {args.json}: {len(model.records)} records, "
                         f"{len(model.macros)} macros, {len(model.hypercalls)} hypercalls")
-    return EXIT_FINDINGS if _has_errors(model) else EXIT_OK
+    return EXIT_FINDINGS if errors else EXIT_OK
 
 
 def _cached_extract(args: argparse.Namespace) -> int | None:
@@ -96,14 +99,7 @@ def _cached_extract(args: argparse.Namespace) -> int | None:
     if hit is None:
         return None
     path, diags = hit
-    errors = 0
-    for d in diags:
-        if d["severity"] in ("error", "warning"):
-            loc = d["loc"]
-            where = f"{loc['file']}:{loc['line']}:{loc['col']}: " if loc else ""
-            arch = f" [{','.join(d['archs'])}]" if d["archs"] else ""
-            print(f"{where}{d['severity']}: {d['message']}{arch} [{d['rule']}]", file=sys.stderr)
-            errors += d["severity"] == "error"
+    errors = report(diags)
     tmp = Path(args.json + ".tmp")
     shutil.copyfile(path, tmp)
     tmp.replace(args.json)

@@ -38,6 +38,7 @@ from headerparse.model import (
     OpGroup,
     Record,
     Typedef,
+    diagnostics_from_json,
     model_from_json,
     model_to_json,
     to_json,
@@ -107,7 +108,7 @@ def extract(tree: HeaderTree, options: Options | None = None, *, progress: Progr
 
 
 def cached_json(tree: HeaderTree, options: Options | None, cache: Path | None
-                ) -> tuple[Path, list[dict]] | None:
+                ) -> tuple[Path, tuple[Diagnostic, ...]] | None:
     """The cached model JSON file of ``tree`` and its diagnostics, without loading the model.
 
     ``extract --json`` on an unchanged tree only copies this file: the point of
@@ -117,8 +118,8 @@ def cached_json(tree: HeaderTree, options: Options | None, cache: Path | None
     if path is None or not path.exists():
         return None
     try:
-        diags = json.loads(path.with_suffix(".diags").read_text())
-    except (OSError, ValueError):
+        diags = diagnostics_from_json(json.loads(path.with_suffix(".diags").read_text()))
+    except (OSError, ValueError, KeyError, TypeError):
         return None
     return path, diags
 

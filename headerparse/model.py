@@ -405,6 +405,11 @@ def _identity(data: Any) -> Any:
     return data
 
 
+def diagnostics_from_json(data: list[dict[str, Any]]) -> tuple[Diagnostic, ...]:
+    read = _reader(Diagnostic)
+    return tuple(read(d) for d in data)
+
+
 def model_from_json(data: dict[str, Any]) -> Model:
     tag = data.get("$schema", "")
     if tag != f"headerparse-model/{SCHEMA_VERSION}":

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from headerparse import __version__
 from headerparse.lexer import CommentIndex, Define, LexComment, scan_comments, scan_defines
@@ -310,25 +311,35 @@ class _Merger:
 
     # ------------------------------------------------------------ records
 
-    def records(self) -> tuple[Record, ...]:
-        by_loc: dict[tuple[str, str, int], list] = {}
+    def _by_location(self, facts_of: Callable[[Any], list]) -> dict[tuple, list[tuple[str, Any]]]:
+        """One arch's raw items of a kind, grouped across arches by definition site."""
+        by_loc: dict[tuple, list[tuple[str, Any]]] = {}
         for arch in self.archs:
-            for raw in self.facts[arch].records:
-                by_loc.setdefault((raw.key, raw.loc.file, raw.loc.line), []).append(raw)
+            for item in facts_of(self.facts[arch]):
+                name = getattr(item, "key", None) or item.name
+                by_loc.setdefault((name, item.loc.file, item.loc.line), []).append((arch, item))
+        return by_loc
+
+    def _doc(self, file: str, line: int, end_line: int | None = None) -> Doc:
+        src = self.sources.get(file)
+        return src.index.doc_for(line, end_line) if src else EMPTY_DOC
+
+    def records(self) -> tuple[Record, ...]:
         typedefs: dict[str, set[str]] = {}
         for f in self.facts.values():
             for t in f.typedefs:
                 if t.target:
                     typedefs.setdefault(t.target, set()).add(t.name)
         out = []
-        for (key, file, _line), raws in by_loc.items():
+        for (key, file, _line), items in self._by_location(lambda f: f.records).items():
+            raws = [raw for _arch, raw in items]
             first = raws[0]
-            src = self.sources.get(file)
             out.append(Record(
                 key=key, kind=first.kind, tag=first.tag,
                 typedefs=tuple(sorted(typedefs.get(key, set()) - {key})),
-                loc=first.loc, doc=src.index.doc_for(first.loc.line) if src else EMPTY_DOC,
-                fields=self._fields(src, raws), layouts={r.layout.arch: r.layout for r in raws},
+                loc=first.loc, doc=self._doc(file, first.loc.line),
+                fields=self._fields(self.sources.get(file), raws),
+                layouts={r.layout.arch: r.layout for r in raws},
                 expanded_from=first.expanded_from))
         return tuple(out)
 
@@ -340,7 +351,7 @@ class _Merger:
             for f in raw.fields:
                 if f.path in seen:
                     continue
-                doc = src.index.doc_for(f.line) if src else EMPTY_DOC
+                doc = self._doc(raw.loc.file, f.line)
                 seen[f.path] = Field(
                     path=f.path, name=f.name, loc=Loc(raw.loc.file, f.line, f.col), doc=doc,
                     direction=direction_of(doc) or sections.get(f.line), flexible=f.flexible,
@@ -350,34 +361,23 @@ class _Merger:
     # ------------------------------------------------------------ typedefs, enums
 
     def typedefs(self) -> tuple[Typedef, ...]:
-        by_loc: dict[tuple[str, str, int], list[tuple[str, object]]] = {}
-        for arch in self.archs:
-            for t in self.facts[arch].typedefs:
-                by_loc.setdefault((t.name, t.loc.file, t.loc.line), []).append((arch, t))
         out = []
-        for (name, file, _line), items in by_loc.items():
+        for (name, file, _line), items in self._by_location(lambda f: f.typedefs).items():
             t0 = items[0][1]
-            src = self.sources.get(file)
-            out.append(Typedef(name, t0.loc, src.index.doc_for(t0.loc.line) if src else EMPTY_DOC,
+            out.append(Typedef(name, t0.loc, self._doc(file, t0.loc.line),
                                {a: t.underlying for a, t in items}, t0.target,
                                tuple(a for a, _ in items)))
         return tuple(out)
 
     def enums(self) -> tuple[Enum, ...]:
-        by_loc: dict[tuple[str, str, int], list] = {}
-        for arch in self.archs:
-            for e in self.facts[arch].enums:
-                by_loc.setdefault((e.key, e.loc.file, e.loc.line), []).append((arch, e))
         out = []
-        for (key, file, _line), items in by_loc.items():
+        for (key, file, _line), items in self._by_location(lambda f: f.enums).items():
             e0 = items[0][1]
-            src = self.sources.get(file)
             consts = []
             for i, (name, _value, loc) in enumerate(e0.constants):
                 values = {a: e.constants[i][1] for a, e in items if i < len(e.constants)}
-                consts.append(EnumConst(name, values, loc,
-                                        src.index.doc_for(loc.line) if src else EMPTY_DOC))
-            out.append(Enum(key, e0.loc, src.index.doc_for(e0.loc.line) if src else EMPTY_DOC,
+                consts.append(EnumConst(name, values, loc, self._doc(file, loc.line)))
+            out.append(Enum(key, e0.loc, self._doc(file, e0.loc.line),
                             tuple(consts), tuple(a for a, _ in items)))
         return tuple(out)
 

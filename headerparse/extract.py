@@ -115,7 +115,8 @@ def cached_json(tree: HeaderTree, options: Options | None, cache: Path | None
     ``extract --json`` on an unchanged tree only copies this file: the point of
     the cache is that a no-change re-run costs a small fraction of a parse.
     """
-    path = _cache_path(tree, options or Options(), _archs(tree, options or Options()), cache)
+    options = options or Options()
+    path = _cache_path(tree, options, _archs(tree, options), cache)
     if path is None or not path.exists():
         return None
     try:

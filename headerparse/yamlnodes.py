@@ -30,16 +30,31 @@ class YamlError(Exception):
         self.rule, self.line = rule, line
 
 
+# libyaml composes the same nodes (with the same marks) several times faster; a file
+# it refuses is composed again by the Python loader, whose messages the
+# diagnostics are written against.
+_FAST = getattr(yaml, "CSafeLoader", None)
+
+
 def compose(text: str) -> N | None:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if _FAST is None:
+            raise yaml.YAMLError("no libyaml")
+        root = yaml.compose(text, Loader=_FAST)
+    except yaml.YAMLError:
+        root = _compose_slow(text)
+    if root is None:
+        return None
+    return _convert(root, yaml.SafeLoader(""), set())
+
+
+def _compose_slow(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         raise YamlError("XA101", *_syntax(exc)) from None
     except yaml.YAMLError as exc:
         raise YamlError("XA101", 1, f"YAML syntax: {exc}") from None
-    if root is None:
-        return None
-    return _convert(root, yaml.SafeLoader(""), set())
 
 
 def _syntax(exc: yaml.MarkedYAMLError) -> tuple[int, str]:

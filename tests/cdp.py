@@ -138,8 +138,9 @@ class Browser:
             time.sleep(0.1)
         raise CDPError(f"{expression!r} stayed false for {timeout}s")
 
-    def click(self, selector: str, timeout: float = 30) -> None:
-        """Scroll to the element and click it with the mouse; wait for the next page."""
+    def click(self, selector: str, timeout: float = 30, same_page: bool = False) -> None:
+        """Scroll to the element and click it with the mouse; wait for the next page
+        (or, for a link within the page, for the navigation to its anchor)."""
         box = self.eval(
             f"(() => {{ const e = document.querySelector({json.dumps(selector)}); if (!e) "
             "return null; e.scrollIntoView({block: 'center'}); const r = "
@@ -150,7 +151,8 @@ class Browser:
         for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
             self.call("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1],
                                                    "button": "left", "clickCount": 1})
-        self.wait_event("Page.loadEventFired", timeout)
+        self.wait_event("Page.navigatedWithinDocument" if same_page else "Page.loadEventFired",
+                        timeout)
 
     def type_text(self, selector: str, text: str) -> None:
         self.eval(f"document.querySelector({json.dumps(selector)}).focus()")

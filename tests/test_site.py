@@ -73,8 +73,9 @@ def test_blocks_keep_layout_and_reflow_prose():
 
 def test_plan_links_and_canonical_declarations(model):
     plan = Plan(model)
+    # C names link through the xen domain's table of generated C declarations.
     assert plan.link("struct sched_shutdown").rst() == \
-        ":c:struct:`struct sched_shutdown <sched_shutdown>`"
+        ":xen:c:`struct sched_shutdown <sched_shutdown>`"
     assert plan.link("sched_shutdown_t").role == "c:type"
     assert plan.link("SHUTDOWN_suspend").docname == "headers/sched.h"
     assert plan.link("SCHEDOP_shutdown").role == "xen:op"
@@ -83,7 +84,9 @@ def test_plan_links_and_canonical_declarations(model):
     assert plan.link("enum sched_op").target == "sched_op"
     # One C declaration per name, whatever declares it.
     assert len(plan.decl_doc) == len(set(plan.decl_doc))
-    assert plan.decl_doc["sched_shutdown_t"] == ("type", "types/struct-sched_shutdown")
+    # A struct is declared on the page of the header defining it.
+    assert plan.decl_doc["sched_shutdown_t"] == ("type", "headers/sched.h")
+    assert plan.decl_doc["sched_shutdown"] == ("struct", "headers/sched.h")
 
 
 def test_map_lines_follows_markers():
@@ -122,7 +125,7 @@ def test_write_if_changed_keeps_mtime(tmp_path):
 def test_sched_op_page_has_the_suspend_table(pages):
     page = pages["hypercalls/sched_op"]
     assert ".. xen:op:: SCHEDOP_shutdown" in page
-    assert "When :c:struct:`sched_shutdown`" in page
+    assert "When :xen:c:`sched_shutdown`" in page
     for reg in ("EDX", "RDX", "r2", "x2"):
         assert f"\\{reg}" in page
     assert "\\must be the MFN" in page and "\\any value" in page
@@ -131,12 +134,13 @@ def test_sched_op_page_has_the_suspend_table(pages):
 
 
 def test_record_page_highlights_the_odd_arch(pages):
-    page = pages["types/struct-blkif_request"]
-    table = json.loads(page.split(".. xen:layout::", 1)[1].strip().split("\n", 1)[0])
+    page = pages["headers/io/blkif.h"]
+    section = page.split(".. xen:cstruct:: blkif_request\n", 1)[1]
+    table = json.loads(section.split(".. xen:layout::", 1)[1].strip().split("\n", 1)[0])
     row = next(r for r in table["rows"] if r.get("path") == "id")
     assert row["cells"]["x86_32"] == [4, 8] and row["cells"]["x86_64"] == [8, 8]
     assert row["odd"] == ["x86_32"]
-    assert ".. c:type:: blkif_request_t" in page
+    assert ".. xen:ctype:: blkif_request_t" in section
 
 
 def test_every_generated_line_maps_to_a_header_line(pages):
@@ -182,7 +186,7 @@ def test_build_is_warning_free_and_escapes_prose(built):
 
 def test_cross_references_resolve_to_definitions(built):
     html = (built / "html" / "hypercalls" / "sched_op.html").read_text()
-    assert 'href="../types/struct-sched_shutdown.html#c.sched_shutdown"' in html
+    assert 'href="../headers/sched.h.html#c.sched_shutdown"' in html
     assert 'href="../headers/sched.h.html#c.SHUTDOWN_suspend"' in html
     assert 'id="xen-op-SCHEDOP_shutdown"' in html
     header = (built / "html" / "headers" / "sched.h.html").read_text()
@@ -210,8 +214,9 @@ def test_inventory_for_intersphinx(built):
 
 
 def test_diagram_and_search_index(built):
-    html = (built / "html" / "types" / "struct-blkif_request.html").read_text()
-    assert html.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2   # x86_32, and the rest
+    html = (built / "html" / "headers" / "io" / "blkif.h.html").read_text()
+    record = html.split('id="c.blkif_request"', 1)[1]
+    assert record.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2   # x86_32, the rest
     assert "hp-odd" in html
     assert (built / "html" / "searchindex.js").stat().st_size > 1000
     assert (built / "html" / "genindex.html").exists()

@@ -7,7 +7,7 @@ writes it to the staging dir with :func:`headerparse.site.render.sync_tree`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,9 @@ class _Site:
         self.findings = _findings_by_doc(plan, facts.findings)
         self.users = _type_users(model)
         self.variants = facts.variants
+        self._items: dict[str, list[Item]] | None = None
+        self._op_targets: list[tuple[str, str | None]] | None = None
+        self._op_args: list[tuple[str, list[str]]] = []
 
     def render(self, template: str, docname: str, **ctx: Any) -> str:
         return render_page(self.env, self.plan, template, docname, model=self.model,
@@ -68,16 +71,13 @@ class _Site:
                                            headers=p.headers)
         for h in p.headers:
             doc = p.header_doc[h.path]
-            out[doc] = self.render("header.rst.j2", doc, h=h, items=self.header_items(h),
-                                   text=self.texts.get(h.path))
-        keys = sorted(k for k, rs in p.records_by_key.items() if not is_handle(rs[0]))
+            out[doc] = self.header_page(h, doc)
+        keys = sorted(k for k, rs in p.records_by_key.items()
+                      if not is_handle(rs[0]) and p.record_doc[k])
         out["types/index"] = self.render("types_index.rst.j2", "types/index",
                                          keys=keys, records=p.records_by_key,
                                          has_handles=any(is_handle(rs[0]) for rs in
                                                          p.records_by_key.values()))
-        for key in keys:
-            doc = p.record_doc[key]
-            out[doc] = self.render("record.rst.j2", doc, **self.record_ctx(key))
         handles = [rs for rs in p.records_by_key.values() if is_handle(rs[0])]
         if handles:
             out[HANDLES_DOC] = self.render("handles.rst.j2", HANDLES_DOC,
@@ -98,13 +98,13 @@ class _Site:
         if kind == "type":
             key = next((k for k, rs in p.records_by_key.items()
                         if name == k or name in rs[0].typedefs or name == rs[0].tag), None)
-            return self.render("record.rst.j2", docname, **self.record_ctx(key)) if key else None
+            if key is None:
+                return None
+            defs = [self.record_ctx(r) for r in p.records_by_key[key]]
+            return self.render("record.rst.j2", docname, key=key, defs=defs)
         if kind == "header":
             h = next((h for h in p.headers if h.path == name), None)
-            if h is None:
-                return None
-            return self.render("header.rst.j2", docname, h=h, items=self.header_items(h),
-                               text=self.texts.get(h.path))
+            return self.header_page(h, docname) if h else None
         if kind == "overview":
             return self.render("overview.rst.j2", docname, rows=self.hypercall_rows())
         return None
@@ -152,51 +152,61 @@ class _Site:
 
     # ------------------------------------------------------------ headers
 
+    def header_page(self, h: Header, docname: str) -> str:
+        return self.render("header.rst.j2", docname, h=h, items=self.header_items(h),
+                           text=self.texts.get(h.path), record_ctx=self.record_ctx)
+
     def header_items(self, h: Header) -> list[Item]:
-        m, p, path = self.model, self.plan, h.path
-        items: list[Item] = []
+        """The definitions of one header, in source order."""
+        if self._items is None:
+            self._items = {}
+            for it in self._all_items():
+                self._items.setdefault(it.obj.loc.file, []).append(it)
+        return sorted(self._items.get(h.path, []), key=lambda i: (i.line, i.kind))
+
+    def _all_items(self) -> Iterator[Item]:
+        m, p = self.model, self.plan
         for mac in m.macros:
-            if mac.loc.file == path:
-                items.append(Item(mac.loc.line, "macro", mac,
-                                  p.is_canonical("macro", mac.name, path, mac.loc.line)))
+            yield Item(mac.loc.line, "macro", mac,
+                       p.is_canonical("macro", mac.name, mac.loc.file, mac.loc.line))
         for t in m.typedefs:
-            if t.loc.file == path and not p.typedef_is_alias(t):
-                items.append(Item(t.loc.line, "typedef", t,
-                                  p.is_canonical("type", t.name, path, t.loc.line)))
+            if not p.typedef_is_alias(t):
+                yield Item(t.loc.line, "typedef", t,
+                           p.is_canonical("type", t.name, t.loc.file, t.loc.line))
         for e in m.enums:
-            if e.loc.file == path:
-                ident = enum_ident(e)
-                canon = bool(ident) and p.is_canonical(ident[0], ident[1], path, e.loc.line)
-                items.append(Item(e.loc.line, "enum", e, canon))
+            ident = enum_ident(e)
+            canon = bool(ident) and p.is_canonical(ident[0], ident[1], e.loc.file, e.loc.line)
+            yield Item(e.loc.line, "enum", e, canon)
         for rs in p.records_by_key.values():
             for r in rs:
-                if r.loc.file == path and not is_handle(r):
-                    items.append(Item(r.loc.line, "record", r))
+                if not is_handle(r):
+                    yield Item(r.loc.line, "record", r)
         for g in m.groups:
-            if g.loc.file == path:
-                items.append(Item(g.loc.line, "group", g,
-                                  p.group_home[g.name] == p.header_doc[path]))
+            yield Item(g.loc.line, "group", g,
+                       p.group_home[g.name] == p.header_doc.get(g.loc.file))
         for proto in m.prototypes:
-            if proto.loc.file == path:
-                items.append(Item(proto.loc.line, "prototype", proto))
-        return sorted(items, key=lambda i: (i.line, i.kind))
+            yield Item(proto.loc.line, "prototype", proto)
 
     # ------------------------------------------------------------ records
 
-    def record_ctx(self, key: str) -> dict[str, Any]:
+    def record_ctx(self, r: Record) -> dict[str, Any]:
+        """One definition of a struct or union, as its header page shows it; the first
+        definition of a name also declares its typedefs."""
         p = self.plan
-        rs = p.records_by_key[key]
+        rs = p.records_by_key[r.key]
         kind, name = c_ident(rs[0])
-        defs = []
-        for r in rs:
-            data = layoutdata.table(r, self.model.archs)
-            defs.append({"r": r, "canonical": p.is_canonical(kind, name, r.loc.file, r.loc.line),
-                         "table": data, "texts": layoutdata.texts(r),
-                         "diagrams": layoutdata.diagrams(r)})
-        typedefs = sorted({t for r in rs for t in r.typedefs})
-        return {"key": key, "kind": kind, "name": name, "defs": defs,
-                "typedefs": [(t, p.typedef_owner.get(t) == key) for t in typedefs],
-                "used_ops": self.ops_taking(key, typedefs),
+        typedefs = sorted({t for x in rs for t in x.typedefs})
+        first = r is rs[0]
+        return {"r": r, "key": r.key, "kind": kind, "name": name, "partial": len(rs) > 1,
+                "canonical": p.is_canonical(kind, name, r.loc.file, r.loc.line),
+                "table": layoutdata.table(r, self.model.archs), "texts": layoutdata.texts(r),
+                "diagrams": layoutdata.diagrams(r),
+                "typedefs": [(t, p.typedef_owner.get(t) == r.key) for t in typedefs]
+                if first else [],
+                **self.users_of(r.key, typedefs)}
+
+    def users_of(self, key: str, typedefs: list[str]) -> dict[str, list]:
+        return {"used_ops": self.ops_taking(key, typedefs),
                 "used_records": sorted(self.users.get(key, set()) | {
                     u for t in typedefs for u in self.users.get(t, set())} - {key}),
                 "used_protos": [h for h in self.model.hypercalls if h.prototype and any(
@@ -205,16 +215,15 @@ class _Site:
 
     def ops_taking(self, key: str, typedefs: list[str]) -> list[str]:
         names = {key, *typedefs}
-        out = []
-        for op, g in self.plan.op_group.items():
-            if g.target_for(op) in names:
+        if self._op_targets is None:
+            # Computed once: asked for each of some 600 records.
+            self._op_targets = [(op, g.target_for(op)) for op, g in self.plan.op_group.items()]
+            self._op_args = [(mac.name, [a.text for a in mac.args]) for mac in self.model.macros
+                             if mac.name in self.plan.op_group and mac.args]
+        out = [op for op, target in self._op_targets if target in names]
+        for op, texts in self._op_args:
+            if op not in out and any(n in t for t in texts for n in names if n.split()[-1]):
                 out.append(op)
-        for mac in self.model.macros:
-            if mac.name in self.plan.op_group and mac.name not in out:
-                for a in mac.args:
-                    if any(n in a.text for n in names if n.split()[-1]):
-                        out.append(mac.name)
-                        break
         return out
 
 

@@ -45,9 +45,12 @@ class Link:
 
     def rst(self, shown: str | None = None) -> str:
         shown = shown or self.text
+        # C names are declared by the xen domain's C directives, which also resolve
+        # them (see headerparse.sphinxext.decl): same anchors, no per-link C parse.
+        role = "xen:c" if self.role.startswith("c:") else self.role
         if shown == self.target:
-            return f":{self.role}:`{self.target}`"
-        return f":{self.role}:`{shown} <{self.target}>`"
+            return f":{role}:`{self.target}`"
+        return f":{role}:`{shown} <{self.target}>`"
 
     def spec(self) -> str:
         """The one-line form pages carry in their link tables."""
@@ -95,8 +98,11 @@ class Plan:
         self.records_by_key: dict[str, list[Record]] = {}
         for r in model.records:
             self.records_by_key.setdefault(r.key, []).append(r)
-        self.record_doc = {k: HANDLES_DOC if is_handle(rs[0]) else f"types/{slug(k)}"
-                           for k, rs in self.records_by_key.items()}
+        # A struct or union is shown on the page of the header defining it (a page of
+        # its own per type would triple the pages Sphinx builds for little gain).
+        self.record_doc: dict[str, str | None] = {
+            k: HANDLES_DOC if is_handle(rs[0]) else self.header_doc.get(rs[0].loc.file)
+            for k, rs in self.records_by_key.items()}
         self._plan_groups()
         self.canonical: set[tuple[str, str, str, int]] = set()
         self.decl_doc: dict[str, tuple[str, str]] = {}      # name -> (kind, docname)
@@ -228,7 +234,7 @@ class Plan:
                 "hypercalls/index"}
         docs.update(self.header_doc.values())
         docs.update(self.hypercall_doc.values())
-        docs.update(self.record_doc.values())
+        docs.update(d for d in self.record_doc.values() if d)
         return sorted(docs)
 
     def line_target(self, file: str, line: int) -> str:

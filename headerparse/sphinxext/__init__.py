@@ -13,9 +13,11 @@ from typing import Any
 from headerparse import __version__
 from headerparse.sphinxext import blocks
 from headerparse.sphinxext.auto import AUTO_DIRECTIVES
+from headerparse.sphinxext.compact import setup_nodes
 from headerparse.sphinxext.domain import XenDomain
 from headerparse.sphinxext.links import LinksDirective
 from headerparse.sphinxext.parser import FILETYPE, SUFFIX, HeaderRSTParser
+from headerparse.sphinxext.table import TableDirective
 
 STATIC = Path(__file__).parent / "static"
 
@@ -59,7 +61,8 @@ def setup(app: Any) -> dict[str, Any]:
     for name, cls in {"links": LinksDirective, "prose": blocks.ProseDirective,
                       "code": blocks.CodeDirective,
                       "facts": blocks.FactsDirective, "layout": blocks.LayoutDirective,
-                      "diagram": blocks.DiagramDirective, **AUTO_DIRECTIVES}.items():
+                      "diagram": blocks.DiagramDirective, "table": TableDirective,
+                      **AUTO_DIRECTIVES}.items():
         app.add_directive_to_domain("xen", name, cls)
     app.add_node(blocks.layout_diagram,
                  html=(blocks.visit_diagram_html, None),
@@ -79,6 +82,7 @@ def setup(app: Any) -> dict[str, Any]:
                  text=(blocks.visit_diagram_other, None),
                  man=(blocks.visit_diagram_other, None),
                  texinfo=(blocks.visit_diagram_other, None))
+    setup_nodes(app)
     app.add_source_suffix(SUFFIX, FILETYPE)
     app.add_source_parser(HeaderRSTParser)
     app.add_css_file("headerparse.css")

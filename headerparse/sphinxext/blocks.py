@@ -8,6 +8,7 @@ comment says ends up as text that the HTML writer escapes.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from docutils import nodes
@@ -16,6 +17,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from headerparse.site import svg
 from headerparse.site.text import blocks
+from headerparse.sphinxext.compact import facts, is_plain
 from headerparse.sphinxext.domain import line_anchor
 from headerparse.sphinxext.links import linked_nodes
 
@@ -28,73 +30,94 @@ def _lines(content: Any) -> list[str]:
     return [line[1:] if line.startswith("|") else line for line in content]
 
 
-class ProseDirective(SphinxDirective):
-    """A doc comment: paragraphs reflowed, laid-out blocks kept preformatted."""
+# Each builder takes the directive it works for (for env, state and errors), the
+# body lines and ``locate(i)`` -> (source, 1-based line) of body line ``i``. The
+# directives below call them on their content; declaration bodies
+# (:mod:`headerparse.sphinxext.decl`) call them on their blocks without a nested parse.
+Locate = Callable[[int], tuple[Any, Any]]
 
+
+def prose_nodes(d: SphinxDirective, body: list[str], locate: Locate) -> list[nodes.Node]:
+    """A doc comment: paragraphs reflowed, laid-out blocks kept preformatted."""
+    text = "\n".join(_lines(body))
+    box = nodes.container(classes=["hp-prose"])
+    for block in blocks(text):
+        if block.pre:
+            node: nodes.Element = nodes.literal_block(
+                _PARSED, "", *linked_nodes(d.env, "\n".join(block.lines)), classes=["hp-pre"])
+        else:
+            body_text = " ".join(line.strip() for line in block.lines)
+            node = nodes.paragraph("", "", *linked_nodes(d.env, body_text))
+        node.source, node.line = locate(block.first)
+        box += node
+    return [box] if box.children else []
+
+
+def facts_nodes(d: SphinxDirective, body: list[str], locate: Locate) -> list[nodes.Node]:
+    """A field list from ``Label|inline reST`` lines.
+
+    A reST field list costs docutils a nested state machine per field; header pages
+    have thousands of them. Here each line is parsed as inline text only, into a
+    compact node (:mod:`headerparse.sphinxext.compact`).
+    """
+    node = facts(classes=["hp-facts"], labels=[])
+    out: list[nodes.Node] = [node]
+    for i, line in enumerate(body):
+        label, sep, text = line.partition("|")
+        if not sep:
+            raise d.error(f"a facts line needs 'Label|text': {line!r}")
+        text = text.strip()
+        if is_plain(text):
+            inline: list[nodes.Node] = [nodes.Text(text)]
+        else:
+            inline, messages = d.state.inline_text(text, locate(i)[1])
+            out += messages
+        node["labels"].append(label)
+        node += nodes.inline("", "", *inline)
+    return out
+
+
+def code_nodes(d: SphinxDirective, body: list[str], options: dict[str, Any]) -> list[nodes.Node]:
+    """C source, names linked; with ``anchors`` every line gets an ``L<n>`` id."""
+    text = "\n".join(_lines(body))
+    if "anchors" in options:
+        # A whole header: one node whose HTML visitor numbers the lines, instead
+        # of three nodes a line that every transform would walk. The listing
+        # repeats the definitions above it, so search skips it.
+        return [source_listing("", *linked_nodes(d.env, text), start=int(options.get("start", 1)),
+                               classes=["no-search"])]
+    return [nodes.literal_block(_PARSED, "", *linked_nodes(d.env, text), classes=["hp-code"])]
+
+
+def _locator(d: SphinxDirective) -> Locate:
+    def locate(i: int) -> tuple[Any, Any]:
+        src, offset = d.content.info(i)
+        return src, (offset + 1 if offset is not None else None)
+    return locate
+
+
+class ProseDirective(SphinxDirective):
     has_content = True
 
     def run(self) -> list[nodes.Node]:
-        text = "\n".join(_lines(self.content))
-        box = nodes.container(classes=["hp-prose"])
-        for block in blocks(text):
-            if block.pre:
-                body = "\n".join(block.lines)
-                node: nodes.Element = nodes.literal_block(
-                    _PARSED, "", *linked_nodes(self.env, body), classes=["hp-pre"])
-            else:
-                body = " ".join(line.strip() for line in block.lines)
-                node = nodes.paragraph("", "", *linked_nodes(self.env, body))
-            self.set_source_info(node, self.content_offset + 1 + block.first)
-            box += node
-        return [box] if box.children else []
-
-    def set_source_info(self, node: nodes.Node, offset: int) -> None:
-        node.source, node.line = self.state_machine.get_source_and_line(offset)
+        return prose_nodes(self, list(self.content), _locator(self))
 
 
 class FactsDirective(SphinxDirective):
-    """A field list from ``Label|inline reST`` lines.
-
-    A reST field list costs docutils a nested state machine per list; header pages
-    have thousands of them. Here each line is parsed as inline text only.
-    """
-
     has_content = True
 
     def run(self) -> list[nodes.Node]:
-        flist = nodes.field_list(classes=["hp-facts"])
-        out: list[nodes.Node] = [flist]
-        for i, line in enumerate(self.content):
-            label, sep, text = line.partition("|")
-            if not sep:
-                raise self.error(f"a facts line needs 'Label|text': {line!r}")
-            _src, lineno = self.state_machine.get_source_and_line(self.content_offset + i)
-            inline, messages = self.state.inline_text(text.strip(), lineno)
-            body = nodes.field_body("", nodes.paragraph("", "", *inline))
-            flist += nodes.field("", nodes.field_name(label, label), body)
-            out += messages
-        return out
+        return facts_nodes(self, list(self.content), _locator(self))
 
 
 class CodeDirective(SphinxDirective):
-    """C source, names linked; with ``:anchors:`` every line gets an ``L<n>`` id."""
-
     has_content = True
     option_spec: ClassVar[dict[str, Any]] = {
         "start": directives.nonnegative_int, "file": directives.unchanged,
         "anchors": directives.flag}
 
     def run(self) -> list[nodes.Node]:
-        text = "\n".join(_lines(self.content))
-        if "anchors" in self.options:
-            # A whole header: one node whose HTML visitor numbers the lines, instead
-            # of three nodes a line that every transform would walk. The listing
-            # repeats the definitions above it, so search skips it.
-            listing = source_listing("", *linked_nodes(self.env, text), start=
-                                     self.options.get("start", 1), classes=["no-search"])
-            return [listing]
-        return [nodes.literal_block(_PARSED, "", *linked_nodes(self.env, text),
-                                    classes=["hp-code"])]
+        return code_nodes(self, list(self.content), self.options)
 
 
 class source_listing(nodes.General, nodes.FixedTextElement):

@@ -22,6 +22,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
 
+from headerparse.sphinxext.decl import C_DIRECTIVES, FastBody
 from headerparse.sphinxext.links import linked_nodes
 
 logger = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class XenObject(ObjectDescription[str]):
         return ""
 
 
-class XenAlias(ObjectDescription[str]):
+class XenAlias(FastBody, ObjectDescription[str]):
     """Another definition of a name declared elsewhere: shown, not registered."""
 
     has_content = True
@@ -134,13 +135,17 @@ class XenDomain(Domain):
         t: ObjType(label, t) for t, label in OBJTYPES.items()}
     directives: ClassVar[dict[str, type]] = {
         "hypercall": XenObject, "op": XenObject, "group": XenObject, "variant": XenObject,
-        "header": HeaderDirective, "alias": XenAlias,
+        "header": HeaderDirective, "alias": XenAlias, **C_DIRECTIVES,
     }
     roles: ClassVar[dict[str, Any]] = {
-        **{t: XRefRole() for t in OBJTYPES}, "line": XRefRole(), "severity": severity_role}
-    initial_data: ClassVar[dict[str, Any]] = {"objects": {}}   # (type, name) -> (doc, id)
+        **{t: XRefRole() for t in OBJTYPES}, "line": XRefRole(), "c": XRefRole(),
+        "severity": severity_role}
+    # objects: (type, name) -> (doc, id); cnames: C name -> (doc, id) of the
+    # declarations generated pages make (see headerparse.sphinxext.decl).
+    initial_data: ClassVar[dict[str, Any]] = {"objects": {}, "cnames": {}}
     dangling_warnings: ClassVar[dict[str, str]] = {
-        t: f"{label} not found: %(target)s" for t, label in OBJTYPES.items()}
+        **{t: f"{label} not found: %(target)s" for t, label in OBJTYPES.items()},
+        "c": "C declaration not found: %(target)s"}
 
     @property
     def objects(self) -> dict[tuple[str, str], tuple[str, str]]:
@@ -154,15 +159,26 @@ class XenDomain(Domain):
                            subtype="duplicate")
         self.objects[key] = (self.env.docname, node_id)
 
+    @property
+    def cnames(self) -> dict[str, tuple[str, str]]:
+        return self.data.setdefault("cnames", {})
+
+    def note_c_name(self, name: str, node_id: str, location: Any) -> None:
+        # The C domain itself reports a name declared twice.
+        self.cnames[name] = (self.env.docname, node_id)
+
     def clear_doc(self, docname: str) -> None:
-        for key, (doc, _id) in list(self.objects.items()):
-            if doc == docname:
-                del self.objects[key]
+        for table in (self.objects, self.cnames):
+            for key, (doc, _id) in list(table.items()):
+                if doc == docname:
+                    del table[key]
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
-        for key, (doc, node_id) in otherdata["objects"].items():
-            if doc in docnames:
-                self.objects[key] = (doc, node_id)
+        for name in ("objects", "cnames"):
+            table = self.data.setdefault(name, {})
+            for key, (doc, node_id) in otherdata.get(name, {}).items():
+                if doc in docnames:
+                    table[key] = (doc, node_id)
 
     def resolve_xref(self, env: Any, fromdocname: str, builder: Any, typ: str, target: str,
                      node: addnodes.pending_xref, contnode: nodes.Element) -> nodes.Element | None:
@@ -173,10 +189,12 @@ class XenDomain(Domain):
                 return None
             return make_refnode(builder, fromdocname, hit[0], line_anchor(int(line)), contnode,
                                 target)
-        hit = self.objects.get((typ, target))
+        hit = self.cnames.get(target) if typ == "c" else self.objects.get((typ, target))
         if hit is None:
             return None
-        return make_refnode(builder, fromdocname, hit[0], hit[1], contnode, target)
+        ref = make_refnode(builder, fromdocname, hit[0], hit[1], contnode, target)
+        ref["classes"] += node.get("hp_classes", [])
+        return ref
 
     def resolve_any_xref(self, env: Any, fromdocname: str, builder: Any, target: str,
                          node: addnodes.pending_xref,

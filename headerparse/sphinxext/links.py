@@ -28,9 +28,18 @@ def page_links(env: Any) -> dict[str, tuple[str, str]]:
 
 def xref(env: Any, role: str, target: str, text: str) -> addnodes.pending_xref:
     domain, _, typ = role.partition(":")
+    classes = ["xref", domain, f"{domain}-{typ}", "hp-name"]
+    if domain == "c":
+        # Generated pages link C names through the xen domain's table of the
+        # declarations they make: a look-up, where the C domain parses every target.
+        domain, typ = "xen", "c"
     node = addnodes.pending_xref("", refdomain=domain, reftype=typ, reftarget=target,
-                                 refexplicit=True, refwarn=True, refdoc=env.docname)
-    node += nodes.literal(text, text, classes=["xref", domain, f"{domain}-{typ}"])
+                                 refexplicit=True, refwarn=True, refdoc=env.docname,
+                                 hp_classes=classes)
+    # The name is bare text: the link itself carries the classes (see
+    # XenDomain.resolve_xref); a literal around every name was a node per link
+    # that every transform walked.
+    node += nodes.Text(text)
     return node
 
 

@@ -29,7 +29,7 @@ def map_lines(lines: list[str], source: str,
     items: list[tuple[str, int]] = []
     current: tuple[str, int] | None = None
     for i, line in enumerate(lines):
-        m = _MARK.match(line)
+        m = _MARK.match(line) if ".. hp-loc:" in line else None
         if m:
             items.append((source, i))
             current = (resolve(m.group("file")), int(m.group("line")) - 1)
@@ -58,7 +58,11 @@ class HeaderRSTParser(RSTParser):
         root = getattr(self._config, "xen_header_root", "") or ""
         items = map_lines(lines, document.current_source,
                           (lambda f: f"{root.rstrip('/')}/{f}") if root else (lambda f: f))
-        inputlines = StringList(lines, items=items)
+        # A marker has done its job once the lines are mapped; left in, each would
+        # become a comment node that every later transform walks past.
+        kept = [i for i, line in enumerate(lines) if ".. hp-loc:" not in line
+                or not _MARK.match(line)]
+        inputlines = StringList([lines[i] for i in kept], items=[items[i] for i in kept])
         self.decorate(inputlines)
         self.statemachine.run(inputlines, document, inliner=self.inliner)
         self.finish_parse()

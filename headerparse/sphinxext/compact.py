@@ -1,0 +1,131 @@
+"""Compact nodes for the site's field lists and tables.
+
+A docutils field costs five nodes (field, name, its text, body, paragraph) and a
+table cell three, and every transform of every build walks each of them: on the
+site's pages they were half of all nodes. These nodes keep plain text in
+attributes and only the parts that can hold links (a fact's value, a cell with
+markup) as children. The HTML writer draws them directly; for any other output
+format a post-transform turns them back into ordinary docutils nodes first.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from docutils import nodes
+
+# Inline reST that parses to exactly its own text: no markup characters, and no
+# underscore that could end a reference name (``name_``).
+_CHARS = r"[A-Za-z0-9 .,;()+\-—–/#=%!?'\"]"
+_PLAIN = re.compile(f"{_CHARS}*(?:_[A-Za-z0-9]{_CHARS}*)*")
+
+
+def is_plain(text: str) -> bool:
+    return bool(_PLAIN.fullmatch(text)) and "://" not in text
+
+
+class facts(nodes.General, nodes.Element):
+    """A field list: ``labels`` in an attribute, one ``inline`` child per value."""
+
+
+class grid(nodes.General, nodes.Element):
+    """A table. ``rows`` holds each row's cells: a string, or the index of the
+    child (an ``inline``) that holds the cell's parsed markup."""
+
+
+def visit_facts_html(self: Any, node: facts) -> None:
+    enc = self.encode
+    classes = " ".join(["field-list", "simple", *node["classes"]])
+    self.body.append(f'<dl class="{classes}">\n')
+    for i, (label, child) in enumerate(zip(node["labels"], node.children, strict=True)):
+        parity = "odd" if i % 2 == 0 else "even"
+        self.body.append(f'<dt class="field-{parity}">{enc(label)}'
+                         f'<span class="colon">:</span></dt>\n<dd class="field-{parity}"><p>')
+        child.walkabout(self)
+        self.body.append("</p>\n</dd>\n")
+    self.body.append("</dl>\n")
+    raise nodes.SkipNode
+
+
+def visit_grid_html(self: Any, node: grid) -> None:
+    enc = self.encode
+    classes = " ".join(["docutils", "align-default", *node["classes"]])
+    self.body.append(f'<table class="{classes}">\n')
+    if node.get("title_child") is not None:
+        self.body.append('<caption><span class="caption-text">')
+        node.children[node["title_child"]].walkabout(self)
+        self.body.append("</span></caption>\n")
+    nhead = node["header_rows"]
+    for r, cells in enumerate(node["rows"]):
+        if r == 0 and nhead:
+            self.body.append("<thead>\n")
+        if r == nhead:
+            self.body.append("<tbody>\n")
+        tag, cls = ("th", ' class="head"') if r < nhead else ("td", "")
+        self.body.append(f'<tr class="row-{"odd" if r % 2 == 0 else "even"}">')
+        for cell in cells:
+            self.body.append(f"<{tag}{cls}><p>")
+            if isinstance(cell, int):
+                node.children[cell].walkabout(self)
+            else:
+                self.body.append(enc(cell))
+            self.body.append(f"</p></{tag}>")
+        self.body.append("</tr>\n")
+        if r == nhead - 1:
+            self.body.append("</thead>\n")
+    if len(node["rows"]) > nhead:
+        self.body.append("</tbody>\n")
+    self.body.append("</table>\n")
+    raise nodes.SkipNode
+
+
+def _facts_to_field_list(node: facts) -> nodes.field_list:
+    out = nodes.field_list(classes=node["classes"])
+    for label, child in zip(node["labels"], node.children, strict=True):
+        body = nodes.field_body("", nodes.paragraph("", "", *child.children))
+        out += nodes.field("", nodes.field_name(label, label), body)
+    return out
+
+
+def _grid_to_table(node: grid) -> nodes.table:
+    ncols = max((len(r) for r in node["rows"]), default=1)
+    table = nodes.table(classes=node["classes"])
+    if node.get("title_child") is not None:
+        table += nodes.title("", "", *node.children[node["title_child"]].children)
+    group = nodes.tgroup(cols=ncols)
+    table += group
+    group += [nodes.colspec(colwidth=1) for _ in range(ncols)]
+    head, body = nodes.thead(), nodes.tbody()
+    for r, cells in enumerate(node["rows"]):
+        row = nodes.row()
+        for cell in cells:
+            para = (nodes.paragraph("", "", *node.children[cell].children)
+                    if isinstance(cell, int) else nodes.paragraph(cell, cell))
+            row += nodes.entry("", para)
+        (head if r < node["header_rows"] else body).append(row)
+    if len(head):
+        group += head
+    group += body
+    return table
+
+
+def expand_for_other_formats(app: Any, doctree: nodes.document, docname: str) -> None:
+    """``doctree-resolved``: for builders other than HTML, ordinary nodes again."""
+    if app.builder.format == "html":
+        return
+    for node in list(doctree.findall(facts)):
+        node.replace_self(_facts_to_field_list(node))
+    for node in list(doctree.findall(grid)):
+        node.replace_self(_grid_to_table(node))
+
+
+def setup_nodes(app: Any) -> None:
+    def skip(self: Any, node: nodes.Node) -> None:
+        # Only reached by a writer the post-transform did not run for.
+        raise nodes.SkipNode
+
+    others = {fmt: (skip, None) for fmt in ("latex", "text", "man", "texinfo")}
+    app.add_node(facts, html=(visit_facts_html, None), **others)
+    app.add_node(grid, html=(visit_grid_html, None), **others)
+    app.connect("doctree-resolved", expand_for_other_formats)

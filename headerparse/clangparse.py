@@ -11,13 +11,16 @@ from __future__ import annotations
 import ctypes
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import clang.cindex as ci
 
+from headerparse.archfacts import ArchFacts, RawEnum, RawField, RawRecord, RawTypedef
 from headerparse.model import Diagnostic, Hole, Layout, Loc, Member
 from headerparse.targets import Target
+
+__all__ = ["ArchFacts", "ClangUnavailable", "RawEnum", "RawField", "RawRecord", "RawTypedef",
+           "compile_args", "parse_arch", "probe_source", "stub_dir"]
 
 # The wheel ships no compiler headers and the parse must not see the host's:
 # this prelude gives the public headers what they expect from <stdint.h>,
@@ -77,57 +80,6 @@ _INT_KINDS = {
 }
 _RECORD_KINDS = (ci.CursorKind.STRUCT_DECL, ci.CursorKind.UNION_DECL)
 _ARRAY_KINDS = (ci.TypeKind.CONSTANTARRAY, ci.TypeKind.INCOMPLETEARRAY)
-
-
-@dataclass
-class RawField:
-    path: str
-    name: str
-    line: int
-    col: int
-    bitfield: bool
-    flexible: bool
-    guest_handle: str | None
-
-
-@dataclass
-class RawRecord:
-    kind: str
-    tag: str | None
-    key: str
-    loc: Loc
-    expanded_from: str | None
-    layout: Layout
-    fields: list[RawField]
-
-
-@dataclass
-class RawTypedef:
-    name: str
-    loc: Loc
-    underlying: str
-    target: str | None
-
-
-@dataclass
-class RawEnum:
-    key: str
-    loc: Loc
-    constants: list[tuple[str, int, Loc]]
-
-
-@dataclass
-class ArchFacts:
-    arch: str
-    records: list[RawRecord] = field(default_factory=list)
-    typedefs: list[RawTypedef] = field(default_factory=list)
-    enums: list[RawEnum] = field(default_factory=list)
-    defines: set[tuple[str, str, int]] = field(default_factory=set)   # (name, file, line)
-    includes: dict[str, set[str]] = field(default_factory=dict)
-    files_seen: set[str] = field(default_factory=set)
-    values: dict[str, int] = field(default_factory=dict)
-    why_not: dict[str, str] = field(default_factory=dict)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
 class ClangUnavailable(RuntimeError):
@@ -229,7 +181,7 @@ class _Walker:
     def __init__(self, public_root: Path, arch: str) -> None:
         self.root = os.path.normpath(str(public_root)) + os.sep
         self.facts = ArchFacts(arch)
-        self._lines: dict[str, list[str]] = {}
+        self._lines: dict[str, list[bytes]] = {}
         self._nested_seen: set[tuple[str, int]] = set()
         self._paths: dict[str, str | None] = {}
 
@@ -242,6 +194,15 @@ class _Walker:
             p = os.path.normpath(name)
             rel = self._paths[name] = p[len(self.root):] if p.startswith(self.root) else None
         return rel
+
+    def portable(self, spelled: str) -> str:
+        """A clang spelling without this machine's path to the tree.
+
+        Anonymous types are spelled ``struct (unnamed struct at /abs/path/pmu.h:42:5)``,
+        also inside diagnostics; the model keeps ``pmu.h:42:5``, so that it does not
+        depend on where the tree was materialized (the facts cache relies on this).
+        """
+        return spelled.replace(self.root, "")
 
     def loc(self, cursor: ci.Cursor) -> Loc | None:
         loc = cursor.location
@@ -280,7 +241,7 @@ class _Walker:
             f = d.location.file
             if f is not None and f.name == MAIN:
                 if d.severity >= ci.Diagnostic.Error:
-                    probe_errors.setdefault(d.location.line, d.spelling)
+                    probe_errors.setdefault(d.location.line, self.portable(d.spelling))
                 continue
             rel = self.rel(f)
             sev = "error" if d.severity >= ci.Diagnostic.Error else "warning"
@@ -289,7 +250,7 @@ class _Walker:
                 loc = Loc(f.name, d.location.line, d.location.column)
             self.facts.diagnostics.append(Diagnostic(
                 rule="XC001" if sev == "error" else "XC002", severity=sev, loc=loc,
-                message=d.spelling, why="reported by clang while parsing the header",
+                message=self.portable(d.spelling), why="reported by clang while parsing the header",
                 archs=(self.facts.arch,)))
         return probe_errors
 
@@ -360,13 +321,8 @@ class _Walker:
             bits = f.get_bitfield_width() if f.is_bitfield() else None
             size = f.type.get_size()
             flexible = f.type.kind == ci.TypeKind.INCOMPLETEARRAY
-            spelled = f.type.spelling
-            if "(" in spelled:
-                # "struct (unnamed struct at /abs/cache/path/pmu.h:42:5)": keep the model
-                # free of this machine's paths.
-                spelled = spelled.replace(self.root, "")
             members.append(Member(
-                path=path, type=spelled,
+                path=path, type=self.portable(f.type.spelling),
                 offset=off_bits // 8, size=0 if flexible or size < 0 else size,
                 bit_offset=off_bits if bits is not None else None, bit_size=bits))
             handle = _HANDLE.search(f.type.get_canonical().spelling)
@@ -393,13 +349,16 @@ class _Walker:
         lines = self._lines.get(loc.file.name)
         if lines is None:
             try:
-                lines = Path(loc.file.name).read_text(errors="replace").splitlines()
+                lines = Path(loc.file.name).read_bytes().splitlines()
             except OSError:
                 lines = []
             self._lines[loc.file.name] = lines
         if not 0 < loc.line <= len(lines):
             return None
-        m = re.match(r"\s*(\w+)", lines[loc.line - 1][loc.column - 1:])
+        # clang's columns count bytes: slicing decoded text would be off after any
+        # non-ASCII character earlier on the line (in a comment, say).
+        rest = lines[loc.line - 1][loc.column - 1:].decode("utf-8", errors="replace")
+        m = re.match(r"\s*(\w+)", rest)
         word = m.group(1) if m else ""
         return None if word in ("struct", "union", "typedef", "") else word
 
@@ -413,8 +372,9 @@ class _Walker:
         decl = under.get_canonical().get_declaration()
         target = None
         if decl.kind in _RECORD_KINDS or decl.kind == ci.CursorKind.ENUM_DECL:
-            target = decl.type.spelling
-        self.facts.typedefs.append(RawTypedef(c.spelling, where, under.get_canonical().spelling,
+            target = self.portable(decl.type.spelling)
+        self.facts.typedefs.append(RawTypedef(c.spelling, where,
+                                              self.portable(under.get_canonical().spelling),
                                               target))
 
     def _enum(self, c: ci.Cursor) -> None:
@@ -426,7 +386,7 @@ class _Walker:
             if k.kind == ci.CursorKind.ENUM_CONSTANT_DECL:
                 kloc = self.loc(k) or where
                 consts.append((k.spelling, k.enum_value, kloc))
-        self.facts.enums.append(RawEnum(c.type.spelling, where, consts))
+        self.facts.enums.append(RawEnum(self.portable(c.type.spelling), where, consts))
 
     def _probe(self, c: ci.Cursor, probes: list[str], errors: dict[int, str]) -> None:
         name = probes[int(c.spelling[len(PROBE):])]
@@ -436,7 +396,8 @@ class _Walker:
             return
         canon = c.type.get_canonical()
         if canon.kind not in _INT_KINDS:
-            self.facts.why_not[name] = f"not an integer: its type is {canon.spelling}"
+            self.facts.why_not[name] = ("not an integer: its type is "
+                                        f"{self.portable(canon.spelling)}")
             return
         value = _evaluate_int(c)
         if value is None:

@@ -77,6 +77,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
     model = load_model(args)
     errors = any(d.severity == "error" for d in model.diagnostics)
     data = json.dumps(model_to_json(model), indent=1 if args.pretty else None)
+    if not args.no_cache and not args.pretty:
+        from headerparse.extract import store_json
+        from headerparse.tree import cache_dir
+
+        store_json(model, _options(args), cache_dir(), data)
     if args.json == "-":
         sys.stdout.write(data + "\n")
     else:

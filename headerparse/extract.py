@@ -1,61 +1,57 @@
-"""Tree -> model: parse every arch, read comments and markup, merge into one Model.
+"""Tree -> model: read every header, parse every arch, merge into one Model.
 
-The merge is by source location: a struct defined once in a header has one
-Record with a Layout per arch that compiles it; a struct defined differently
-per arch (``cpu_user_regs`` in xen-x86_32.h and xen-x86_64.h) has one Record
-per definition.
+Two caches make a re-run cheap (``extract_cache``): each header's lexing and
+markup, keyed by its bytes, and each arch's libclang facts, keyed by the code
+skeletons of all headers (comment text blanked).  After a comment edit a run
+re-reads one header, parses nothing and merges; after a code edit it parses
+again.  The merge itself is :mod:`merge`.  ``extract --json`` also keeps the
+model's JSON (:func:`store_json`), which an unchanged tree's next run copies.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import gc
 import hashlib
-import importlib.metadata
 import json
 import multiprocessing
 import os
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from headerparse import __version__
-from headerparse.lexer import CommentIndex, Define, LexComment, scan_comments, scan_defines
-from headerparse.markup import FileMarkup, arg_lines, direction_of, field_directions, parse_markup
+from headerparse.archfacts import ArchFacts
+from headerparse.extract_cache import (
+    LIMITS,
+    Store,
+    clang_id,
+    code_hash,
+    facts_key,
+    load_facts,
+    load_sources,
+    prune_dir,
+    prune_trees,
+    save_facts,
+    skeleton_digest,
+    write_atomically,
+)
+from headerparse.merge import Merger
 from headerparse.model import (
-    EMPTY_DOC,
     SCHEMA_VERSION,
     Diagnostic,
-    Doc,
-    Enum,
-    EnumConst,
-    Field,
-    Header,
-    Hypercall,
-    Loc,
-    Macro,
     Model,
-    OpGroup,
-    Record,
-    Typedef,
     diagnostics_from_json,
-    model_from_json,
-    model_to_json,
     to_json,
 )
-from headerparse.targets import (
-    OPTIONAL_ARCHS,
-    TARGETS,
-    available_archs,
-    header_status,
-    translation_unit_headers,
-)
+from headerparse.source import Source
+from headerparse.targets import TARGETS, available_archs, translation_unit_headers
 from headerparse.tree import HeaderTree
 
 Progress = Callable[[str], None]
-_GUARD = re.compile(r"_H_*\Z|_H_[A-Z0-9_]*\Z")
-_NOTE_HYPERCALL = re.compile(r"__HYPERVISOR_(\w+)\Z")
 _TOOLS_ONLY = re.compile(r"^#\s*if\s+!\s*defined\s*\(?\s*__XEN__\s*\)?\s*&&\s*"
                          r"!\s*defined\s*\(?\s*__XEN_TOOLS__\s*\)?\s*\n\s*#\s*error", re.M)
 
@@ -75,64 +71,99 @@ class ExtractError(Exception):
     """The tree cannot be extracted at all (bad arch name, libclang missing...)."""
 
 
-@dataclass
-class _Source:
-    """One header's text and what the lexer and markup parser made of it."""
-
-    path: str
-    text: str
-    comments: list[LexComment]
-    index: CommentIndex
-    defines: list[Define]
-    markup: FileMarkup
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-
 def extract(tree: HeaderTree, options: Options | None = None, *, progress: Progress | None = None,
             cache: Path | None = None) -> Model:
-    """Build the model of ``tree``; served from the content-hash cache when unchanged."""
+    """Build the model of ``tree``, reusing what the caches under ``cache`` hold.
+
+    With every header's lexing and every arch's facts cached, building the model
+    is a merge (a fifth of a second on Xen 4.17): cheaper than reading a whole
+    cached model back from its JSON, so there is no whole-model cache here (the
+    JSON one serves ``extract --json`` alone: :func:`cached_json`).
+    ``cache=None`` reads and writes no cache at all (the tree is materialized in
+    a temporary directory).
+    """
     options = options or Options()
     say = progress or (lambda _msg: None)
     archs = _archs(tree, options)
-    cached = _cache_path(tree, options, archs, cache)
-    if cached is not None and cached.exists():
-        try:
-            model = model_from_json(json.loads(cached.read_text()))
-            say(f"model served from cache {cached.name}")
-            return model
-        except (ValueError, KeyError, TypeError):
-            pass    # a stale or damaged cache entry is rebuilt below
-    model = _extract(tree, options, archs, say, cache)
-    if cached is not None:
-        _store(cached, model)
+    store = Store(cache) if cache is not None else None
+    with _gc_paused():
+        model = _extract(tree, options, archs, say, store)
+    if store is not None:
+        store.prune()
     return model
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the model is built.
+
+    Building allocates a few hundred thousand objects and keeps nearly all of
+    them (sources, facts, the model), none in cycles: the collector's full passes
+    over them cost a fifth of an incremental run and free nothing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def cached_json(tree: HeaderTree, options: Options | None, cache: Path | None
                 ) -> tuple[Path, tuple[Diagnostic, ...]] | None:
     """The cached model JSON file of ``tree`` and its diagnostics, without loading the model.
 
-    ``extract --json`` on an unchanged tree only copies this file: the point of
-    the cache is that a no-change re-run costs a small fraction of a parse.
+    ``extract --json`` on an unchanged tree only copies this file (which
+    :func:`store_json` wrote): the point is that a no-change re-run costs a
+    small fraction of a parse.
     """
     options = options or Options()
-    path = _cache_path(tree, options, _archs(tree, options), cache)
+    path = _json_path(tree.content_hash(), tree.description, options, _archs(tree, options),
+                      cache)
     if path is None or not path.exists():
         return None
     try:
-        diags = diagnostics_from_json(json.loads(path.with_suffix(".diags").read_text()))
-    except (OSError, ValueError, KeyError, TypeError):
+        meta = json.loads(path.with_suffix(".diags").read_bytes())
+        if meta["digest"] != _digest(path.read_bytes()):
+            return None     # damaged, or half of a concurrent rewrite
+        return path, diagnostics_from_json(meta["diagnostics"])
+    except Exception:   # a damaged entry is a miss
         return None
-    return path, diags
 
 
-def _store(path: Path, model: Model) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for target, data in ((path.with_suffix(".diags"), [to_json(d) for d in model.diagnostics]),
-                         (path, model_to_json(model))):
-        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data))
-        tmp.replace(target)
+def store_json(model: Model, options: Options | None, cache: Path | None, text: str) -> None:
+    """Keep ``text``, the compact JSON of ``model``, for :func:`cached_json`."""
+    path = _json_path(model.tree_hash, model.tree, options or Options(), model.archs, cache)
+    if path is None:
+        return
+    data = text.encode()
+    # cached_json trusts the model file only when it matches the digest beside it.
+    meta = {"digest": _digest(data), "diagnostics": [to_json(d) for d in model.diagnostics]}
+    if write_atomically(path, data):
+        write_atomically(path.with_suffix(".diags"), json.dumps(meta).encode())
+    prune_dir(path.parent, LIMITS["models"], "*.json", companions=(".diags",))
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _json_path(tree_hash: str, description: str, options: Options, archs: tuple[str, ...],
+               cache: Path | None) -> Path | None:
+    if cache is None:
+        return None
+    # The description is part of the key because the model records it: two
+    # copies of the same headers are still two trees to the user.
+    h = hashlib.sha256("\0".join([tree_hash, description, options.key(), ",".join(archs),
+                                  __version__, str(SCHEMA_VERSION), clang_id(),
+                                  code_hash(_EXTRACTION_MODULES)]).encode()).hexdigest()[:24]
+    return cache / "models" / f"{h}.json"
+
+
+_EXTRACTION_MODULES = ("model.py", "tree.py", "targets.py", "lexer.py", "markup.py",
+                       "clangparse.py", "archfacts.py", "source.py", "merge.py",
+                       "extract_cache.py", "extract.py", "__init__.py")
 
 
 def _archs(tree: HeaderTree, options: Options) -> tuple[str, ...]:
@@ -144,61 +175,66 @@ def _archs(tree: HeaderTree, options: Options) -> tuple[str, ...]:
     return tuple(options.archs)
 
 
-def _cache_path(tree: HeaderTree, options: Options, archs: tuple[str, ...],
-                cache: Path | None) -> Path | None:
-    if cache is None:
-        return None
-    try:
-        clang_id = importlib.metadata.version("libclang")
-    except importlib.metadata.PackageNotFoundError:
-        clang_id = "libclang"
-    # The description is part of the key because the model records it: two
-    # copies of the same headers are still two trees to the user.
-    h = hashlib.sha256("\0".join([tree.content_hash(), tree.description, options.key(),
-                                  ",".join(archs),
-                                  __version__, str(SCHEMA_VERSION), clang_id,
-                                  _code_hash()]).encode()).hexdigest()[:24]
-    return cache / "models" / f"{h}.json"
-
-
-_EXTRACTION_MODULES = ("model.py", "tree.py", "targets.py", "lexer.py", "markup.py",
-                       "clangparse.py", "extract.py", "__init__.py")
-
-
-def _code_hash() -> str:
-    # A change to headerparse itself must not serve a model built by older code.
-    h = hashlib.sha256()
-    here = Path(__file__).parent
-    for name in _EXTRACTION_MODULES:
-        h.update((here / name).read_bytes())
-    return h.hexdigest()[:16]
-
-
 def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Progress,
-             cache: Path | None) -> Model:
-    from headerparse import clangparse
-
-    sources = {p: _read_source(p, data) for p, data in sorted(tree.files.items())}
-    include_dir = tree.materialize(cache)
+             store: Store | None) -> Model:
+    sources = load_sources(tree.files, store)
     defines = _defines(options, sources)
     probes = sorted({d.name for s in sources.values() for d in s.defines if d.params is None})
     # domctl.h and sysctl.h #error unless the toolstack's view is asked for:
     # in the guest view they are left out, and said to be.
     tools_only = set() if options.tools else {p for p, s in sources.items()
                                               if _TOOLS_ONLY.search(s.text)}
-    jobs = {arch: (include_dir, TARGETS[arch],
-                   [h for h in translation_unit_headers(sources, TARGETS[arch])
-                    if h not in tools_only], probes, defines) for arch in archs}
-    say(f"parsing {len(sources)} headers for {', '.join(archs)}")
-    try:
-        facts = _parse_all(jobs, say)
-    except clangparse.ClangUnavailable as exc:
-        raise ExtractError(str(exc)) from exc
+    skeletons = skeleton_digest(sources)
+    jobs: dict[str, tuple] = {}
+    keys: dict[str, str] = {}
+    facts: dict[str, ArchFacts] = {}
+    for arch in archs:
+        headers = [h for h in translation_unit_headers(sources, TARGETS[arch])
+                   if h not in tools_only]
+        keys[arch] = facts_key(skeletons, TARGETS[arch], headers, probes, defines)
+        hit = load_facts(store, keys[arch], arch)
+        if hit is not None:
+            facts[arch] = hit
+        else:
+            jobs[arch] = (TARGETS[arch], headers, probes, defines)
+    if facts:
+        say(f"libclang facts of {', '.join(facts)} served from cache (no code changed)")
+    if jobs:
+        facts.update(_parse(tree, jobs, keys, say, store))
     say("merging arches")
-    return _Merger(tree, options, archs, sources, facts, tools_only).model()
+    return Merger(tree, options, archs, sources, {a: facts[a] for a in archs},
+                  tools_only).model()
 
 
-def _parse_all(jobs: dict[str, tuple], say: Progress) -> dict:
+def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: Progress,
+           store: Store | None) -> dict[str, ArchFacts]:
+    from headerparse import clangparse
+
+    say(f"parsing {len(tree.files)} headers for {', '.join(jobs)}")
+    with _materialized(tree, store) as include_dir:
+        try:
+            parsed = _parse_all({a: (include_dir, *job) for a, job in jobs.items()}, say)
+        except clangparse.ClangUnavailable as exc:
+            raise ExtractError(str(exc)) from exc
+        for arch, facts in parsed.items():
+            save_facts(store, keys[arch], facts, include_dir)
+    return parsed
+
+
+@contextlib.contextmanager
+def _materialized(tree: HeaderTree, store: Store | None) -> Iterator[Path]:
+    """The tree on disk for libclang: in the cache, or in a temporary directory."""
+    if store is None:
+        with tempfile.TemporaryDirectory(prefix="headerparse-") as tmp:
+            yield tree.materialize(Path(tmp))
+        return
+    include_dir = tree.materialize(store.root)
+    store.touch_tree(include_dir)
+    yield include_dir
+    prune_trees(store.root)
+
+
+def _parse_all(jobs: dict[str, tuple], say: Progress) -> dict[str, ArchFacts]:
     """Parse the arches, in parallel processes when there is more than one core."""
     from headerparse import clangparse
 
@@ -220,24 +256,7 @@ def _parse_all(jobs: dict[str, tuple], say: Progress) -> dict:
     return {arch: out[arch] for arch in jobs}
 
 
-def _read_source(path: str, data: bytes) -> _Source:
-    diags = []
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        text = data.decode("utf-8", errors="replace")
-        diags.append(Diagnostic(
-            "XE002", "warning", Loc(path, line, 1),
-            f"bytes that are not UTF-8 (first at byte {exc.start}); shown as U+FFFD",
-            why="Xen headers are expected to be UTF-8 (mostly ASCII) text"))
-    comments = scan_comments(text, path)
-    defines = scan_defines(text, path)
-    markup = parse_markup(path, comments, defines)
-    return _Source(path, text, comments, CommentIndex(comments), defines, markup, diags)
-
-
-def _defines(options: Options, sources: dict[str, _Source]) -> dict[str, str | None]:
+def _defines(options: Options, sources: dict[str, Source]) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     if options.tools:
         out["__XEN_TOOLS__"] = None
@@ -251,239 +270,3 @@ def _defines(options: Options, sources: dict[str, _Source]) -> dict[str, str | N
         out["__XEN_INTERFACE_VERSION__"] = version
     out.update(dict(options.extra_defines))
     return out
-
-
-class _Merger:
-    def __init__(self, tree: HeaderTree, options: Options, archs: tuple[str, ...],
-                 sources: dict[str, _Source], facts: dict, tools_only: set[str]) -> None:
-        self.tree, self.options, self.archs = tree, options, archs
-        self.sources, self.facts = sources, facts
-        self.tools_only = tools_only
-
-    def model(self) -> Model:
-        groups = tuple(g for s in self.sources.values() for g in s.markup.groups)
-        prototypes = tuple(p for s in self.sources.values() for p in s.markup.prototypes)
-        macros = self.macros(groups)
-        return Model(
-            schema=SCHEMA_VERSION, tree=self.tree.description, tree_hash=self.tree.content_hash(),
-            archs=self.archs, options=self._options_json(),
-            headers=self.headers(), records=self.records(), enums=self.enums(),
-            typedefs=self.typedefs(), macros=macros, groups=groups, prototypes=prototypes,
-            hypercalls=self.hypercalls(macros, prototypes, groups),
-            diagnostics=self.diagnostics(),
-        )
-
-    def _options_json(self) -> dict[str, str]:
-        return {"tools": str(self.options.tools).lower(),
-                "interface_version": self.options.interface_version or "latest"}
-
-    # ------------------------------------------------------------ headers
-
-    def headers(self) -> tuple[Header, ...]:
-        out = []
-        errors = {(d.loc.file, a) for f in self.facts.values() for d in f.diagnostics
-                  if d.severity == "error" and d.loc for a in d.archs}
-        for path, src in self.sources.items():
-            status, notes = {}, []
-            for arch in self.archs:
-                st, why = header_status(path, TARGETS[arch])
-                if st == "direct" and path in self.tools_only:
-                    st, why = "tools-only", ("#errors unless __XEN_TOOLS__ is defined; "
-                                             "left out of the guest view")
-                if st == "direct":
-                    st = "parsed"
-                elif st == "fragment" and path not in self.facts[arch].files_seen:
-                    st, why = "not-included", f"{why}, which does not include it on {arch}"
-                if st in ("parsed", "fragment") and (path, arch) in errors:
-                    st = "errors"
-                    if arch in OPTIONAL_ARCHS:
-                        st, why = "unsupported", f"does not compile for the {arch} port yet"
-                status[arch] = st
-                if why and why not in notes:
-                    notes.append(why)
-            includes = sorted({i for f in self.facts.values() for i in f.includes.get(path, ())})
-            # The header's own doc is its banner: the first comment that is not a licence tag.
-            banner = next((c.comment for c in src.comments
-                           if "SPDX-License-Identifier" not in c.comment.raw), None)
-            doc = Doc(before=banner) if banner is not None else None
-            out.append(Header(path, tuple(includes), src.markup.sections, status,
-                              "; ".join(notes), doc or EMPTY_DOC))
-        return tuple(out)
-
-    # ------------------------------------------------------------ records
-
-    def _by_location(self, facts_of: Callable[[Any], list]) -> dict[tuple, list[tuple[str, Any]]]:
-        """One arch's raw items of a kind, grouped across arches by definition site."""
-        by_loc: dict[tuple, list[tuple[str, Any]]] = {}
-        for arch in self.archs:
-            for item in facts_of(self.facts[arch]):
-                name = getattr(item, "key", None) or item.name
-                by_loc.setdefault((name, item.loc.file, item.loc.line), []).append((arch, item))
-        return by_loc
-
-    def _doc(self, file: str, line: int, end_line: int | None = None) -> Doc:
-        src = self.sources.get(file)
-        return src.index.doc_for(line, end_line) if src else EMPTY_DOC
-
-    def records(self) -> tuple[Record, ...]:
-        typedefs: dict[str, set[str]] = {}
-        for f in self.facts.values():
-            for t in f.typedefs:
-                if t.target:
-                    typedefs.setdefault(t.target, set()).add(t.name)
-        out = []
-        for (key, file, _line), items in self._by_location(lambda f: f.records).items():
-            raws = [raw for _arch, raw in items]
-            first = raws[0]
-            out.append(Record(
-                key=key, kind=first.kind, tag=first.tag,
-                typedefs=tuple(sorted(typedefs.get(key, set()) - {key})),
-                loc=first.loc, doc=self._doc(file, first.loc.line),
-                fields=self._fields(self.sources.get(file), raws),
-                layouts={r.layout.arch: r.layout for r in raws},
-                expanded_from=first.expanded_from))
-        return tuple(out)
-
-    def _fields(self, src: _Source | None, raws: list) -> tuple[Field, ...]:
-        seen: dict[str, Field] = {}
-        lines = sorted({f.line for r in raws for f in r.fields})
-        sections = field_directions(src.comments, lines) if src else {}
-        for raw in raws:
-            for f in raw.fields:
-                if f.path in seen:
-                    continue
-                doc = self._doc(raw.loc.file, f.line)
-                seen[f.path] = Field(
-                    path=f.path, name=f.name, loc=Loc(raw.loc.file, f.line, f.col), doc=doc,
-                    direction=direction_of(doc) or sections.get(f.line), flexible=f.flexible,
-                    guest_handle=f.guest_handle, bitfield=f.bitfield)
-        return tuple(seen.values())
-
-    # ------------------------------------------------------------ typedefs, enums
-
-    def typedefs(self) -> tuple[Typedef, ...]:
-        out = []
-        for (name, file, _line), items in self._by_location(lambda f: f.typedefs).items():
-            t0 = items[0][1]
-            out.append(Typedef(name, t0.loc, self._doc(file, t0.loc.line),
-                               {a: t.underlying for a, t in items}, t0.target,
-                               tuple(a for a, _ in items)))
-        return tuple(out)
-
-    def enums(self) -> tuple[Enum, ...]:
-        out = []
-        for (key, file, _line), items in self._by_location(lambda f: f.enums).items():
-            e0 = items[0][1]
-            consts = []
-            for i, (name, _value, loc) in enumerate(e0.constants):
-                values = {a: e.constants[i][1] for a, e in items if i < len(e.constants)}
-                consts.append(EnumConst(name, values, loc, self._doc(file, loc.line)))
-            out.append(Enum(key, e0.loc, self._doc(file, e0.loc.line),
-                            tuple(consts), tuple(a for a, _ in items)))
-        return tuple(out)
-
-    # ------------------------------------------------------------ macros
-
-    def macros(self, groups: tuple[OpGroup, ...]) -> tuple[Macro, ...]:
-        active: dict[tuple[str, str, int], list[str]] = {}
-        seen: dict[tuple[str, str], list[tuple[str, int]]] = {}   # (arch, name) -> locations
-        for arch in self.archs:
-            for name, file, line in self.facts[arch].defines:
-                active.setdefault((name, file, line), []).append(arch)
-                seen.setdefault((arch, name), []).append((file, line))
-        member_group = {(g.loc.file, m): g.name for g in groups for m in g.members}
-        out = []
-        for path, src in self.sources.items():
-            for d in src.defines:
-                if not d.body and d.params is None and _GUARD.search(d.name):
-                    continue    # include guard
-                archs = tuple(active.get((d.name, path, d.line), ()))
-                out.append(self._macro(path, src, d, archs, member_group, seen))
-        return tuple(out)
-
-    def _macro(self, path: str, src: _Source, d: Define, archs: tuple[str, ...],
-               member_group: dict[tuple[str, str], str],
-               seen: dict[tuple[str, str], list[tuple[str, int]]]) -> Macro:
-        values: dict[str, int] = {}
-        why: dict[str, str] = {}
-        for arch in archs if d.params is None else ():
-            later = _superseded_by(seen[(arch, d.name)], path, d.line)
-            f = self.facts[arch]
-            if later is not None:
-                # #undef + #define (the compat aliases of xen.h): the value at the end
-                # of the unit belongs to the later definition.
-                why[arch] = f"redefined at {later[0]}:{later[1]}"
-            elif d.name in f.values:
-                values[arch] = f.values[d.name]
-            elif d.name in f.why_not:
-                why[arch] = f.why_not[d.name]
-        doc = src.index.doc_for(d.line, d.end_line)
-        args = arg_lines(doc.before) if doc.before else ()
-        return Macro(name=d.name, loc=Loc(path, d.line, d.col), doc=doc, params=d.params,
-                     body=d.body, archs=archs, values=values, why_not=why, args=args,
-                     group=member_group.get((path, d.name)))
-
-    # ------------------------------------------------------------ hypercalls
-
-    def hypercalls(self, macros: Iterable[Macro], prototypes, groups) -> tuple[Hypercall, ...]:
-        protos = {p.name.removeprefix("HYPERVISOR_"): p for p in prototypes}
-        group_names = {g.name for g in groups}
-        # The table is the `enum hypercall_num` group where the tree marks it up
-        # (xen.h also has __HYPERVISOR_VIRT_START, which is no hypercall), plus
-        # aliases defined elsewhere as another hypercall (__HYPERVISOR_mca).
-        table = {m for g in groups if g.name == "hypercall_num" for m in g.members}
-        seen: dict[str, Hypercall] = {}
-        for m in macros:
-            hit = _NOTE_HYPERCALL.match(m.name)
-            if not hit or not m.values or m.params is not None or hit.group(1) in seen:
-                continue
-            if table and m.name not in table and m.body.strip("() ") not in table:
-                continue
-            name = hit.group(1)
-            number = next(iter(m.values.values()))
-            proto = protos.get(name)
-            used = tuple(sorted({g for p in (proto.params if proto else ())
-                                 for g in re.findall(r"\benum\s+(\w+)", p.type)
-                                 if g in group_names}))
-            note = m.doc.trailing.text if m.doc.trailing else ""
-            seen[name] = Hypercall(name, number, m.name, m.loc, note, proto, used, m.archs)
-        return tuple(sorted(seen.values(), key=lambda h: (h.number, h.name)))
-
-    # ------------------------------------------------------------ diagnostics
-
-    def diagnostics(self) -> tuple[Diagnostic, ...]:
-        merged: dict[tuple, list[str]] = {}
-        protos: dict[tuple, Diagnostic] = {}
-        for arch in self.archs:
-            for d in self.facts[arch].diagnostics:
-                k = (d.rule, d.severity, d.loc, d.message)
-                merged.setdefault(k, []).extend(d.archs)
-                protos.setdefault(k, d)
-        out = [_demote_port_errors(Diagnostic(d.rule, d.severity, d.loc, d.message, d.why,
-                                              tuple(merged[k]), d.symbol))
-               for k, d in protos.items()]
-        for src in self.sources.values():
-            out.extend(src.diagnostics)
-            out.extend(src.markup.diagnostics)
-        return tuple(out)
-
-
-def _demote_port_errors(d: Diagnostic) -> Diagnostic:
-    """Errors seen only on the optional ports (riscv64, ppc64) are warnings.
-
-    Xen's RISC-V and PowerPC ports are young: several common headers do not
-    compile for them yet (io/protocols.h #errors, callback.h lacks
-    xen_callback_t). That is the tree's state, said in the output, and not a
-    reason to fail a run over the established arches.
-    """
-    if d.severity != "error" or not d.archs or not set(d.archs) <= set(OPTIONAL_ARCHS):
-        return d
-    return Diagnostic("XC003", "warning", d.loc, d.message,
-                      "the header does not compile for this port of Xen yet", d.archs, d.symbol)
-
-
-def _superseded_by(locations: list[tuple[str, int]], file: str, line: int
-                   ) -> tuple[str, int] | None:
-    """A later definition of the same macro in the same file, seen on the same arch."""
-    later = [loc for loc in locations if loc[0] == file and loc[1] > line]
-    return max(later) if later else None

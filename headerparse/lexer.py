@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
-from headerparse.model import Comment, Diagnostic, Doc, Loc
+from headerparse.model import EMPTY_DOC, Comment, Diagnostic, Doc, Loc
 
 __all__ = [
     "CommentIndex", "Define", "LexComment", "clean_comment", "clean_lines",
@@ -149,6 +149,70 @@ def scan_comments(text: str, file: str) -> list[LexComment]:
             terminated=ok,
         ))
     return out
+
+
+# Where the scanner and clang could disagree on what is comment, or where
+# clang reads a comment's text (a warning inside it), the skeleton must not
+# blank it: a whole-file condition (None: key on the bytes) or a per-comment
+# one (kept verbatim).
+_SKELETON_UNSAFE = re.compile(r"[\r\0]|\\[ \t\f\v]+\n")      # clang splices `\ ` + newline too
+_RISKY_COMMENT = re.compile(r"\\\n|\?\?[=/'()!<>-]")          # "escaped newline" warnings
+_RAW_DIRECTIVE = re.compile(r"\s*#\s*(error|warning|include|include_next|import)\b")
+
+
+def code_skeleton(text: str, comments: list[LexComment]) -> str | None:
+    """``text`` as clang's parse depends on it: comment text blanked, line numbers kept.
+
+    Each comment character becomes as many spaces as it has UTF-8 bytes (clang's
+    columns count bytes), newlines stay, trailing whitespace is dropped.  Kept
+    verbatim: comments on ``#error``/``#warning`` lines (clang reads the rest of
+    the line raw into its message, comment and trailing blanks included) and on
+    ``#include`` lines (``<a/*b>`` is a header name), block comments holding
+    ``/*`` (a warning) and comments with line splices or trigraphs.  None when
+    the file has what the scanner does not model like clang (CR, NUL,
+    backslash-blank-newline) or an unterminated comment: the caller then keys on
+    the bytes.  ``comments`` are ``scan_comments(text)``.
+    """
+    if _SKELETON_UNSAFE.search(text) or not all(c.terminated for c in comments):
+        return None
+    starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+    spans = []
+    for c in comments:
+        start = starts[c.comment.loc.line - 1] + c.comment.loc.col - 1
+        end = start + len(c.comment.raw)
+        if text[start:end] != c.comment.raw:
+            return None     # the scan does not match the text: trust nothing
+        spans.append((start, end))
+    mask = _code_mask(text, spans)
+    out: list[str] = []
+    pos = 0
+    for (start, end), c in zip(spans, comments, strict=True):
+        out.append(text[pos:start])
+        raw = c.comment.raw
+        if (_RISKY_COMMENT.search(raw) or (raw.startswith("/*") and "/*" in raw[2:])
+                or _RAW_DIRECTIVE.match(_logical_line_before(mask, start))):
+            out.append(raw)
+        else:
+            out.append("\n".join(" " * len(part.encode()) for part in raw.split("\n")))
+        pos = end
+    out.append(text[pos:])
+    lines = "".join(out).split("\n")
+    raw_line = prev_spliced = False     # in a #error/#warning/#include line or its continuation
+    for i, code in enumerate(mask.split("\n")):
+        raw_line = bool(_RAW_DIRECTIVE.match(code)) or (raw_line and prev_spliced)
+        prev_spliced = code.endswith("\\")
+        if not raw_line:
+            # Only what clang takes for blanks: a trailing NBSP is not one.
+            lines[i] = lines[i].rstrip(" \t\f\v")
+    return "\n".join(lines)
+
+
+def _logical_line_before(mask: str, offset: int) -> str:
+    """The code before ``offset`` on its logical line (backslash-newlines spliced)."""
+    begin = mask.rfind("\n", 0, offset) + 1
+    while begin >= 2 and mask[begin - 2] == "\\":
+        begin = mask.rfind("\n", 0, begin - 1) + 1
+    return mask[begin:offset].replace("\\\n", "")
 
 
 def comment_diagnostics(comments: list[LexComment]) -> list[Diagnostic]:
@@ -339,6 +403,8 @@ def _not_documentation(c: Comment) -> bool:
     """Markup only (`` ` enum sched_op { ``, `` ` } ``) or a licence tag: documents nothing."""
     if c.text.startswith("SPDX-License-Identifier:"):
         return True
+    if "`" not in c.raw:
+        return False    # markup lines start with a backtick: spare the line split
     lines = [ln for ln in comment_lines(c.raw) if ln.strip()]
     return bool(lines) and all(is_markup_line(ln) for ln in lines)
 
@@ -388,12 +454,15 @@ class CommentIndex:
         block = self._block_before(line)
         before = _join([self._comments[i].comment for i in block]) if block else None
         trailing = None
-        starts = {line, end_line if end_line is not None else line}
-        for i in sorted(j for s in starts for j in self._by_start.get(s, [])):
+        starting = self._by_start.get(line, [])
+        if end_line is not None and end_line != line and end_line in self._by_start:
+            starting = sorted(starting + self._by_start[end_line])
+        for i in starting:
             if self._comments[i].code_before:
                 trailing = self._comments[i].comment
                 break
-        return Doc(before, trailing)
+        # Most symbols have no doc: share one empty Doc rather than build thousands.
+        return Doc(before, trailing) if before is not None or trailing is not None else EMPTY_DOC
 
     def comments_between(self, first: int, last: int) -> list[LexComment]:
         """The comments that start on lines ``first`` to ``last`` (inclusive)."""

@@ -16,7 +16,9 @@ direction notes on struct fields.  Diagnostics use rules ``XM100``–``XM105``.
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from headerparse.lexer import (
@@ -439,13 +441,14 @@ def direction_of(doc: Doc) -> str | None:
     return None
 
 
-def field_directions(comments: list[LexComment], field_lines: list[int]) -> dict[int, str]:
+def field_directions(comments: Sequence[LexComment], field_lines: list[int]) -> dict[int, str]:
     """Directions set by marker comments such as ``/* IN variables. */`` in a struct body.
 
     A marker holds for the field lines after it up to the next marker.  Only
     markers among the fields, or in the run of comments right above the first
-    field, count: ``comments`` may be the whole file's, and a marker of the
-    struct before must not leak into this one.
+    field, count: ``comments`` may be the whole file's (in file order, as
+    ``scan_comments`` gives them), and a marker of the struct before must not
+    leak into this one.
     """
     lines = sorted(set(field_lines))
     if not lines:
@@ -453,7 +456,7 @@ def field_directions(comments: list[LexComment], field_lines: list[int]) -> dict
     first, last = lines[0], lines[-1]
     markers: list[tuple[int, str]] = []
     reach = first
-    for c in sorted(comments, key=lambda c: c.comment.end_line, reverse=True):
+    for c in _upwards(comments, last):
         cm = c.comment
         inside = first <= cm.loc.line <= last
         leading = cm.end_line < first and cm.end_line >= reach - 1 and not c.code_before
@@ -471,3 +474,21 @@ def field_directions(comments: list[LexComment], field_lines: list[int]) -> dict
         if current:
             out[line] = current[-1]
     return out
+
+
+def _upwards(comments: Sequence[LexComment], last: int) -> Iterator[LexComment]:
+    """The comments starting on or before line ``last``, by end line, the last first.
+
+    Comments do not overlap, so file order is end-line order and those starting
+    by ``last`` are a prefix: a struct's look-up walks up from its last field
+    instead of sorting the file's comments.  Comments ending on the same line
+    keep file order (what a stable sort by end line, reversed, gives).
+    """
+    i = bisect.bisect_right(comments, last, key=lambda c: c.comment.loc.line)
+    while i > 0:
+        j = i - 1
+        end = comments[j].comment.end_line
+        while j > 0 and comments[j - 1].comment.end_line == end:
+            j -= 1
+        yield from comments[j:i]
+        i = j

@@ -77,17 +77,21 @@ def test_model_json_round_trip(tmp_path: Path) -> None:
 
 
 def test_cache_serves_an_unchanged_tree(tmp_path: Path) -> None:
+    from headerparse.extract_cache import STATS
+
     first = run_case("macros", tmp_path)
-    models = list((tmp_path / "cache" / "models").glob("*.json"))
-    assert len(models) == 1
+    facts = list((tmp_path / "cache" / "facts").glob("*.bin"))
+    assert len(facts) == len(first.archs)
+    STATS.clear()
     assert run_case("macros", tmp_path) == first
+    assert STATS["facts.hit"] == len(first.archs) and not STATS["facts.miss"]
     files = case_files("macros")
     files["macros.h"] = files["macros.h"].replace(b"29", b"30")
     write_tree(tmp_path, files)
     from headerparse.extract import Options, extract
     changed = extract(open_tree(str(tmp_path / "public")), Options(), cache=tmp_path / "cache")
     assert changed.macros_named("MAC_PLAIN")[0].values["x86_64"] == 30
-    assert len(list((tmp_path / "cache" / "models").glob("*.json"))) == 2
+    assert len(list((tmp_path / "cache" / "facts").glob("*.bin"))) == 2 * len(first.archs)
 
 
 def test_header_statuses_are_explicit(tmp_path: Path) -> None:

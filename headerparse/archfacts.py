@@ -1,0 +1,144 @@
+"""What one arch's translation unit yields (:class:`ArchFacts`), and its compact cache form.
+
+The classes live here rather than in :mod:`clangparse` so that a run served
+from the facts cache neither imports libclang nor needs it.  The cache form is
+plain tuples, lists and dicts, which :mod:`marshal` reads several times faster
+than :mod:`pickle` reads the dataclasses: with ~7000 members per arch, object
+construction is the cost that matters, and :func:`decode` shares equal
+``Member`` and ``Loc`` values (they are frozen) instead of building each again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from headerparse.model import Diagnostic, Hole, Layout, Loc, Member
+
+# Bump when encode/decode change shape (the code hash also covers this module).
+FORMAT = 1
+
+
+@dataclass
+class RawField:
+    path: str
+    name: str
+    line: int
+    col: int
+    bitfield: bool
+    flexible: bool
+    guest_handle: str | None
+
+
+@dataclass
+class RawRecord:
+    kind: str
+    tag: str | None
+    key: str
+    loc: Loc
+    expanded_from: str | None
+    layout: Layout
+    fields: list[RawField]
+
+
+@dataclass
+class RawTypedef:
+    name: str
+    loc: Loc
+    underlying: str
+    target: str | None
+
+
+@dataclass
+class RawEnum:
+    key: str
+    loc: Loc
+    constants: list[tuple[str, int, Loc]]
+
+
+@dataclass
+class ArchFacts:
+    arch: str
+    records: list[RawRecord] = field(default_factory=list)
+    typedefs: list[RawTypedef] = field(default_factory=list)
+    enums: list[RawEnum] = field(default_factory=list)
+    defines: set[tuple[str, str, int]] = field(default_factory=set)   # (name, file, line)
+    includes: dict[str, set[str]] = field(default_factory=dict)
+    files_seen: set[str] = field(default_factory=set)
+    values: dict[str, int] = field(default_factory=dict)
+    why_not: dict[str, str] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def _loc(loc: Loc) -> tuple[str, int, int]:
+    return (loc.file, loc.line, loc.col)
+
+
+def encode(facts: ArchFacts) -> tuple:
+    """``facts`` as marshal-able data; :func:`decode` gives back an equal ArchFacts."""
+    records = [
+        (r.kind, r.tag, r.key, _loc(r.loc), r.expanded_from,
+         (r.layout.arch, r.layout.size, r.layout.align,
+          [(m.path, m.type, m.offset, m.size, m.bit_offset, m.bit_size) for m in r.layout.members],
+          [(h.offset, h.size, h.after, h.scope) for h in r.layout.holes]),
+         [(f.path, f.name, f.line, f.col, f.bitfield, f.flexible, f.guest_handle)
+          for f in r.fields])
+        for r in facts.records]
+    return (
+        FORMAT, facts.arch, records,
+        [(t.name, _loc(t.loc), t.underlying, t.target) for t in facts.typedefs],
+        [(e.key, _loc(e.loc), [(n, v, _loc(at)) for n, v, at in e.constants])
+         for e in facts.enums],
+        # Sets are stored sorted so that equal facts always give the same bytes.
+        sorted(facts.defines), {k: sorted(v) for k, v in facts.includes.items()},
+        sorted(facts.files_seen), dict(facts.values), dict(facts.why_not),
+        [(d.rule, d.severity, _loc(d.loc) if d.loc else None, d.message, d.why,
+          list(d.archs), d.symbol) for d in facts.diagnostics],
+    )
+
+
+class _Interned:
+    """One shared instance per distinct value of the frozen model types."""
+
+    def __init__(self) -> None:
+        self.locs: dict[tuple, Loc] = {}
+        self.members: dict[tuple, Member] = {}
+
+    def loc(self, t: tuple) -> Loc:
+        found = self.locs.get(t)
+        if found is None:
+            found = self.locs[t] = Loc(*t)
+        return found
+
+    def member(self, t: tuple) -> Member:
+        found = self.members.get(t)
+        if found is None:
+            found = self.members[t] = Member(*t)
+        return found
+
+
+def decode(data: Any) -> ArchFacts:
+    """The ArchFacts that :func:`encode` gave ``data`` for; ValueError when it is not one."""
+    if not isinstance(data, tuple) or len(data) != 11 or data[0] != FORMAT:
+        raise ValueError("not an encoded ArchFacts of this format")
+    _fmt, arch, records, typedefs, enums, defines, includes, seen, values, why, diags = data
+    shared = _Interned()
+    loc, member = shared.loc, shared.member
+    out = ArchFacts(arch)
+    out.records = [
+        RawRecord(kind, tag, key, loc(at), expanded,
+                  Layout(larch, size, align, tuple(map(member, members)),
+                         tuple(Hole(*h) for h in holes)),
+                  [RawField(*f) for f in fields])
+        for kind, tag, key, at, expanded, (larch, size, align, members, holes), fields in records]
+    out.typedefs = [RawTypedef(name, loc(at), under, target)
+                    for name, at, under, target in typedefs]
+    out.enums = [RawEnum(key, loc(at), [(n, v, loc(c)) for n, v, c in consts])
+                 for key, at, consts in enums]
+    out.defines = {tuple(d) for d in defines}
+    out.includes = {k: set(v) for k, v in includes.items()}
+    out.files_seen = set(seen)
+    out.values, out.why_not = dict(values), dict(why)
+    out.diagnostics = [Diagnostic(rule, sev, loc(at) if at else None, msg, whyd, tuple(archs), sym)
+                       for rule, sev, at, msg, whyd, archs, sym in diags]
+    return out

@@ -1,0 +1,260 @@
+"""The extraction's on-disk caches below the cache dir, and how their keys are made.
+
+``models/``   whole models as JSON, keyed by every byte of the tree (``extract``);
+``sources/``  one header's :class:`~headerparse.source.Source`, keyed by its path and
+              bytes: a one-header edit re-reads one header;
+``facts/``    one arch's :class:`~headerparse.archfacts.ArchFacts`, keyed by the code
+              skeletons of every header (comment text blanked) and the parse inputs:
+              a comment edit that moves no code re-uses all of them;
+``trees/``    trees materialized for libclang (``tree.py``), pruned here.
+
+Entries are written under a temporary name and renamed into place, so a reader
+sees a whole entry or none; a blob starts with a digest of its payload, so a
+damaged one reads as a miss, never as an error.  Each kind keeps its newest
+entries (a hit refreshes an entry's mtime); writing is best effort.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata
+import json
+import marshal
+import os
+import pickle
+import secrets
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+from headerparse import archfacts
+from headerparse.archfacts import ArchFacts
+from headerparse.source import Source, read_source
+from headerparse.targets import Target
+
+# Newest entries kept per kind: a few trees' worth (a tree has ~85 headers and
+# 4-6 arches; a 4.17 model is 8 MB of JSON, its facts ~1 MB per arch).
+LIMITS = {"sources": 1200, "facts": 48, "models": 12, "trees": 8}
+# A tree (or temporary file) younger than this may be in use by a concurrent run.
+GRACE_SECONDS = 600.0
+_MAGIC = b"hpc1"
+_DIGEST = 16
+
+# What each kind's content depends on, besides its key's data.
+SOURCE_MODULES = ("source.py", "lexer.py", "markup.py", "model.py", "extract_cache.py")
+FACTS_MODULES = ("clangparse.py", "archfacts.py", "model.py", "targets.py", "lexer.py",
+                 "source.py", "extract_cache.py")
+
+# Entries of this process served and not ("sources.hit", "facts.miss", ...;
+# "facts.unportable": parsed facts not kept): what the tests assert on.
+STATS: Counter[str] = Counter()
+
+
+@cache
+def code_hash(modules: tuple[str, ...]) -> str:
+    """A change to headerparse's code must not serve what older code computed."""
+    here = Path(__file__).parent
+    h = hashlib.sha256(sys.implementation.cache_tag.encode())
+    for name in modules:
+        h.update(name.encode() + b"\0" + (here / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+@cache
+def clang_id() -> str:
+    try:
+        return importlib.metadata.version("libclang")
+    except importlib.metadata.PackageNotFoundError:
+        return "libclang"
+
+
+class Store:
+    """Digest-checked blobs under ``<cache>/<kind>/<key>.bin``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._written: set[str] = set()
+
+    def get(self, kind: str, key: str) -> bytes | None:
+        path = self.root / kind / f"{key}.bin"
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        payload = data[len(_MAGIC) + _DIGEST:]
+        if (data[:len(_MAGIC)] != _MAGIC
+                or hashlib.blake2b(payload, digest_size=_DIGEST).digest()
+                != data[len(_MAGIC):len(_MAGIC) + _DIGEST]):
+            return None
+        _touch(path)
+        return payload
+
+    def put(self, kind: str, key: str, payload: bytes) -> None:
+        digest = hashlib.blake2b(payload, digest_size=_DIGEST).digest()
+        write_atomically(self.root / kind / f"{key}.bin", _MAGIC + digest + payload)
+        self._written.add(kind)
+
+    def prune(self) -> None:
+        """Drop the oldest entries of the kinds this run added to."""
+        for kind in sorted(self._written):
+            prune_dir(self.root / kind, LIMITS[kind], "*.bin")
+        self._written.clear()
+
+    def touch_tree(self, include_dir: Path) -> None:
+        """Mark a materialized tree as in use (pruning keeps the newest)."""
+        _touch(include_dir.parent)
+
+
+def write_atomically(path: Path, data: bytes) -> bool:
+    """Write under a temporary name, then rename: concurrent readers see all or nothing."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        return True
+    except OSError:     # a read-only or full cache dir costs speed, never the run
+        _unlink(tmp)
+        return False
+
+
+def _touch(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.utime(path)
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
+
+
+def prune_dir(directory: Path, keep: int, pattern: str, *, companions: Iterable[str] = ()
+              ) -> None:
+    """Keep the ``keep`` newest entries matching ``pattern`` (and their companion files).
+
+    Also drops temporary files that a killed writer left behind.
+    """
+    now = time.time()
+    for mtime, p in _newest_first(_glob(directory, ".*.tmp")):
+        if now - mtime > GRACE_SECONDS:
+            _unlink(p)
+    entries = _glob(directory, pattern)
+    if len(entries) <= keep:
+        return
+    for _mtime, p in _newest_first(entries)[keep:]:
+        for victim in (p, *(p.with_suffix(s) for s in companions)):
+            _unlink(victim)
+
+
+def prune_trees(cache: Path) -> None:
+    """Keep the newest materialized trees, and any that a concurrent run may be parsing."""
+    entries = _glob(cache / "trees", "[0-9a-f]*")
+    if len(entries) <= LIMITS["trees"]:
+        return
+    now = time.time()
+    for mtime, p in _newest_first(entries)[LIMITS["trees"]:]:
+        if now - mtime > GRACE_SECONDS:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _glob(directory: Path, pattern: str) -> list[Path]:
+    try:
+        return list(directory.glob(pattern))
+    except OSError:
+        return []
+
+
+def _newest_first(paths: list[Path]) -> list[tuple[float, Path]]:
+    out = []
+    for p in paths:
+        try:
+            out.append((p.stat().st_mtime, p))
+        except OSError:
+            pass    # pruned meanwhile by a concurrent run
+    return sorted(out, reverse=True)
+
+
+# ------------------------------------------------------------------ sources
+
+
+def load_sources(files: dict[str, bytes], store: Store | None) -> dict[str, Source]:
+    """Every header's Source, in path order; from the cache where it has them."""
+    if store is None:
+        return {p: read_source(p, data) for p, data in sorted(files.items())}
+    code = code_hash(SOURCE_MODULES)
+    out = {}
+    for path, data in sorted(files.items()):
+        h = hashlib.sha256(f"{code}\0{path}\0".encode())
+        h.update(data)
+        key = h.hexdigest()[:32]
+        src = _unpickle_source(store.get("sources", key))
+        STATS["sources.hit" if src is not None and src.path == path else "sources.miss"] += 1
+        if src is None or src.path != path:
+            src = read_source(path, data)
+            store.put("sources", key, pickle.dumps(src, protocol=pickle.HIGHEST_PROTOCOL))
+        out[path] = src
+    return out
+
+
+def _unpickle_source(blob: bytes | None) -> Source | None:
+    if blob is None:
+        return None
+    try:
+        src = pickle.loads(blob)
+    except Exception:   # a blob of an older layout: re-read the header
+        return None
+    return src if isinstance(src, Source) else None
+
+
+# ------------------------------------------------------------------ facts
+
+
+def skeleton_digest(sources: dict[str, Source]) -> str:
+    """What every arch's parse depends on in the headers: paths and code skeletons."""
+    h = hashlib.sha256()
+    for path in sorted(sources):
+        h.update(f"{path}\0{sources[path].code_digest}\n".encode())
+    return h.hexdigest()
+
+
+def facts_key(skeletons: str, target: Target, headers: list[str], probes: list[str],
+              defines: dict[str, str | None]) -> str:
+    data = json.dumps([archfacts.FORMAT, code_hash(FACTS_MODULES), clang_id(), skeletons,
+                       repr(target), headers, probes, sorted(defines.items())])
+    return hashlib.sha256(data.encode()).hexdigest()[:32]
+
+
+def load_facts(store: Store | None, key: str, arch: str) -> ArchFacts | None:
+    if store is None:
+        return None
+    facts = _unmarshal_facts(store.get("facts", key))
+    ok = facts is not None and facts.arch == arch
+    STATS["facts.hit" if ok else "facts.miss"] += 1
+    return facts if ok else None
+
+
+def _unmarshal_facts(blob: bytes | None) -> ArchFacts | None:
+    if blob is None:
+        return None
+    try:
+        return archfacts.decode(marshal.loads(blob))
+    except Exception:   # digest-checked, so only an older layout: parse again
+        return None
+
+
+def save_facts(store: Store | None, key: str, facts: ArchFacts, include_dir: Path) -> None:
+    if store is None:
+        return
+    blob = marshal.dumps(archfacts.encode(facts))
+    # The key leaves out where the tree was materialized (a directory named by
+    # its full content hash, new after any edit): facts naming it are this tree's
+    # alone and are not kept.
+    if os.fsencode(str(include_dir.parent)) in blob:
+        STATS["facts.unportable"] += 1
+        return
+    store.put("facts", key, blob)

@@ -8,10 +8,16 @@ Peers, each run in its own process so that its peak memory is its own:
                 the floor any libclang-based extractor stands on;
   doxygen-1arch Doxygen on the same headers (EXTRACT_ALL, no graphs, XML output);
   extract-cold  headerparse extract, 4 arches, empty cache;
-  extract-warm  the same with the content-hash cache filled (no header changed).
+  extract-warm  the same with the content-hash cache filled (no header changed);
+  comment-edit  the same, caches warm, after a one-header comment edit (io/blkif.h);
+  code-edit     the same, caches warm, after a one-header code edit (a #define added).
+Each edit run edits anew, so that no run finds its own tree in the cache. For
+the edits the bench also prints what extract() itself took (what `headerparse
+build` spends extracting), besides the process's wall time.
 Prints wall times (best of N), peak RSS, and the ratios the project tracks:
   extract-cold / doxygen-1arch   (target <= 1)
   extract-warm / extract-cold    (target < 0.1)
+  comment-edit / extract-cold, code-edit / extract-cold, code-edit / raw-parse
 """
 
 from __future__ import annotations
@@ -44,6 +50,34 @@ for arch in DEFAULT_ARCHS:
                 options=ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
 """
 
+# Edit n of io/blkif.h (from its original text, kept beside the tree), then
+# headerparse extract with the caches warm; prints extract()'s own seconds.
+EDITED_EXTRACT = r"""
+import json, sys, time
+from pathlib import Path
+from headerparse.extract import Options, extract
+from headerparse.model import model_to_json
+from headerparse.tree import cache_dir, open_tree
+public, out, kind, n = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+blkif, orig = public / "io" / "blkif.h", public.parent / "blkif.h.orig"
+if not orig.exists():
+    orig.write_bytes(blkif.read_bytes())
+text = orig.read_text()
+if kind == "comment":
+    old = "Starting ring element"
+    assert old in text, old
+    text = text.replace(old, f"{old} (bench edit {n})", 1)
+else:   # one more object-like macro: a line of code, and one more probe on every arch
+    end = text.rindex("#endif")
+    text = f"{text[:end]}#define HP_BENCH_EDIT {n}\n{text[end:]}"
+blkif.write_text(text)
+tree = open_tree(str(public))
+start = time.perf_counter()
+model = extract(tree, Options(), cache=cache_dir())
+print(time.perf_counter() - start)
+Path(out).write_text(json.dumps(model_to_json(model)) + "\n")
+"""
+
 DOXYFILE = """\
 PROJECT_NAME = xen-public
 INPUT = {src}
@@ -73,21 +107,42 @@ WARNINGS = NO
 """
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        raise SystemExit(f"bench: {' '.join(cmd[:4])} failed:\n{err}")
+def measure(cmd: list[str], env: dict[str, str] | None = None,
+            said: list[str] | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one child process; its stdout into ``said``."""
+    # Files, not pipes: a chatty child cannot fill a pipe and stall before wait4.
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) not in (0, 1):
+            raise SystemExit(f"bench: {' '.join(cmd[:4])} failed:\n"
+                             f"{err.read().decode(errors='replace')}")
+        if said is not None:
+            said.append(out.read().decode(errors="replace").strip())
     return elapsed, usage.ru_maxrss
 
 
 def best(runs: int, fn) -> tuple[float, int]:
     results = [fn() for _ in range(runs)]
     return min(r[0] for r in results), max(r[1] for r in results)
+
+
+def edits(runs: int, py: str, public: Path, work: Path, env: dict[str, str], kind: str
+          ) -> tuple[tuple[float, int], float]:
+    """Best wall time and peak RSS of ``runs`` fresh edits, and extract()'s best time.
+
+    Each run edits anew (edit n of the original), so that none finds its tree cached.
+    """
+    copy = work / f"{kind}-edit" / "public"
+    shutil.copytree(public, copy)
+    said: list[str] = []
+    results = [measure([py, "-c", EDITED_EXTRACT, str(copy), str(work / "e.json"), kind,
+                        str(n)], env, said) for n in range(runs)]
+    return (min(r[0] for r in results), max(r[1] for r in results)), min(map(float, said))
 
 
 def main() -> int:
@@ -132,10 +187,17 @@ def run(args: argparse.Namespace, tree, work: Path) -> int:
     rows["headerparse extract, cached (4 arches)"] = best(args.repeat, lambda: measure(
         [py, "-m", "headerparse", "extract", "-q", "--tree", tree_arg,
          "--json", str(work / "m.json")], warm_env))
+    inner: dict[str, float] = {}
+    for kind in ("comment", "code"):
+        rows[f"after a one-header {kind} edit (cache warm)"], inner[kind] = edits(
+            args.repeat, py, public, work, warm_env, kind)
 
     print(f"tree: {tree.description}; {len(tree.files)} headers; best of {args.repeat}")
     for name, (secs, rss) in rows.items():
-        print(f"  {name:<42} {secs:8.3f} s   peak RSS {rss / 1024:7.1f} MiB")
+        print(f"  {name:<46} {secs:8.3f} s   peak RSS {rss / 1024:7.1f} MiB")
+    for kind, secs in inner.items():
+        label = f"  of which extract() itself ({kind} edit)"
+        print(f"  {label:<46} {secs:8.3f} s" + ("   (target < 0.5)" if kind == "comment" else ""))
     cold_t = rows["headerparse extract, cold (4 arches)"][0]
     warm_t = rows["headerparse extract, cached (4 arches)"][0]
     print("ratios:")
@@ -146,6 +208,12 @@ def run(args: argparse.Namespace, tree, work: Path) -> int:
     else:
         print("  doxygen not installed: no doxygen ratio")
     print(f"  extract-cached / extract-cold {warm_t / cold_t:6.2f}   (target < 0.1)")
+    comment_t = rows["after a one-header comment edit (cache warm)"][0]
+    code_t = rows["after a one-header code edit (cache warm)"][0]
+    print(f"  comment-edit / extract-cold   {comment_t / cold_t:6.2f}")
+    print(f"  comment-edit / extract-cached {comment_t / warm_t:6.2f}")
+    print(f"  code-edit / extract-cold      {code_t / cold_t:6.2f}")
+    print(f"  code-edit / raw-parse         {code_t / rows['raw-parse (4 arches)'][0]:6.2f}")
     return 0
 
 

@@ -78,6 +78,7 @@ _INT_KINDS = {
     ci.TypeKind.WCHAR, ci.TypeKind.SHORT, ci.TypeKind.INT, ci.TypeKind.LONG,
     ci.TypeKind.LONGLONG, ci.TypeKind.INT128, ci.TypeKind.ENUM,
 }
+_BUILTIN_INT_KINDS = _INT_KINDS - {ci.TypeKind.ENUM}
 _RECORD_KINDS = (ci.CursorKind.STRUCT_DECL, ci.CursorKind.UNION_DECL)
 _ARRAY_KINDS = (ci.TypeKind.CONSTANTARRAY, ci.TypeKind.INCOMPLETEARRAY)
 
@@ -183,6 +184,7 @@ class _Walker:
         self.facts = ArchFacts(arch)
         self._lines: dict[str, list[bytes]] = {}
         self._nested_seen: set[tuple[str, int]] = set()
+        self._walked: dict[ci.Cursor, tuple[list[Member], list[RawField]]] = {}
         self._paths: dict[str, str | None] = {}
 
     def rel(self, f: ci.File | None) -> str | None:
@@ -309,31 +311,60 @@ class _Walker:
 
     def _members(self, rec: ci.Cursor, prefix: str, base_bits: int,
                  members: list[Member], fields: list[RawField]) -> None:
+        """The members of ``rec``, flattened, at ``base_bits`` under ``prefix``."""
+        # Most records are walked more than once (as a member of others, as a
+        # nested record of their own): walk each once and shift the copies.
+        walked = self._walked.get(rec)
+        if walked is None:
+            walked = self._walked[rec] = ([], [])
+            self._walk_members(rec, *walked)
+        own_members, own_fields = walked
+        if not prefix and not base_bits:
+            members.extend(own_members)
+            fields.extend(_moved(f, "") for f in own_fields)
+            return
+        for m in own_members:
+            # Only bitfields may start inside a byte; the others start at offset * 8.
+            at = base_bits + (m.offset * 8 if m.bit_offset is None else m.bit_offset)
+            members.append(Member(prefix + m.path, m.type, at // 8, m.size,
+                                  None if m.bit_offset is None else at, m.bit_size))
+        fields.extend(_moved(f, prefix) for f in own_fields)
+
+    def _walk_members(self, rec: ci.Cursor, members: list[Member], fields: list[RawField]
+                      ) -> None:
+        """The members of ``rec`` itself: paths from it, offsets from its start."""
+        # Each libclang call costs a ctypes round trip: with ~7000 members per arch
+        # the walk is most of a parse, so every value below is asked for once.
         for f in rec.type.get_fields():
             name = f.spelling
-            off_bits = base_bits + f.get_field_offsetof()
-            decl = f.type.get_canonical().get_declaration()
+            off_bits = f.get_field_offsetof()
+            ftype = f.type
+            canon = ftype.get_canonical()
+            canon_kind = canon.kind
+            decl = canon.get_declaration()
             if not _IDENT.match(name):
                 # C11 anonymous struct/union member: its members are accessed directly.
-                self._members(decl, prefix, off_bits, members, fields)
+                self._members(decl, "", off_bits, members, fields)
                 continue
-            path = prefix + name
+            path = name
             bits = f.get_bitfield_width() if f.is_bitfield() else None
-            size = f.type.get_size()
-            flexible = f.type.kind == ci.TypeKind.INCOMPLETEARRAY
+            size = ftype.get_size()
+            flexible = ftype.kind == ci.TypeKind.INCOMPLETEARRAY
             members.append(Member(
-                path=path, type=self.portable(f.type.spelling),
+                path=path, type=self.portable(ftype.spelling),
                 offset=off_bits // 8, size=0 if flexible or size < 0 else size,
                 bit_offset=off_bits if bits is not None else None, bit_size=bits))
-            handle = _HANDLE.search(f.type.get_canonical().spelling)
-            fields.append(RawField(path, name, f.location.line, f.location.column,
+            # A builtin integer's spelling names no guest handle.
+            handle = (None if canon_kind in _BUILTIN_INT_KINDS
+                      else _HANDLE.search(canon.spelling))
+            loc = f.location
+            fields.append(RawField(path, name, loc.line, loc.column,
                                    bits is not None, flexible,
                                    handle.group(1) if handle else None))
-            canon = f.type.get_canonical()
-            if canon.kind == ci.TypeKind.RECORD and decl.kind in _RECORD_KINDS:
+            if canon_kind == ci.TypeKind.RECORD and decl.kind in _RECORD_KINDS:
                 self._members(decl, path + ".", off_bits, members, fields)
                 self._nested_record(decl)
-            elif canon.kind in _ARRAY_KINDS:
+            elif canon_kind in _ARRAY_KINDS:
                 elem = canon.element_type
                 while elem.kind in _ARRAY_KINDS:
                     elem = elem.element_type
@@ -404,6 +435,12 @@ class _Walker:
             self.facts.why_not[name] = "not a constant expression"
         else:
             self.facts.values[name] = value
+
+
+def _moved(f: RawField, prefix: str) -> RawField:
+    """A copy of ``f`` (each record owns its fields) with ``prefix`` before its path."""
+    return RawField(prefix + f.path, f.name, f.line, f.col, f.bitfield, f.flexible,
+                    f.guest_handle)
 
 
 def _holes(kind: str, size: int, members: list[Member], fields: list[RawField]) -> list[Hole]:

@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import importlib.metadata
 import json
-import marshal
 import os
 import pickle
 import secrets
@@ -242,15 +241,15 @@ def _unmarshal_facts(blob: bytes | None) -> ArchFacts | None:
     if blob is None:
         return None
     try:
-        return archfacts.decode(marshal.loads(blob))
+        return archfacts.loads(blob)
     except Exception:   # digest-checked, so only an older layout: parse again
         return None
 
 
-def save_facts(store: Store | None, key: str, facts: ArchFacts, include_dir: Path) -> None:
+def save_facts(store: Store | None, key: str, blob: bytes, include_dir: Path) -> None:
+    """Keep ``blob`` (:func:`archfacts.dumps`) unless it names the materialized tree."""
     if store is None:
         return
-    blob = marshal.dumps(archfacts.encode(facts))
     # The key leaves out where the tree was materialized (a directory named by
     # its full content hash, new after any edit): facts naming it are this tree's
     # alone and are not kept.

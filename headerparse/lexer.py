@@ -122,10 +122,16 @@ def _code_mask(text: str, spans: list[tuple[int, int]]) -> str:
     pos = 0
     for start, end in spans:
         out.append(text[pos:start])
-        out.append(re.sub(r"[^\n]", " ", text[start:end]))
+        out.append(_blank(text[start:end]))
         pos = end
     out.append(text[pos:])
     return "".join(out)
+
+
+def _blank(segment: str, *, utf8: bool = False) -> str:
+    """``segment`` as spaces, newlines kept: one per character, or per UTF-8 byte."""
+    return "\n".join(" " * (len(part.encode()) if utf8 and not part.isascii() else len(part))
+                     for part in segment.split("\n"))
 
 
 def scan_comments(text: str, file: str) -> list[LexComment]:
@@ -189,17 +195,18 @@ def code_skeleton(text: str, comments: list[LexComment]) -> str | None:
     for (start, end), c in zip(spans, comments, strict=True):
         out.append(text[pos:start])
         raw = c.comment.raw
-        if (_RISKY_COMMENT.search(raw) or (raw.startswith("/*") and "/*" in raw[2:])
+        if ((("\\" in raw or "??" in raw) and _RISKY_COMMENT.search(raw))
+                or (raw.startswith("/*") and "/*" in raw[2:])
                 or _RAW_DIRECTIVE.match(_logical_line_before(mask, start))):
             out.append(raw)
         else:
-            out.append("\n".join(" " * len(part.encode()) for part in raw.split("\n")))
+            out.append(_blank(raw, utf8=True))
         pos = end
     out.append(text[pos:])
     lines = "".join(out).split("\n")
     raw_line = prev_spliced = False     # in a #error/#warning/#include line or its continuation
     for i, code in enumerate(mask.split("\n")):
-        raw_line = bool(_RAW_DIRECTIVE.match(code)) or (raw_line and prev_spliced)
+        raw_line = ("#" in code and bool(_RAW_DIRECTIVE.match(code))) or (raw_line and prev_spliced)
         prev_spliced = code.endswith("\\")
         if not raw_line:
             # Only what clang takes for blanks: a trailing NBSP is not one.

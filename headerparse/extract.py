@@ -34,7 +34,6 @@ from headerparse.extract_cache import (
     load_facts,
     load_sources,
     prune_dir,
-    prune_trees,
     save_facts,
     skeleton_digest,
     write_atomically,
@@ -79,8 +78,7 @@ def extract(tree: HeaderTree, options: Options | None = None, *, progress: Progr
     is a merge (a fifth of a second on Xen 4.17): cheaper than reading a whole
     cached model back from its JSON, so there is no whole-model cache here (the
     JSON one serves ``extract --json`` alone: :func:`cached_json`).
-    ``cache=None`` reads and writes no cache at all (the tree is materialized in
-    a temporary directory).
+    ``cache=None`` reads and writes no cache at all.
     """
     options = options or Options()
     say = progress or (lambda _msg: None)
@@ -211,7 +209,10 @@ def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: 
     from headerparse import clangparse
 
     say(f"parsing {len(tree.files)} headers for {', '.join(jobs)}")
-    with _materialized(tree, store) as include_dir:
+    # A private copy of the tree for libclang (83 files: a fiftieth of a second):
+    # a shared one in the cache could be pruned by a concurrent run mid-parse.
+    with tempfile.TemporaryDirectory(prefix="headerparse-") as tmp:
+        include_dir = tree.materialize(Path(tmp))
         try:
             blobs = _parse_all({a: (include_dir, *job) for a, job in jobs.items()}, say)
         except clangparse.ClangUnavailable as exc:
@@ -229,19 +230,6 @@ def _parse_blob(include_dir: Path, target: Target, headers: list[str], probes: l
     from headerparse import clangparse
 
     return archfacts.dumps(clangparse.parse_arch(include_dir, target, headers, probes, defines))
-
-
-@contextlib.contextmanager
-def _materialized(tree: HeaderTree, store: Store | None) -> Iterator[Path]:
-    """The tree on disk for libclang: in the cache, or in a temporary directory."""
-    if store is None:
-        with tempfile.TemporaryDirectory(prefix="headerparse-") as tmp:
-            yield tree.materialize(Path(tmp))
-        return
-    include_dir = tree.materialize(store.root)
-    store.touch_tree(include_dir)
-    yield include_dir
-    prune_trees(store.root)
 
 
 def _parse_all(jobs: dict[str, tuple], say: Progress) -> dict[str, bytes]:

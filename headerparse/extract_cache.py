@@ -1,12 +1,12 @@
 """The extraction's on-disk caches below the cache dir, and how their keys are made.
 
-``models/``   whole models as JSON, keyed by every byte of the tree (``extract``);
+``models/``   ``extract --json``'s output, keyed by every byte of the tree
+              (``extract.store_json``), which it copies when nothing changed;
 ``sources/``  one header's :class:`~headerparse.source.Source`, keyed by its path and
               bytes: a one-header edit re-reads one header;
 ``facts/``    one arch's :class:`~headerparse.archfacts.ArchFacts`, keyed by the code
               skeletons of every header (comment text blanked) and the parse inputs:
-              a comment edit that moves no code re-uses all of them;
-``trees/``    trees materialized for libclang (``tree.py``), pruned here.
+              a comment edit that moves no code re-uses all of them.
 
 Entries are written under a temporary name and renamed into place, so a reader
 sees a whole entry or none; a blob starts with a digest of its payload, so a
@@ -23,7 +23,6 @@ import json
 import os
 import pickle
 import secrets
-import shutil
 import sys
 import time
 from collections import Counter
@@ -38,8 +37,8 @@ from headerparse.targets import Target
 
 # Newest entries kept per kind: a few trees' worth (a tree has ~85 headers and
 # 4-6 arches; a 4.17 model is 8 MB of JSON, its facts ~1 MB per arch).
-LIMITS = {"sources": 1200, "facts": 48, "models": 12, "trees": 8}
-# A tree (or temporary file) younger than this may be in use by a concurrent run.
+LIMITS = {"sources": 1200, "facts": 48, "models": 12}
+# A temporary file younger than this may be a concurrent run's write in progress.
 GRACE_SECONDS = 600.0
 _MAGIC = b"hpc1"
 _DIGEST = 16
@@ -104,10 +103,6 @@ class Store:
             prune_dir(self.root / kind, LIMITS[kind], "*.bin")
         self._written.clear()
 
-    def touch_tree(self, include_dir: Path) -> None:
-        """Mark a materialized tree as in use (pruning keeps the newest)."""
-        _touch(include_dir.parent)
-
 
 def write_atomically(path: Path, data: bytes) -> bool:
     """Write under a temporary name, then rename: concurrent readers see all or nothing."""
@@ -150,17 +145,6 @@ def prune_dir(directory: Path, keep: int, pattern: str, *, companions: Iterable[
             _unlink(victim)
 
 
-def prune_trees(cache: Path) -> None:
-    """Keep the newest materialized trees, and any that a concurrent run may be parsing."""
-    entries = _glob(cache / "trees", "[0-9a-f]*")
-    if len(entries) <= LIMITS["trees"]:
-        return
-    now = time.time()
-    for mtime, p in _newest_first(entries)[LIMITS["trees"]:]:
-        if now - mtime > GRACE_SECONDS:
-            shutil.rmtree(p, ignore_errors=True)
-
-
 def _glob(directory: Path, pattern: str) -> list[Path]:
     try:
         return list(directory.glob(pattern))
@@ -192,8 +176,10 @@ def load_sources(files: dict[str, bytes], store: Store | None) -> dict[str, Sour
         h.update(data)
         key = h.hexdigest()[:32]
         src = _unpickle_source(store.get("sources", key))
-        STATS["sources.hit" if src is not None and src.path == path else "sources.miss"] += 1
-        if src is None or src.path != path:
+        if src is not None and src.path == path:
+            STATS["sources.hit"] += 1
+        else:
+            STATS["sources.miss"] += 1
             src = read_source(path, data)
             store.put("sources", key, pickle.dumps(src, protocol=pickle.HIGHEST_PROTOCOL))
         out[path] = src
@@ -250,9 +236,8 @@ def save_facts(store: Store | None, key: str, blob: bytes, include_dir: Path) ->
     """Keep ``blob`` (:func:`archfacts.dumps`) unless it names the materialized tree."""
     if store is None:
         return
-    # The key leaves out where the tree was materialized (a directory named by
-    # its full content hash, new after any edit): facts naming it are this tree's
-    # alone and are not kept.
+    # The key leaves out where the tree was materialized (a temporary directory):
+    # facts naming it are this run's alone and are not kept.
     if os.fsencode(str(include_dir.parent)) in blob:
         STATS["facts.unportable"] += 1
         return

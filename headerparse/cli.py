@@ -71,17 +71,20 @@ def report(diagnostics: Any) -> bool:
 def cmd_extract(args: argparse.Namespace) -> int:
     from headerparse.model import model_to_json
 
-    hit = None if args.no_cache or args.json == "-" else _cached_extract(args)
+    # The cache keeps the compact form only: --pretty is never a copy of it.
+    compact = not args.pretty
+    hit = _cached_extract(args) if compact and not args.no_cache and args.json != "-" else None
     if hit is not None:
         return hit
     model = load_model(args)
     errors = any(d.severity == "error" for d in model.diagnostics)
     data = json.dumps(model_to_json(model), indent=1 if args.pretty else None)
-    if not args.no_cache and not args.pretty:
+    if compact and not args.no_cache:
         from headerparse.extract import store_json
         from headerparse.tree import cache_dir
 
-        store_json(model, _options(args), cache_dir(), data)
+        # What is written below, byte for byte: a later copy equals a fresh run.
+        store_json(model, _options(args), cache_dir(), data + "\n")
     if args.json == "-":
         sys.stdout.write(data + "\n")
     else:

@@ -45,6 +45,8 @@ _NOTE_HYPERCALL = re.compile(r"__HYPERVISOR_(\w+)\Z")
 
 
 class Merger:
+    """The Model of one tree: what compiles from the facts, what is said from the sources."""
+
     def __init__(self, tree: HeaderTree, options: Options, archs: tuple[str, ...],
                  sources: dict[str, Source], facts: dict[str, ArchFacts],
                  tools_only: set[str]) -> None:

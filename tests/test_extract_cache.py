@@ -4,6 +4,9 @@ byte for byte what an extraction with no cache gives."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -260,3 +263,22 @@ def test_comment_edit_on_xen_417_is_byte_identical(xen_tree_417: HeaderTree, tmp
     assert STATS["facts.hit"] == 4 and not STATS["facts.miss"] and STATS["sources.miss"] == 1
     assert "The starting ring element" in warm
     assert warm == json.dumps(model_to_json(extract(edited, cache=None)))
+
+
+def test_extract_json_copies_what_a_fresh_run_writes(tmp_path: Path) -> None:
+    public = write_tree(tmp_path, _files())
+
+    def extract_json(out: str, *flags: str, cache: str = "cache") -> bytes:
+        env = dict(os.environ, HEADERPARSE_CACHE=str(tmp_path / cache))
+        r = subprocess.run([sys.executable, "-m", "headerparse", "extract", "-q", *flags,
+                            "--arch", ",".join(ARCHS), "--tree", str(public),
+                            "--json", str(tmp_path / out)], env=env, capture_output=True)
+        assert r.returncode == 0, r.stderr
+        return (tmp_path / out).read_bytes()
+
+    fresh = extract_json("fresh.json")
+    assert [p.read_bytes() for p in (tmp_path / "cache" / "models").glob("*.json")] == [fresh]
+    assert extract_json("copied.json") == fresh     # served from the JSON cache
+    assert extract_json("uncached.json", "--no-cache", cache="untouched") == fresh
+    assert not (tmp_path / "untouched").exists()
+    assert extract_json("pretty.json", "--pretty").startswith(b'{\n "schema"')

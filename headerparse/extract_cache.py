@@ -209,6 +209,7 @@ def skeleton_digest(sources: dict[str, Source]) -> str:
 
 def facts_key(skeletons: str, target: Target, headers: list[str], probes: list[str],
               defines: dict[str, str | None]) -> str:
+    """Everything one arch's parse reads: the code, the headers' skeletons, the TU's inputs."""
     data = json.dumps([archfacts.FORMAT, code_hash(FACTS_MODULES), clang_id(), skeletons,
                        repr(target), headers, probes, sorted(defines.items())])
     return hashlib.sha256(data.encode()).hexdigest()[:32]

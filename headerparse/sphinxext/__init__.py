@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from headerparse import __version__
-from headerparse.sphinxext import blocks
+from headerparse.sphinxext import blocks, compact
 from headerparse.sphinxext.auto import AUTO_DIRECTIVES
-from headerparse.sphinxext.compact import setup_nodes
 from headerparse.sphinxext.domain import XenDomain
 from headerparse.sphinxext.links import LinksDirective
 from headerparse.sphinxext.parser import FILETYPE, SUFFIX, HeaderRSTParser
@@ -52,6 +51,13 @@ def _add_static(app: Any) -> None:
         app.config.html_static_path.append(str(STATIC))
 
 
+def _add_html_node(app: Any, node: type, visit: Any) -> None:
+    """A node only HTML draws; the other writers skip it."""
+    others = {fmt: (blocks.skip_outside_html, None)
+              for fmt in ("latex", "text", "man", "texinfo")}
+    app.add_node(node, html=(visit, None), **others)
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("xen_model", None, "env", types=(str, type(None)))
     app.add_config_value("xen_tree", None, "env", types=(str, type(None)))
@@ -64,25 +70,15 @@ def setup(app: Any) -> dict[str, Any]:
                       "diagram": blocks.DiagramDirective, "table": TableDirective,
                       **AUTO_DIRECTIVES}.items():
         app.add_directive_to_domain("xen", name, cls)
-    app.add_node(blocks.layout_diagram,
-                 html=(blocks.visit_diagram_html, None),
-                 latex=(blocks.visit_diagram_other, None),
-                 text=(blocks.visit_diagram_other, None),
-                 man=(blocks.visit_diagram_other, None),
-                 texinfo=(blocks.visit_diagram_other, None))
-    app.add_node(blocks.layout_table,
-                 html=(blocks.visit_layout_table_html, None),
-                 latex=(blocks.visit_diagram_other, None),
-                 text=(blocks.visit_diagram_other, None),
-                 man=(blocks.visit_diagram_other, None),
-                 texinfo=(blocks.visit_diagram_other, None))
-    app.add_node(blocks.source_listing,
-                 html=(blocks.visit_listing_html, None),
-                 latex=(blocks.visit_diagram_other, None),
-                 text=(blocks.visit_diagram_other, None),
-                 man=(blocks.visit_diagram_other, None),
-                 texinfo=(blocks.visit_diagram_other, None))
-    setup_nodes(app)
+    for node, visit in ((blocks.layout_diagram, blocks.visit_diagram_html),
+                        (blocks.layout_table, blocks.visit_layout_table_html),
+                        (blocks.source_listing, blocks.visit_listing_html),
+                        (compact.facts, compact.visit_facts_html),
+                        (compact.grid, compact.visit_grid_html)):
+        _add_html_node(app, node, visit)
+    # Field lists and tables are text worth keeping elsewhere: other builders get
+    # them back as ordinary docutils nodes before writing.
+    app.connect("doctree-resolved", compact.expand_for_other_formats)
     app.add_source_suffix(SUFFIX, FILETYPE)
     app.add_source_parser(HeaderRSTParser)
     app.add_css_file("headerparse.css")

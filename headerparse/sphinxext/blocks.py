@@ -236,5 +236,5 @@ def visit_diagram_html(self: Any, node: layout_diagram) -> None:
     raise nodes.SkipNode
 
 
-def visit_diagram_other(self: Any, node: layout_diagram) -> None:
+def skip_outside_html(self: Any, node: nodes.Node) -> None:
     raise nodes.SkipNode

@@ -5,7 +5,7 @@ table cell three, and every transform of every build walks each of them: on the
 site's pages they were half of all nodes. These nodes keep plain text in
 attributes and only the parts that can hold links (a fact's value, a cell with
 markup) as children. The HTML writer draws them directly; for any other output
-format a post-transform turns them back into ordinary docutils nodes first.
+format a ``doctree-resolved`` handler turns them back into ordinary docutils nodes.
 """
 
 from __future__ import annotations
@@ -118,14 +118,3 @@ def expand_for_other_formats(app: Any, doctree: nodes.document, docname: str) ->
         node.replace_self(_facts_to_field_list(node))
     for node in list(doctree.findall(grid)):
         node.replace_self(_grid_to_table(node))
-
-
-def setup_nodes(app: Any) -> None:
-    def skip(self: Any, node: nodes.Node) -> None:
-        # Only reached by a writer the post-transform did not run for.
-        raise nodes.SkipNode
-
-    others = {fmt: (skip, None) for fmt in ("latex", "text", "man", "texinfo")}
-    app.add_node(facts, html=(visit_facts_html, None), **others)
-    app.add_node(grid, html=(visit_grid_html, None), **others)
-    app.connect("doctree-resolved", expand_for_other_formats)

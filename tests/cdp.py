@@ -14,6 +14,7 @@ import os
 import select
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,33 +80,35 @@ class Browser:
     def call(self, method: str, params: dict[str, Any] | None = None,
              timeout: float = 30, page: bool = True) -> dict[str, Any]:
         ident = self._send(method, params, self.session if page else None)
+        msg = self._read_until(lambda m: m.get("id") == ident, timeout)
+        if msg is None:
+            raise CDPError(f"{method}: no reply within {timeout}s")
+        if "error" in msg:
+            raise CDPError(f"{method}: {msg['error']}")
+        return msg.get("result", {})
+
+    def _read_until(self, wanted: Callable[[dict[str, Any]], bool],
+                    timeout: float) -> dict[str, Any] | None:
+        """The first message ``wanted`` accepts; events read on the way are kept."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             msg = self._read(end - time.monotonic())
             if msg is None:
                 break
-            if msg.get("id") == ident:
-                if "error" in msg:
-                    raise CDPError(f"{method}: {msg['error']}")
-                return msg.get("result", {})
+            if wanted(msg):
+                return msg
             if "method" in msg:
                 self._events.append(msg)
-        raise CDPError(f"{method}: no reply within {timeout}s")
+        return None
 
     def wait_event(self, method: str, timeout: float = 30) -> dict[str, Any]:
         for i, ev in enumerate(self._events):
             if ev["method"] == method:
                 return self._events.pop(i)
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            msg = self._read(end - time.monotonic())
-            if msg is None:
-                break
-            if msg.get("method") == method:
-                return msg
-            if "method" in msg:
-                self._events.append(msg)
-        raise CDPError(f"no {method} within {timeout}s")
+        msg = self._read_until(lambda m: m.get("method") == method, timeout)
+        if msg is None:
+            raise CDPError(f"no {method} within {timeout}s")
+        return msg
 
     # ------------------------------------------------------------ page helpers
 

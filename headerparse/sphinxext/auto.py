@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from docutils import nodes
-from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
-from headerparse.sphinxext.parser import map_lines
+from headerparse.sphinxext.parser import mapped_lines
 
 _CACHE: dict[tuple[str, float, str], Any] = {}
 _LOCK = threading.Lock()
@@ -82,7 +81,7 @@ class AutoDirective(SphinxDirective):
             raise self.error(f"xen:auto-{self.kind}: {name!r} is not in {path.name}")
         lines = text.splitlines()
         source, _line = self.get_source_info()
-        content = StringList(lines, items=map_lines(lines, source))
+        content = mapped_lines(lines, source)
         box = nodes.container(classes=["hp-auto"])
         nested_parse_with_titles(self.state, content, box)
         return box.children

@@ -39,7 +39,6 @@ from sphinx.util.docutils import SphinxDirective
 
 _START = re.compile(r"\.\. (?P<name>xen:[\w-]+)::(?: (?P<args>.*))?\Z")
 _OPTION = re.compile(r"   :(?P<key>[\w-]+):(?: (?P<value>.*))?\Z")
-_MARK = ".. hp-loc: "
 INDENT = "   "
 
 C_KINDS = ("macro", "struct", "union", "enum", "enumerator", "type")
@@ -52,7 +51,7 @@ def read_body(d: SphinxDirective, content: StringList) -> list[nodes.Node]:
     i = 0
     while i < len(lines):
         line = lines[i]
-        if not line.strip() or line.startswith(_MARK):
+        if not line.strip():
             i += 1
             continue
         m = _START.match(line)

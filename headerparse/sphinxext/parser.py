@@ -9,7 +9,7 @@ a generated line names the header and its line instead of a staging file.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import ClassVar
 
 import docutils.statemachine
@@ -23,23 +23,35 @@ SUFFIX = ".hrst"
 _MARK = re.compile(r"\s*\.\. hp-loc: (?P<file>\S+):(?P<line>-?\d+)\s*\Z")
 
 
-def map_lines(lines: list[str], source: str,
-              resolve: Callable[[str], str] = lambda f: f) -> list[tuple[str, int]]:
-    """(source, 0-based offset) for each line, through the markers."""
-    items: list[tuple[str, int]] = []
+def _walk(lines: list[str], source: str, resolve: Callable[[str], str]
+          ) -> Iterator[tuple[str, tuple[str, int], bool]]:
+    """Each line with its (source, 0-based offset), and whether it is a marker."""
     current: tuple[str, int] | None = None
     for i, line in enumerate(lines):
         m = _MARK.match(line) if ".. hp-loc:" in line else None
         if m:
-            items.append((source, i))
+            yield line, (source, i), True
             current = (resolve(m.group("file")), int(m.group("line")) - 1)
-            continue
-        if current is None:
-            items.append((source, i))
+        elif current is None:
+            yield line, (source, i), False
         else:
-            items.append(current)
+            yield line, current, False
             current = (current[0], current[1] + 1)
-    return items
+
+
+def map_lines(lines: list[str], source: str,
+              resolve: Callable[[str], str] = lambda f: f) -> list[tuple[str, int]]:
+    """(source, 0-based offset) for each line, through the markers."""
+    return [item for _line, item, _mark in _walk(lines, source, resolve)]
+
+
+def mapped_lines(lines: list[str], source: str,
+                 resolve: Callable[[str], str] = lambda f: f) -> StringList:
+    """The lines to parse, each mapped to its header line, without the markers: a
+    marker has done its job once the lines are mapped, and left in, each would
+    become a comment node that every later transform walks past."""
+    kept = [(line, item) for line, item, mark in _walk(lines, source, resolve) if not mark]
+    return StringList([line for line, _ in kept], items=[item for _, item in kept])
 
 
 class HeaderRSTParser(RSTParser):
@@ -56,13 +68,9 @@ class HeaderRSTParser(RSTParser):
         lines = docutils.statemachine.string2lines(
             inputstring, tab_width=document.settings.tab_width, convert_whitespace=True)
         root = getattr(self._config, "xen_header_root", "") or ""
-        items = map_lines(lines, document.current_source,
-                          (lambda f: f"{root.rstrip('/')}/{f}") if root else (lambda f: f))
-        # A marker has done its job once the lines are mapped; left in, each would
-        # become a comment node that every later transform walks past.
-        kept = [i for i, line in enumerate(lines) if ".. hp-loc:" not in line
-                or not _MARK.match(line)]
-        inputlines = StringList([lines[i] for i in kept], items=[items[i] for i in kept])
+        inputlines = mapped_lines(
+            lines, document.current_source,
+            (lambda f: f"{root.rstrip('/')}/{f}") if root else (lambda f: f))
         self.decorate(inputlines)
         self.statemachine.run(inputlines, document, inliner=self.inliner)
         self.finish_parse()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import jinja2
@@ -48,9 +49,6 @@ class _Site:
         self.findings = _findings_by_doc(plan, facts.findings)
         self.users = _type_users(model)
         self.variants = facts.variants
-        self._items: dict[str, list[Item]] | None = None
-        self._op_targets: list[tuple[str, str | None]] | None = None
-        self._op_args: list[tuple[str, list[str]]] = []
 
     def render(self, template: str, docname: str, **ctx: Any) -> str:
         return render_page(self.env, self.plan, template, docname, model=self.model,
@@ -158,11 +156,14 @@ class _Site:
 
     def header_items(self, h: Header) -> list[Item]:
         """The definitions of one header, in source order."""
-        if self._items is None:
-            self._items = {}
-            for it in self._all_items():
-                self._items.setdefault(it.obj.loc.file, []).append(it)
-        return sorted(self._items.get(h.path, []), key=lambda i: (i.line, i.kind))
+        return sorted(self._items_by_file.get(h.path, []), key=lambda i: (i.line, i.kind))
+
+    @cached_property
+    def _items_by_file(self) -> dict[str, list[Item]]:
+        out: dict[str, list[Item]] = {}
+        for it in self._all_items():
+            out.setdefault(it.obj.loc.file, []).append(it)
+        return out
 
     def _all_items(self) -> Iterator[Item]:
         m, p = self.model, self.plan
@@ -215,16 +216,21 @@ class _Site:
 
     def ops_taking(self, key: str, typedefs: list[str]) -> list[str]:
         names = {key, *typedefs}
-        if self._op_targets is None:
-            # Computed once: asked for each of some 600 records.
-            self._op_targets = [(op, g.target_for(op)) for op, g in self.plan.op_group.items()]
-            self._op_args = [(mac.name, [a.text for a in mac.args]) for mac in self.model.macros
-                             if mac.name in self.plan.op_group and mac.args]
-        out = [op for op, target in self._op_targets if target in names]
-        for op, texts in self._op_args:
+        targets, args = self._op_arguments
+        out = [op for op, target in targets if target in names]
+        for op, texts in args:
             if op not in out and any(n in t for t in texts for n in names if n.split()[-1]):
                 out.append(op)
         return out
+
+    @cached_property
+    def _op_arguments(self) -> tuple[list[tuple[str, str | None]], list[tuple[str, list[str]]]]:
+        """Each sub-op's argument type, and its ``@arg`` texts: asked for each of some
+        600 records, so computed once."""
+        targets = [(op, g.target_for(op)) for op, g in self.plan.op_group.items()]
+        args = [(mac.name, [a.text for a in mac.args]) for mac in self.model.macros
+                if mac.name in self.plan.op_group and mac.args]
+        return targets, args
 
 
 # ---------------------------------------------------------------- helpers

@@ -31,7 +31,8 @@ class facts(nodes.General, nodes.Element):
 
 class grid(nodes.General, nodes.Element):
     """A table. ``rows`` holds each row's cells: a string, or the index of the
-    child (an ``inline``) that holds the cell's parsed markup."""
+    child (an ``inline``) that holds the cell's parsed markup; ``widths`` the
+    relative column widths, if given."""
 
 
 def visit_facts_html(self: Any, node: facts) -> None:
@@ -56,6 +57,11 @@ def visit_grid_html(self: Any, node: grid) -> None:
         self.body.append('<caption><span class="caption-text">')
         node.children[node["title_child"]].walkabout(self)
         self.body.append("</span></caption>\n")
+    if node.get("widths"):
+        total = sum(node["widths"])
+        self.body.append("<colgroup>" + "".join(
+            f'<col style="width: {100 * w // total}%" />' for w in node["widths"])
+            + "</colgroup>\n")
     nhead = node["header_rows"]
     for r, cells in enumerate(node["rows"]):
         if r == 0 and nhead:
@@ -95,7 +101,7 @@ def _grid_to_table(node: grid) -> nodes.table:
         table += nodes.title("", "", *node.children[node["title_child"]].children)
     group = nodes.tgroup(cols=ncols)
     table += group
-    group += [nodes.colspec(colwidth=1) for _ in range(ncols)]
+    group += [nodes.colspec(colwidth=w) for w in node.get("widths") or [1] * ncols]
     head, body = nodes.thead(), nodes.tbody()
     for r, cells in enumerate(node["rows"]):
         row = nodes.row()

@@ -34,7 +34,7 @@ class TableDirective(SphinxDirective):
         ncols = max(len(r) for r in rows)
         if widths and len(widths) != ncols:
             raise self.error(f"xen:table: {len(widths)} widths for {ncols} columns")
-        node = grid(classes=self.options.get("class", []), rows=[],
+        node = grid(classes=self.options.get("class", []), rows=[], widths=widths,
                     header_rows=self.options.get("header-rows", 0), title_child=None)
         out: list[nodes.Node] = [node]
         if self.arguments:

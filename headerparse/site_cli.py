@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import gc
 import os
 import shutil
 import sys
@@ -62,6 +63,11 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace, out: Path) -> int:
     say = cli._progress(args)
+    # The build holds a few hundred thousand docutils nodes, each in reference
+    # cycles (parent links) that live until the process ends anyway. The cyclic
+    # collector kept re-scanning them all: a third of Sphinx's time on 4.17, for
+    # about 200 MB less peak memory. Reference counting still frees the rest.
+    gc.disable()
     t0 = time.perf_counter()
     model, tree = _load(args, say)
     t1 = time.perf_counter()

@@ -303,3 +303,19 @@ def test_warnings_point_at_the_header_line(tmp_path, model, capsys):
                                header_root="/src/xen/include/public")
     err = capsys.readouterr().err
     assert "/src/xen/include/public/io/blkif.h:100: WARNING" in err, err
+
+
+def test_a_dangling_link_in_header_text_fails_at_its_line(tmp_path, model, capsys):
+    # Names in prose are linked text (one node, links resolved in one pass): a link
+    # whose target no page declares is a warning at the header line, as a role is.
+    out = tmp_path / "site"
+    _stage(model, out)
+    page = out / ".staging" / "src" / "probe.hrst"
+    page.write_text("Probe\n=====\n\n.. xen:links::\n\n   c:macro NO_SUCH probe NO_SUCH\n\n"
+                    ".. hp-loc: io/blkif.h:40\n\n.. xen:prose::\n\n   |See NO_SUCH here.\n")
+    assert not site_cli.sphinx(out, jobs="1", strict=True, quiet=True,
+                               header_root="/src/xen/include/public")
+    err = capsys.readouterr().err
+    # The marker's line stands for line 40; the text is three lines further.
+    assert "/src/xen/include/public/io/blkif.h:43: WARNING: C declaration not found: NO_SUCH" \
+        in err, err

@@ -44,8 +44,8 @@ def test_blkif_request_id_differs_and_is_highlighted(site417):
     table = table.split("</table>", 1)[0]
     row = next(r for r in table.split("<tr") if '>id</code>' in r)
     assert row.startswith(' class="hp-member hp-differs')
-    cells = re.findall(r'<td(?: class="([^"]*)")?>([^<]*)</td>', row)
-    archs = cells[0:4]                          # x86_32, x86_64, arm32, arm64
+    cells = re.findall(r'<td(?: class="([^"]*)")?>(.*?)</td>', row)
+    archs = cells[2:6]          # after Member and Type: x86_32, x86_64, arm32, arm64
     assert archs[0] == ("hp-odd", "4+8")
     assert archs[1] == ("", "8+8")
 

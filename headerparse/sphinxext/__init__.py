@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from headerparse import __version__
-from headerparse.sphinxext import blocks, compact
+from headerparse.sphinxext import blocks, compact, linktext
 from headerparse.sphinxext.auto import AUTO_DIRECTIVES
 from headerparse.sphinxext.domain import XenDomain
 from headerparse.sphinxext.links import LinksDirective
@@ -74,11 +74,15 @@ def setup(app: Any) -> dict[str, Any]:
                         (blocks.layout_table, blocks.visit_layout_table_html),
                         (blocks.source_listing, blocks.visit_listing_html),
                         (compact.facts, compact.visit_facts_html),
-                        (compact.grid, compact.visit_grid_html)):
+                        (compact.grid, compact.visit_grid_html),
+                        (linktext.linked_text, linktext.visit_html)):
         _add_html_node(app, node, visit)
+    # Links are resolved before the handlers below rewrite nodes for other formats.
+    app.connect("doctree-resolved", linktext.resolve, priority=400)
     # Field lists and tables are text worth keeping elsewhere: other builders get
     # them back as ordinary docutils nodes before writing.
     app.connect("doctree-resolved", compact.expand_for_other_formats)
+    app.connect("doctree-resolved", linktext.expand_for_other_formats)
     app.add_source_suffix(SUFFIX, FILETYPE)
     app.add_source_parser(HeaderRSTParser)
     app.add_css_file("headerparse.css")

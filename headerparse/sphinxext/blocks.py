@@ -17,7 +17,8 @@ from sphinx.util.docutils import SphinxDirective
 
 from headerparse.site import svg
 from headerparse.site.text import blocks
-from headerparse.sphinxext.compact import facts, is_plain
+from headerparse.sphinxext import linktext
+from headerparse.sphinxext.compact import cell, facts
 from headerparse.sphinxext.domain import line_anchor
 from headerparse.sphinxext.links import linked_nodes
 
@@ -67,13 +68,14 @@ def facts_nodes(d: SphinxDirective, body: list[str], locate: Locate) -> list[nod
         if not sep:
             raise d.error(f"a facts line needs 'Label|text': {line!r}")
         text = text.strip()
-        if is_plain(text):
-            inline: list[nodes.Node] = [nodes.Text(text)]
+        parts = linktext.parse_inline(text)
+        if parts is not None:
+            inline: list[nodes.Node] = [linktext.make(parts)]
         else:
             inline, messages = d.state.inline_text(text, locate(i)[1])
             out += messages
         node["labels"].append(label)
-        node += nodes.inline("", "", *inline)
+        node += cell(inline, *locate(i))
     return out
 
 
@@ -84,8 +86,8 @@ def code_nodes(d: SphinxDirective, body: list[str], options: dict[str, Any]) -> 
         # A whole header: one node whose HTML visitor numbers the lines, instead
         # of three nodes a line that every transform would walk. The listing
         # repeats the definitions above it, so search skips it.
-        return [source_listing("", *linked_nodes(d.env, text), start=int(options.get("start", 1)),
-                               classes=["no-search"])]
+        return [source_listing("", "", *linked_nodes(d.env, text),
+                               start=int(options.get("start", 1)), classes=["no-search"])]
     return [nodes.literal_block(_PARSED, "", *linked_nodes(d.env, text), classes=["hp-code"])]
 
 
@@ -131,16 +133,21 @@ def visit_listing_html(self: Any, node: source_listing) -> None:
         return (f'<span class="hp-line" id="{line_anchor(n)}"><a class="hp-lineno" '
                 f'href="#{line_anchor(n)}">{n}</a>')
 
+    def plain(text: str) -> str:
+        nonlocal n
+        lines = text.split("\n")
+        out = [self.encode(lines[0])]
+        for part in lines[1:]:
+            n += 1
+            out.append(f"</span>\n{open_line(n)}{self.encode(part)}")
+        return "".join(out)
+
     self.body.append(f'<pre class="hp-source">{open_line(n)}')
     for child in node.children:
-        if isinstance(child, nodes.Text):
-            for i, part in enumerate(str(child).split("\n")):
-                if i:
-                    n += 1
-                    self.body.append(f"</span>\n{open_line(n)}")
-                self.body.append(self.encode(part))
+        if isinstance(child, linktext.linked_text):
+            self.body.append(linktext.html(child, self.encode, plain))
         else:
-            child.walkabout(self)
+            self.body.append(plain(str(child)))
     self.body.append("</span></pre>\n")
     raise nodes.SkipNode
 
@@ -183,11 +190,11 @@ class LayoutDirective(SphinxDirective):
                 if i:
                     types.append(nodes.Text(" / "))
                 types += linked_nodes(self.env, t)
-            table += nodes.inline("", "", *types)
+            table += cell(types)
             desc = linked_nodes(self.env, r["doc"]) if r.get("doc") else []
             if r.get("note"):
                 desc.append(nodes.emphasis(r["note"], (" — " if desc else "") + r["note"]))
-            table += nodes.inline("", "", *desc)
+            table += cell(desc)
         table["rows"] = rows
         return [table]
 

@@ -25,13 +25,33 @@ def is_plain(text: str) -> bool:
     return bool(_PLAIN.fullmatch(text)) and "://" not in text
 
 
+def cell(children: list[nodes.Node], source: Any = None, line: Any = None) -> nodes.Node:
+    """A value or cell as one child: its only node when it has one (a Text, or a
+    ``linked_text``), else an ``inline`` around its nodes."""
+    if not children:
+        return nodes.Text("")
+    one = children[0]
+    if len(children) == 1 and (isinstance(one, nodes.Text) or one.tagname == "linked_text"):
+        node = one
+    else:
+        node = nodes.inline("", "", *children)
+    if source is not None and isinstance(node, nodes.Element):
+        node.source, node.line = source, line
+    return node
+
+
+def cell_nodes(node: nodes.Node) -> list[nodes.Node]:
+    """The nodes a :func:`cell` holds."""
+    return list(node.children) if isinstance(node, nodes.inline) else [node]
+
+
 class facts(nodes.General, nodes.Element):
-    """A field list: ``labels`` in an attribute, one ``inline`` child per value."""
+    """A field list: ``labels`` in an attribute, one :func:`cell` child per value."""
 
 
 class grid(nodes.General, nodes.Element):
     """A table. ``rows`` holds each row's cells: a string, or the index of the
-    child (an ``inline``) that holds the cell's parsed markup; ``widths`` the
+    child (a :func:`cell`) that holds the cell's parsed markup; ``widths`` the
     relative column widths, if given."""
 
 
@@ -89,7 +109,7 @@ def visit_grid_html(self: Any, node: grid) -> None:
 def _facts_to_field_list(node: facts) -> nodes.field_list:
     out = nodes.field_list(classes=node["classes"])
     for label, child in zip(node["labels"], node.children, strict=True):
-        body = nodes.field_body("", nodes.paragraph("", "", *child.children))
+        body = nodes.field_body("", nodes.paragraph("", "", *cell_nodes(child)))
         out += nodes.field("", nodes.field_name(label, label), body)
     return out
 
@@ -98,7 +118,7 @@ def _grid_to_table(node: grid) -> nodes.table:
     ncols = max((len(r) for r in node["rows"]), default=1)
     table = nodes.table(classes=node["classes"])
     if node.get("title_child") is not None:
-        table += nodes.title("", "", *node.children[node["title_child"]].children)
+        table += nodes.title("", "", *cell_nodes(node.children[node["title_child"]]))
     group = nodes.tgroup(cols=ncols)
     table += group
     group += [nodes.colspec(colwidth=w) for w in node.get("widths") or [1] * ncols]
@@ -106,7 +126,7 @@ def _grid_to_table(node: grid) -> nodes.table:
     for r, cells in enumerate(node["rows"]):
         row = nodes.row()
         for cell in cells:
-            para = (nodes.paragraph("", "", *node.children[cell].children)
+            para = (nodes.paragraph("", "", *cell_nodes(node.children[cell]))
                     if isinstance(cell, int) else nodes.paragraph(cell, cell))
             row += nodes.entry("", para)
         (head if r < node["header_rows"] else body).append(row)

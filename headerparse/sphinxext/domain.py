@@ -180,16 +180,19 @@ class XenDomain(Domain):
                 if doc in docnames:
                     table[key] = (doc, node_id)
 
-    def resolve_xref(self, env: Any, fromdocname: str, builder: Any, typ: str, target: str,
-                     node: addnodes.pending_xref, contnode: nodes.Element) -> nodes.Element | None:
+    def locate(self, typ: str, target: str) -> tuple[str, str] | None:
+        """(docname, anchor) of a link of role ``xen:typ`` to ``target``."""
         if typ == "line":
             path, _, line = target.rpartition(":")
             hit = self.objects.get(("header", path))
             if hit is None or not line.isdigit():
                 return None
-            return make_refnode(builder, fromdocname, hit[0], line_anchor(int(line)), contnode,
-                                target)
-        hit = self.cnames.get(target) if typ == "c" else self.objects.get((typ, target))
+            return hit[0], line_anchor(int(line))
+        return self.cnames.get(target) if typ == "c" else self.objects.get((typ, target))
+
+    def resolve_xref(self, env: Any, fromdocname: str, builder: Any, typ: str, target: str,
+                     node: addnodes.pending_xref, contnode: nodes.Element) -> nodes.Element | None:
+        hit = self.locate(typ, target)
         if hit is None:
             return None
         ref = make_refnode(builder, fromdocname, hit[0], hit[1], contnode, target)

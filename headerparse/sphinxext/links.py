@@ -2,8 +2,8 @@
 
 A generated page starts with ``.. xen:links::``, listing each name the page links
 and its role and target. Prose and source directives later on the page tokenize
-their text and link exactly those names, with the same pending references a role
-would make, so Sphinx resolves (and checks) them like any other link.
+their text and link exactly those names; :mod:`headerparse.sphinxext.linktext`
+resolves (and checks) the links as the roles would.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from docutils import nodes
-from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 
 from headerparse.site.text import tokens
+from headerparse.sphinxext import linktext
 
 KEY = "headerparse:links"
 
@@ -26,34 +26,17 @@ def page_links(env: Any) -> dict[str, tuple[str, str]]:
         return {}
 
 
-def xref(env: Any, role: str, target: str, text: str) -> addnodes.pending_xref:
-    domain, _, typ = role.partition(":")
-    classes = ["xref", domain, f"{domain}-{typ}", "hp-name"]
-    if domain == "c":
-        # Generated pages link C names through the xen domain's table of the
-        # declarations they make: a look-up, where the C domain parses every target.
-        domain, typ = "xen", "c"
-    node = addnodes.pending_xref("", refdomain=domain, reftype=typ, reftarget=target,
-                                 refexplicit=True, refwarn=True, refdoc=env.docname,
-                                 hp_classes=classes)
-    # The name is bare text: the link itself carries the classes (see
-    # XenDomain.resolve_xref); a literal around every name was a node per link
-    # that every transform walked.
-    node += nodes.Text(text)
-    return node
-
-
 def linked_nodes(env: Any, text: str) -> list[nodes.Node]:
-    """``text`` as Text nodes, the page's known names as pending references."""
+    """``text`` as one node, the page's known names linked (see linktext)."""
     links = page_links(env)
-    out: list[nodes.Node] = []
+    parts = []
     for tok in tokens(text, links.__contains__):
         if tok.key is None:
-            out.append(nodes.Text(tok.text))
+            parts.append((tok.text, "", "", ""))
         else:
             role, target = links[tok.key]
-            out.append(xref(env, role, target, tok.text))
-    return out
+            parts.append((tok.text, role, target, "name"))
+    return [linktext.make(parts)] if text else []
 
 
 class LinksDirective(SphinxDirective):

@@ -15,7 +15,8 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
-from headerparse.sphinxext.compact import grid, is_plain
+from headerparse.sphinxext import linktext
+from headerparse.sphinxext.compact import cell, grid, is_plain
 
 
 class TableDirective(SphinxDirective):
@@ -41,17 +42,21 @@ class TableDirective(SphinxDirective):
             title, messages = self.state.inline_text(self.arguments[0], self.lineno)
             out += messages
             node["title_child"] = len(node.children)
-            node += nodes.inline("", "", *title)
+            node += cell(title)
         for cells in rows:
             row: list[str | int] = []
             for text, line in cells + [("", self.lineno)] * (ncols - len(cells)):
                 if is_plain(text):
                     row.append(text)
                     continue
-                inline, messages = self.state.inline_text(text, line)
-                out += messages
+                parts = linktext.parse_inline(text)
+                if parts is not None:
+                    inline: list[nodes.Node] = [linktext.make(parts)]
+                else:
+                    inline, messages = self.state.inline_text(text, line)
+                    out += messages
                 row.append(len(node.children))
-                node += nodes.inline("", "", *inline)
+                node += cell(inline, self.get_source_info()[0], line)
             node["rows"].append(row)
         return out
 

@@ -31,6 +31,7 @@ from headerparse import cli
 REPO = Path(__file__).resolve().parents[1]
 SUFFIX = ".hrst"
 SMALL_REBUILD = 8       # changed pages up to which one Sphinx process does the rebuild
+PAGE_JOBS = 4           # processes rendering the pages, at most
 
 
 def add_parser(sub: Any) -> None:
@@ -131,7 +132,7 @@ def stage(model: Any, tree: Any, out: Path, say: Any = None) -> tuple[int, int]:
     src = out / ".staging" / "src"
     facts = load_facts(model, tree)
     texts = {p: data.decode("utf-8", "replace") for p, data in tree.files.items()}
-    pages = generate(model, facts, texts)
+    pages = generate(model, facts, texts, jobs=min(os.cpu_count() or 1, PAGE_JOBS))
     written, removed = sync_tree(src, pages, SUFFIX)
     hand = {p.relative_to(REPO / "source").with_suffix("").as_posix(): p.read_text("utf-8")
             for p in (REPO / "source").rglob("*.rst")}

@@ -6,8 +6,10 @@ writes it to the staging dir with :func:`headerparse.site.render.sync_tree`.
 
 from __future__ import annotations
 
+import concurrent.futures
+import multiprocessing
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -32,9 +34,45 @@ class Item:
 
 
 def generate(model: Model, facts: Facts, texts: Mapping[str, str],
-             env: jinja2.Environment | None = None) -> dict[str, str]:
-    """All generated pages: docname -> reST."""
-    return site_of(model, facts, texts, env).pages()
+             env: jinja2.Environment | None = None, jobs: int = 1) -> dict[str, str]:
+    """All generated pages: docname -> reST, rendered by up to ``jobs`` processes."""
+    return site_of(model, facts, texts, env).pages(jobs)
+
+
+# The pages a forked worker renders: set before the fork, so workers inherit the
+# renderers (closures over the model and plan, which could not be pickled).
+_TODO: list[tuple[str, int, Callable[[], str]]] = []
+
+
+def _render_share(indices: list[int]) -> dict[str, str]:
+    return {_TODO[i][0]: _TODO[i][2]() for i in indices}
+
+
+def _render_in_workers(env: jinja2.Environment, todo: list[tuple[str, int, Callable[[], str]]],
+                       jobs: int) -> dict[str, str]:
+    """Deal the pages, dearest first, to whichever share is cheapest so far."""
+    global _TODO
+    for name in env.list_templates(extensions=["j2"]):
+        env.get_template(name)          # compiled once, before the fork
+    shares: list[list[int]] = [[] for _ in range(jobs)]
+    load = [0] * jobs
+    for i in sorted(range(len(todo)), key=lambda i: -todo[i][1]):
+        k = load.index(min(load))
+        shares[k].append(i)
+        load[k] += todo[i][1]
+    _TODO = todo
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+            futures = [pool.submit(_render_share, share) for share in shares[1:]]
+            mine = _render_share(shares[0])     # this process renders a share too
+            parts = [f.result() for f in futures]
+    finally:
+        _TODO = []
+    done = dict(mine)
+    for part in parts:
+        done.update(part)
+    return {doc: done[doc] for doc, _cost, _render in todo}
 
 
 def site_of(model: Model, facts: Facts, texts: Mapping[str, str],
@@ -55,36 +93,42 @@ class _Site:
                            facts=self.facts, variants=self.variants,
                            findings=self.findings.get(docname, []), **ctx)
 
-    def pages(self) -> dict[str, str]:
-        out: dict[str, str] = {}
+    def pages(self, jobs: int = 1) -> dict[str, str]:
+        todo = self.page_jobs()
+        if jobs < 2 or len(todo) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            return {doc: render() for doc, _cost, render in todo}
+        return _render_in_workers(self.env, todo, jobs)
+
+    def page_jobs(self) -> list[tuple[str, int, Callable[[], str]]]:
+        """Each page: (docname, a rough cost to balance workers by, its renderer)."""
         p = self.plan
-        out["overview"] = self.render("overview.rst.j2", "overview", rows=self.hypercall_rows())
-        out["hypercalls/index"] = self.render(
-            "hypercalls_index.rst.j2", "hypercalls/index",
+        out: list[tuple[str, int, Callable[[], str]]] = []
+
+        def add(doc: str, cost: int, template: str, **ctx: Any) -> None:
+            out.append((doc, cost, lambda: self.render(template, doc, **ctx)))
+
+        add("overview", 1, "overview.rst.j2", rows=self.hypercall_rows())
+        add("hypercalls/index", 1, "hypercalls_index.rst.j2",
             docs=[p.hypercall_doc[h.name] for h in self.model.hypercalls])
         for h in self.model.hypercalls:
-            doc = p.hypercall_doc[h.name]
-            out[doc] = self.render("hypercall.rst.j2", doc, **self.hypercall_ctx(h))
-        out["headers/index"] = self.render("headers_index.rst.j2", "headers/index",
-                                           headers=p.headers)
+            add(p.hypercall_doc[h.name], 10, "hypercall.rst.j2", **self.hypercall_ctx(h))
+        add("headers/index", 1, "headers_index.rst.j2", headers=p.headers)
         for h in p.headers:
             doc = p.header_doc[h.path]
-            out[doc] = self.header_page(h, doc)
+            out.append((doc, 1 + len(self.texts.get(h.path, "")) // 1000,
+                        lambda h=h, doc=doc: self.header_page(h, doc)))
         keys = sorted(k for k, rs in p.records_by_key.items()
                       if not is_handle(rs[0]) and p.record_doc[k])
-        out["types/index"] = self.render("types_index.rst.j2", "types/index",
-                                         keys=keys, records=p.records_by_key,
-                                         has_handles=any(is_handle(rs[0]) for rs in
-                                                         p.records_by_key.values()))
+        add("types/index", 100, "types_index.rst.j2", keys=keys, records=p.records_by_key,
+            has_handles=any(is_handle(rs[0]) for rs in p.records_by_key.values()))
         handles = [rs for rs in p.records_by_key.values() if is_handle(rs[0])]
         if handles:
-            out[HANDLES_DOC] = self.render("handles.rst.j2", HANDLES_DOC,
-                                           handles=sorted(handles, key=lambda rs: rs[0].key))
-        out["constants"] = self.render("constants.rst.j2", "constants",
-                                       macros=_differing_constants(self.model))
-        out["findings"] = self.render("findings.rst.j2", "findings",
-                                      all_findings=_sorted_findings(self.facts.findings),
-                                      where=lambda d: _finding_doc(p, d))
+            add(HANDLES_DOC, 100, "handles.rst.j2",
+                handles=sorted(handles, key=lambda rs: rs[0].key))
+        add("constants", 20, "constants.rst.j2", macros=_differing_constants(self.model))
+        add("findings", 10, "findings.rst.j2",
+            all_findings=_sorted_findings(self.facts.findings),
+            where=lambda d: _finding_doc(p, d))
         return out
 
     def one(self, kind: str, name: str, docname: str) -> str | None:

@@ -319,3 +319,8 @@ def test_a_dangling_link_in_header_text_fails_at_its_line(tmp_path, model, capsy
     # The marker's line stands for line 40; the text is three lines further.
     assert "/src/xen/include/public/io/blkif.h:43: WARNING: C declaration not found: NO_SUCH" \
         in err, err
+
+
+def test_pages_rendered_by_workers_equal_the_serial_render(model, pages):
+    parallel = generate(model, synthetic_facts(model), TEXTS, jobs=3)
+    assert list(parallel) == list(pages) and parallel == pages

@@ -324,3 +324,21 @@ def test_a_dangling_link_in_header_text_fails_at_its_line(tmp_path, model, capsy
 def test_pages_rendered_by_workers_equal_the_serial_render(model, pages):
     parallel = generate(model, synthetic_facts(model), TEXTS, jobs=3)
     assert list(parallel) == list(pages) and parallel == pages
+
+
+def test_other_builders_get_ordinary_nodes(tmp_path, model):
+    # The compact nodes (declarations, linked text, facts, tables) are drawn by the
+    # HTML writer; for any other builder they become docutils' and Sphinx's own.
+    from sphinx.cmd.build import build_main
+
+    out = tmp_path / "site"
+    _stage(model, out)
+    status = build_main(["-q", "-b", "text", "-c", str(site_cli.REPO), "-d",
+                         str(tmp_path / "doctrees"), str(out / ".staging" / "src"),
+                         str(tmp_path / "text")])
+    assert status == 0
+    page = (tmp_path / "text" / "headers" / "sched.h.txt").read_text()
+    assert "struct sched_shutdown" in page             # a declaration's signature
+    assert "SHUTDOWN_suspend" in page and "Value:" in page  # a macro and its facts
+    assert "Clean up, save suspend info, kill." in page     # its prose
+    assert "sched_shutdown_t" in page                 # linked text, as text

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from headerparse import __version__
-from headerparse.sphinxext import blocks, compact, linktext
+from headerparse.sphinxext import blocks, cdecl, compact, linktext
 from headerparse.sphinxext.auto import AUTO_DIRECTIVES
 from headerparse.sphinxext.domain import XenDomain
 from headerparse.sphinxext.links import LinksDirective
@@ -64,12 +64,15 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("xen_missing_refs", "warn", "env", types=(str,))
     app.add_config_value("xen_header_root", "", "env", types=(str,))
     app.add_domain(XenDomain)
+    app.add_domain(cdecl.CDomain, override=True)
     for name, cls in {"links": LinksDirective, "prose": blocks.ProseDirective,
                       "code": blocks.CodeDirective,
                       "facts": blocks.FactsDirective, "layout": blocks.LayoutDirective,
                       "diagram": blocks.DiagramDirective, "table": TableDirective,
                       **AUTO_DIRECTIVES}.items():
         app.add_directive_to_domain("xen", name, cls)
+    app.add_node(cdecl.hp_decl, html=(cdecl.visit_html, cdecl.depart_html))
+    app.add_node(cdecl.decl_name, html=(cdecl.skip, None))
     for node, visit in ((blocks.layout_diagram, blocks.visit_diagram_html),
                         (blocks.layout_table, blocks.visit_layout_table_html),
                         (blocks.source_listing, blocks.visit_listing_html),
@@ -82,6 +85,7 @@ def setup(app: Any) -> dict[str, Any]:
     # Field lists and tables are text worth keeping elsewhere: other builders get
     # them back as ordinary docutils nodes before writing.
     app.connect("doctree-resolved", compact.expand_for_other_formats)
+    app.connect("doctree-resolved", cdecl.expand_for_other_formats)
     app.connect("doctree-resolved", linktext.expand_for_other_formats)
     app.add_source_suffix(SUFFIX, FILETYPE)
     app.add_source_parser(HeaderRSTParser)

@@ -112,6 +112,11 @@ def _c_directive(kind: str) -> type:
 
     class Decl(FastBody, base):  # type: ignore[valid-type, misc]
         def run(self) -> list[nodes.Node]:
+            from headerparse.sphinxext.cdecl import fast_run
+
+            fast = fast_run(self, kind)
+            if fast is not None:
+                return fast
             # ObjectDescription takes domain and object type from the name it was
             # called by: this is the C domain's directive of that kind.
             self.name = f"c:{kind}"
@@ -122,7 +127,7 @@ def _c_directive(kind: str) -> type:
             super().add_target_and_index(ast, sig, signode)
             if signode["ids"]:
                 name = ast.name.get_display_string().split(".")[-1]
-                self.env.domains["xen"].note_c_name(name, signode["ids"][0], signode)
+                self.env.domains["xen"].note_c_name(name, signode["ids"][0], kind, signode)
 
     Decl.__name__ = Decl.__qualname__ = f"Fast{base.__name__}"
     return Decl

@@ -160,25 +160,29 @@ class XenDomain(Domain):
         self.objects[key] = (self.env.docname, node_id)
 
     @property
-    def cnames(self) -> dict[str, tuple[str, str]]:
+    def cnames(self) -> dict[str, tuple[str, str, str]]:
+        """C name -> (docname, anchor, C object type)."""
         return self.data.setdefault("cnames", {})
 
-    def note_c_name(self, name: str, node_id: str, location: Any) -> None:
-        # The C domain itself reports a name declared twice.
-        self.cnames[name] = (self.env.docname, node_id)
+    def note_c_name(self, name: str, node_id: str, objtype: str, location: Any) -> None:
+        old = self.cnames.get(name)
+        if old is not None and (old[0], old[1]) != (self.env.docname, node_id):
+            logger.warning("duplicate C declaration %s, also in %s", name, old[0],
+                           location=location, type="duplicate_declaration", subtype="c")
+        self.cnames[name] = (self.env.docname, node_id, objtype)
 
     def clear_doc(self, docname: str) -> None:
         for table in (self.objects, self.cnames):
-            for key, (doc, _id) in list(table.items()):
-                if doc == docname:
+            for key, entry in list(table.items()):
+                if entry[0] == docname:
                     del table[key]
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
         for name in ("objects", "cnames"):
             table = self.data.setdefault(name, {})
-            for key, (doc, node_id) in otherdata.get(name, {}).items():
-                if doc in docnames:
-                    table[key] = (doc, node_id)
+            for key, entry in otherdata.get(name, {}).items():
+                if entry[0] in docnames:
+                    table[key] = entry
 
     def locate(self, typ: str, target: str) -> tuple[str, str] | None:
         """(docname, anchor) of a link of role ``xen:typ`` to ``target``."""
@@ -188,7 +192,8 @@ class XenDomain(Domain):
             if hit is None or not line.isdigit():
                 return None
             return hit[0], line_anchor(int(line))
-        return self.cnames.get(target) if typ == "c" else self.objects.get((typ, target))
+        hit = self.cnames.get(target) if typ == "c" else self.objects.get((typ, target))
+        return None if hit is None else (hit[0], hit[1])
 
     def resolve_xref(self, env: Any, fromdocname: str, builder: Any, typ: str, target: str,
                      node: addnodes.pending_xref, contnode: nodes.Element) -> nodes.Element | None:

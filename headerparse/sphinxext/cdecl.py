@@ -32,6 +32,7 @@ from sphinx.util.nodes import make_refnode
 # NAME, or NAME(a, b, ...) for a macro: what generated pages declare.
 _SIG = re.compile(r"\s*(?P<name>[A-Za-z_]\w*)\s*(?:\((?P<params>[\w\s,.]*)\))?\s*\Z")
 SCOPE = "headerparse:c-scope"       # the enum whose body is being read
+INDEX = "headerparse:c-index"       # the page's index node of declarations
 
 
 class hp_decl(nodes.General, nodes.Element):
@@ -63,18 +64,26 @@ def fast_run(d: SphinxDirective, objtype: str) -> list[nodes.Node] | None:
     d.env.domains["xen"].note_c_name(name, anchor, objtype, node)
     label = SphinxCDomain.object_types[objtype].lname
     full = anchor.removeprefix("c.")
-    index = addnodes.index(entries=[("single", _("%s (C %s)") % (full, label), anchor, "",
-                                     None)])
+    entry = ("single", _("%s (C %s)") % (full, label), anchor, "", None)
+    # One index node per page holds the entries of all its declarations: the
+    # first declaration places it, the others add to it.
+    index = d.env.current_document.get(INDEX)
+    out: list[nodes.Node] = []
+    if index is None:
+        index = d.env.current_document[INDEX] = addnodes.index(entries=[])
+        out.append(index)
+    index["entries"].append(entry)
+    out.append(node)
     node += decl_name(name, name)
     if objtype != "enum":
         node += read_body(d, d.content)
-        return [index, node]
+        return out
     d.env.current_document[SCOPE] = name
     try:
         node += read_body(d, d.content)
     finally:
         d.env.current_document.pop(SCOPE, None)
-    return [index, node]
+    return out
 
 
 def _pre(enc: Any, text: str, cls: str) -> str:

@@ -118,7 +118,9 @@ class Page:
         first = c.loc.line + (1 if c.raw.split("\n", 1)[0].strip() in ("/*", "/**") else 0)
         self.used |= tx.names_in(c.text, self.plan.known)
         lines = [self.loc(c.loc.file, first - 2, pad), pad + ".. xen:prose::", ""]
-        lines += [f"{pad}   |{line}".rstrip() for line in c.text.split("\n")]
+        # Tabs are expanded here, from the text's own first column: docutils would
+        # expand them from the reST line's, which moves with the block's nesting.
+        lines += [f"{pad}   |{line.expandtabs()}".rstrip() for line in c.text.split("\n")]
         return "\n".join(lines)
 
     def code(self, text: str, file: str, line: int, indent: int = 0,
@@ -133,7 +135,7 @@ class Page:
         lines.append("")
         # A leading "|" keeps each line's own indentation: docutils strips the
         # common indentation of a directive's content.
-        lines += [f"{pad}   |{src}".rstrip() for src in text.split("\n")]
+        lines += [f"{pad}   |{src.expandtabs()}".rstrip() for src in text.split("\n")]
         return "\n".join(lines)
 
     def data(self, directive: str, payload: Any, indent: int = 0,

@@ -13,6 +13,7 @@ from typing import Any
 from headerparse import __version__
 from headerparse.sphinxext import blocks, cdecl, compact, linktext
 from headerparse.sphinxext.auto import AUTO_DIRECTIVES
+from headerparse.sphinxext.decl import DefinitionsDirective
 from headerparse.sphinxext.domain import XenDomain
 from headerparse.sphinxext.links import LinksDirective
 from headerparse.sphinxext.parser import FILETYPE, SUFFIX, HeaderRSTParser
@@ -69,6 +70,7 @@ def setup(app: Any) -> dict[str, Any]:
                       "code": blocks.CodeDirective,
                       "facts": blocks.FactsDirective, "layout": blocks.LayoutDirective,
                       "diagram": blocks.DiagramDirective, "table": TableDirective,
+                      "rubric": blocks.RubricDirective, "definitions": DefinitionsDirective,
                       **AUTO_DIRECTIVES}.items():
         app.add_directive_to_domain("xen", name, cls)
     app.add_node(cdecl.hp_decl, html=(cdecl.visit_html, cdecl.depart_html))

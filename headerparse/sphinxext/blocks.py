@@ -122,6 +122,27 @@ class CodeDirective(SphinxDirective):
         return code_nodes(self, list(self.content), self.options)
 
 
+class RubricDirective(SphinxDirective):
+    """``.. xen:rubric:: TEXT`` with ``:class:``: docutils' rubric, usable inside
+    a generated body (:mod:`headerparse.sphinxext.decl` runs only xen directives)."""
+
+    required_arguments = 1
+    final_argument_whitespace = True
+    option_spec: ClassVar[dict[str, Any]] = {"class": directives.class_option}
+
+    def run(self) -> list[nodes.Node]:
+        text = self.arguments[0]
+        parts = linktext.parse_inline(text)
+        messages: list[nodes.Node] = []
+        if parts is not None:
+            inline: list[nodes.Node] = [linktext.make(parts)]
+        else:
+            inline, messages = self.state.inline_text(text, self.lineno)
+        node = nodes.rubric(text, "", *inline, classes=self.options.get("class", []))
+        node.source, node.line = self.get_source_info()
+        return [node, *messages]
+
+
 class source_listing(nodes.General, nodes.FixedTextElement):
     """Source lines with ``L<n>`` anchors; children are Text and references."""
 

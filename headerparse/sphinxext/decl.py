@@ -100,6 +100,17 @@ def _run(d: SphinxDirective, name: str, args: str, raw: dict[str, str | None],
     return inner.run()
 
 
+class DefinitionsDirective(SphinxDirective):
+    """``.. xen:definitions::``: a header page's declarations, in source order, read
+    as one body by :func:`read_body`; docutils' state machine would spend more on
+    recognising each of the thousands of directives than they take to run."""
+
+    has_content = True
+
+    def run(self) -> list[nodes.Node]:
+        return read_body(self, self.content)
+
+
 class FastBody:
     """Mixin for object directives: the body is read by :func:`read_body`."""
 

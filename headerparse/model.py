@@ -14,6 +14,7 @@ import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -303,15 +304,29 @@ class Model:
     hypercalls: tuple[Hypercall, ...]
     diagnostics: tuple[Diagnostic, ...] = ()
 
-    # Look-ups: linear scans are fine at Xen's size (a few thousand symbols)
-    # and keep the model a plain value with no caches to invalidate.
+    # Look-ups. The model is immutable, so an index built on first use never goes
+    # stale; names are looked up thousands of times per site build.
     def records_named(self, name: str) -> list[Record]:
         """Records a user may mean by ``name``: key ("struct foo"), tag or typedef name."""
-        name = " ".join(name.split())
-        return [r for r in self.records if name in (r.key, r.tag) or name in r.typedefs]
+        return list(self._records_by_name.get(" ".join(name.split()), ()))
+
+    @cached_property
+    def _records_by_name(self) -> dict[str, tuple[Record, ...]]:
+        index: dict[str, list[Record]] = {}
+        for r in self.records:
+            for name in dict.fromkeys((r.key, r.tag, *r.typedefs)):
+                index.setdefault(name, []).append(r)
+        return {name: tuple(rs) for name, rs in index.items()}
 
     def macros_named(self, name: str) -> list[Macro]:
-        return [m for m in self.macros if m.name == name]
+        return list(self._macros_by_name.get(name, ()))
+
+    @cached_property
+    def _macros_by_name(self) -> dict[str, tuple[Macro, ...]]:
+        index: dict[str, list[Macro]] = {}
+        for m in self.macros:
+            index.setdefault(m.name, []).append(m)
+        return {name: tuple(ms) for name, ms in index.items()}
 
     def group_of(self, macro: str) -> OpGroup | None:
         for g in self.groups:

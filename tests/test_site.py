@@ -283,7 +283,8 @@ def test_build_command_end_to_end(tmp_path, monkeypatch, model):
     from headerparse.tree import HeaderTree
 
     tree = HeaderTree("synthetic", {k: v.encode() for k, v in TEXTS.items()})
-    monkeypatch.setattr(site_cli, "_load", lambda args, say: (model, tree))
+    monkeypatch.setattr(site_cli, "_open", lambda args, say: tree)
+    monkeypatch.setattr(site_cli, "_extract", lambda args, tree, say: model)
     monkeypatch.setenv("HEADERPARSE_ANNOTATIONS", str(tmp_path / "none"))
     out = tmp_path / "out"
     assert cli.main(["build", "-q", "-o", str(out), "-j", "1"]) == 0
@@ -342,3 +343,26 @@ def test_other_builders_get_ordinary_nodes(tmp_path, model):
     assert "SHUTDOWN_suspend" in page and "Value:" in page  # a macro and its facts
     assert "Clean up, save suspend info, kill." in page     # its prose
     assert "sched_shutdown_t" in page                 # linked text, as text
+
+
+def test_a_build_that_fails_before_sphinx_leaves_the_site_alone(tmp_path, monkeypatch, model):
+    # Sphinx is prepared in a child process while the parent extracts; when the
+    # extraction fails, the child is cancelled and its copy of the site removed.
+    from headerparse import cli
+    from headerparse.tree import HeaderTree
+
+    tree = HeaderTree("synthetic", {k: v.encode() for k, v in TEXTS.items()})
+    monkeypatch.setattr(site_cli, "_open", lambda args, say: tree)
+    monkeypatch.setattr(site_cli, "_extract", lambda args, tree, say: model)
+    monkeypatch.setenv("HEADERPARSE_ANNOTATIONS", str(tmp_path / "none"))
+    out = tmp_path / "out"
+    assert cli.main(["build", "-q", "-o", str(out), "-j", "1"]) == 0
+    good = (out / "html").resolve()
+
+    def broken(args, tree, say):
+        raise cli.UsageError("extraction failed")
+
+    monkeypatch.setattr(site_cli, "_extract", broken)
+    assert cli.main(["build", "-q", "-o", str(out), "-j", "1"]) != 0
+    assert (out / "html").resolve() == good
+    assert [p for p in (out / ".sites").iterdir()] == [good]

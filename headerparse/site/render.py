@@ -178,10 +178,17 @@ class Page:
         return ".. xen:links::\n\n" + "\n".join(rows) + "\n\n"
 
 
-def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
+def environment(templates: Path = TEMPLATES, cache: Path | None = None) -> jinja2.Environment:
+    """The templates' environment; with ``cache``, compiled templates are kept there
+    (compiling them is a tenth of a second, each build)."""
+    bytecode = None
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        bytecode = jinja2.FileSystemBytecodeCache(str(cache))
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)),
                              autoescape=False, trim_blocks=False, lstrip_blocks=True,
-                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
+                             bytecode_cache=bytecode)
     env.filters["first_sentence"] = tx.first_sentence
     env.filters["esc"] = tx.rst_escape
     env.tests["c_name"] = valid_c_name

@@ -62,8 +62,10 @@ def _key_of(m: re.Match[str], known: Callable[[str], bool]) -> str | None:
 
 
 def names_in(text: str, known: Callable[[str], bool]) -> set[str]:
-    """The keys :func:`tokens` would link in ``text``."""
-    return {t.key for t in tokens(text, known) if t.key is not None}
+    """The keys :func:`tokens` would link in ``text`` (without making its tokens:
+    pages ask this of every comment and source line)."""
+    found = (_key_of(m, known) for m in _TOKEN.finditer(text))
+    return {key for key in found if key is not None}
 
 
 def tagged_miss(key: str, known: Callable[[str], bool]) -> str | None:

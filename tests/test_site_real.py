@@ -90,3 +90,19 @@ def test_one_header_edit_rebuilds_only_its_pages(xen_tree_417, tmp_path):
     assert "hypercalls/sched_op.html" not in changed
     assert "headers/sched.h.html" not in changed
     assert len(changed) < 20, sorted(changed)
+
+
+def test_enumerators_are_c_objects_in_and_out_of_their_enum_417(site417):
+    # As the C domain registers them: the anchor is scoped by the enum, and the
+    # inventory names the enumerator both ways (C puts it in the enclosing scope).
+    from sphinx.util.inventory import InventoryFile
+
+    with open(site417 / "html" / "objects.inv", "rb") as f:
+        inv = InventoryFile.load(f, "", lambda a, b: b)
+    data = inv.data if hasattr(inv, "data") else inv
+    where = "headers/hvm/hvm_op.h.html#c.hvmmem_type_t.HVMMEM_ram_rw"
+    assert data["c:enumerator"]["hvmmem_type_t.HVMMEM_ram_rw"].uri == where
+    assert data["c:enumerator"]["HVMMEM_ram_rw"].uri == where
+    assert data["c:enum"]["hvmmem_type_t"].uri == "headers/hvm/hvm_op.h.html#c.hvmmem_type_t"
+    genindex = (site417 / "html" / "genindex.html").read_text()
+    assert "hvmmem_type_t.HVMMEM_ram_rw (C enumerator)" in genindex

@@ -277,8 +277,8 @@ def test_directives_for_another_sphinx_project(tmp_path, model):
     assert "&lt;script&gt;" in html
 
 
-def test_build_command_end_to_end(tmp_path, monkeypatch, model):
-    # `headerparse build` with the extraction replaced by the synthetic model.
+def _cli_build(tmp_path, monkeypatch, model) -> Path:
+    """`headerparse build` with the extraction replaced by the synthetic model."""
     from headerparse import cli
     from headerparse.tree import HeaderTree
 
@@ -288,6 +288,11 @@ def test_build_command_end_to_end(tmp_path, monkeypatch, model):
     monkeypatch.setenv("HEADERPARSE_ANNOTATIONS", str(tmp_path / "none"))
     out = tmp_path / "out"
     assert cli.main(["build", "-q", "-o", str(out), "-j", "1"]) == 0
+    return out
+
+
+def test_build_command_end_to_end(tmp_path, monkeypatch, model):
+    out = _cli_build(tmp_path, monkeypatch, model)
     assert (out / "html" / "index.html").is_file()
     assert os.path.islink(out / "html")
     # Generated reST goes to the output dir, never into the repository.
@@ -349,14 +354,8 @@ def test_a_build_that_fails_before_sphinx_leaves_the_site_alone(tmp_path, monkey
     # Sphinx is prepared in a child process while the parent extracts; when the
     # extraction fails, the child is cancelled and its copy of the site removed.
     from headerparse import cli
-    from headerparse.tree import HeaderTree
 
-    tree = HeaderTree("synthetic", {k: v.encode() for k, v in TEXTS.items()})
-    monkeypatch.setattr(site_cli, "_open", lambda args, say: tree)
-    monkeypatch.setattr(site_cli, "_extract", lambda args, tree, say: model)
-    monkeypatch.setenv("HEADERPARSE_ANNOTATIONS", str(tmp_path / "none"))
-    out = tmp_path / "out"
-    assert cli.main(["build", "-q", "-o", str(out), "-j", "1"]) == 0
+    out = _cli_build(tmp_path, monkeypatch, model)
     good = (out / "html").resolve()
 
     def broken(args, tree, say):

@@ -59,6 +59,26 @@ def _add_html_node(app: Any, node: type, visit: Any) -> None:
     app.add_node(node, html=(visit, None), **others)
 
 
+# The compact nodes only HTML draws, and what other builders get instead: their
+# text is worth keeping in every format. Linked text last: a field or cell that is
+# one linked text becomes several nodes, and facts and grids count their children.
+_ORDINARY: tuple[tuple[type, Any], ...] = (
+    (compact.facts, compact.facts_to_field_list),
+    (compact.grid, compact.grid_to_table),
+    (cdecl.hp_decl, cdecl.as_desc),
+    (linktext.linked_text, linktext.as_nodes),
+)
+
+
+def for_other_formats(app: Any, doctree: Any, docname: str) -> None:
+    """``doctree-resolved``: for builders other than HTML, ordinary nodes again."""
+    if app.builder.format == "html":
+        return
+    for cls, ordinary in _ORDINARY:
+        for node in list(doctree.findall(cls)):
+            node.replace_self(ordinary(node))
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("xen_model", None, "env", types=(str, type(None)))
     app.add_config_value("xen_tree", None, "env", types=(str, type(None)))
@@ -84,11 +104,7 @@ def setup(app: Any) -> dict[str, Any]:
         _add_html_node(app, node, visit)
     # Links are resolved before the handlers below rewrite nodes for other formats.
     app.connect("doctree-resolved", linktext.resolve, priority=400)
-    # Field lists and tables are text worth keeping elsewhere: other builders get
-    # them back as ordinary docutils nodes before writing.
-    app.connect("doctree-resolved", compact.expand_for_other_formats)
-    app.connect("doctree-resolved", cdecl.expand_for_other_formats)
-    app.connect("doctree-resolved", linktext.expand_for_other_formats)
+    app.connect("doctree-resolved", for_other_formats)
     app.add_source_suffix(SUFFIX, FILETYPE)
     app.add_source_parser(HeaderRSTParser)
     app.add_css_file("headerparse.css")

@@ -132,14 +132,6 @@ def as_desc(node: hp_decl) -> addnodes.desc:
     return desc
 
 
-def expand_for_other_formats(app: Any, doctree: nodes.document, docname: str) -> None:
-    """``doctree-resolved``: for builders other than HTML, the C domain's nodes."""
-    if app.builder.format == "html":
-        return
-    for node in list(doctree.findall(hp_decl)):
-        node.replace_self(as_desc(node))
-
-
 class CDomain(SphinxCDomain):
     """Sphinx's C domain, also knowing the declarations of generated pages."""
 

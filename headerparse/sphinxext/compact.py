@@ -5,7 +5,8 @@ table cell three, and every transform of every build walks each of them: on the
 site's pages they were half of all nodes. These nodes keep plain text in
 attributes and only the parts that can hold links (a fact's value, a cell with
 markup) as children. The HTML writer draws them directly; for any other output
-format a ``doctree-resolved`` handler turns them back into ordinary docutils nodes.
+format :func:`facts_to_field_list` and :func:`grid_to_table` give ordinary
+docutils nodes back (see ``headerparse.sphinxext.for_other_formats``).
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def visit_grid_html(self: Any, node: grid) -> None:
     raise nodes.SkipNode
 
 
-def _facts_to_field_list(node: facts) -> nodes.field_list:
+def facts_to_field_list(node: facts) -> nodes.field_list:
     out = nodes.field_list(classes=node["classes"])
     for label, child in zip(node["labels"], node.children, strict=True):
         body = nodes.field_body("", nodes.paragraph("", "", *cell_nodes(child)))
@@ -114,7 +115,7 @@ def _facts_to_field_list(node: facts) -> nodes.field_list:
     return out
 
 
-def _grid_to_table(node: grid) -> nodes.table:
+def grid_to_table(node: grid) -> nodes.table:
     ncols = max((len(r) for r in node["rows"]), default=1)
     table = nodes.table(classes=node["classes"])
     if node.get("title_child") is not None:
@@ -134,13 +135,3 @@ def _grid_to_table(node: grid) -> nodes.table:
         group += head
     group += body
     return table
-
-
-def expand_for_other_formats(app: Any, doctree: nodes.document, docname: str) -> None:
-    """``doctree-resolved``: for builders other than HTML, ordinary nodes again."""
-    if app.builder.format == "html":
-        return
-    for node in list(doctree.findall(facts)):
-        node.replace_self(_facts_to_field_list(node))
-    for node in list(doctree.findall(grid)):
-        node.replace_self(_grid_to_table(node))

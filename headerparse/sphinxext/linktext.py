@@ -7,7 +7,8 @@ so those nodes were a third of each walk. A ``linked_text`` is one node: its
 child is the whole text (what search indexes), and ``spans`` say which stretches
 link where. :func:`resolve` resolves them all in one walk, with the same
 look-ups and the same warnings as the ``xen`` domain's roles; the HTML writer
-draws them directly; other builders get ordinary reference nodes back.
+draws them directly; other builders get ordinary reference nodes back
+(:func:`as_nodes`).
 
 A span is ``(start, end, role, target, style)``:
 
@@ -133,7 +134,8 @@ def visit_html(self: Any, node: linked_text) -> None:
     raise nodes.SkipNode
 
 
-def _as_nodes(node: linked_text) -> list[nodes.Node]:
+def as_nodes(node: linked_text) -> list[nodes.Node]:
+    """Text and reference nodes, for builders other than HTML."""
     text: str = node.astext()
     uris = node.get("uris") or [None] * len(node["spans"])
     out: list[nodes.Node] = []
@@ -150,14 +152,6 @@ def _as_nodes(node: linked_text) -> list[nodes.Node]:
     if pos < len(text):
         out.append(nodes.Text(text[pos:]))
     return out
-
-
-def expand_for_other_formats(app: Any, doctree: nodes.document, docname: str) -> None:
-    """``doctree-resolved``: for builders other than HTML, ordinary nodes again."""
-    if app.builder.format == "html":
-        return
-    for node in list(doctree.findall(linked_text)):
-        node.parent.replace(node, _as_nodes(node))
 
 
 # ---------------------------------------------------------------- facts lines

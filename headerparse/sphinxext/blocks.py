@@ -67,13 +67,8 @@ def facts_nodes(d: SphinxDirective, body: list[str], locate: Locate) -> list[nod
         label, sep, text = line.partition("|")
         if not sep:
             raise d.error(f"a facts line needs 'Label|text': {line!r}")
-        text = text.strip()
-        parts = linktext.parse_inline(text)
-        if parts is not None:
-            inline: list[nodes.Node] = [linktext.make(parts)]
-        else:
-            inline, messages = d.state.inline_text(text, locate(i)[1])
-            out += messages
+        inline, messages = linktext.inline(d.state, text.strip(), locate(i)[1])
+        out += messages
         node["labels"].append(label)
         node += cell(inline, *locate(i))
     return out
@@ -132,12 +127,7 @@ class RubricDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         text = self.arguments[0]
-        parts = linktext.parse_inline(text)
-        messages: list[nodes.Node] = []
-        if parts is not None:
-            inline: list[nodes.Node] = [linktext.make(parts)]
-        else:
-            inline, messages = self.state.inline_text(text, self.lineno)
+        inline, messages = linktext.inline(self.state, text, self.lineno)
         node = nodes.rubric(text, "", *inline, classes=self.options.get("class", []))
         node.source, node.line = self.get_source_info()
         return [node, *messages]

@@ -200,9 +200,7 @@ class XenDomain(Domain):
         hit = self.locate(typ, target)
         if hit is None:
             return None
-        ref = make_refnode(builder, fromdocname, hit[0], hit[1], contnode, target)
-        ref["classes"] += node.get("hp_classes", [])
-        return ref
+        return make_refnode(builder, fromdocname, hit[0], hit[1], contnode, target)
 
     def resolve_any_xref(self, env: Any, fromdocname: str, builder: Any, target: str,
                          node: addnodes.pending_xref,

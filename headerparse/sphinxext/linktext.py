@@ -207,3 +207,12 @@ def parse_inline(text: str) -> list[tuple[str, str, str, str]] | None:
         i += 1
     parts.append(("".join(run), "", "", ""))
     return [p for p in parts if p[0] or p[3]]
+
+
+def inline(state: Any, text: str, lineno: int | None) -> tuple[list[nodes.Node], list[nodes.Node]]:
+    """A generated line of inline reST as (nodes, messages): one linked text when
+    :func:`parse_inline` reads it, else docutils' inline parse."""
+    parts = parse_inline(text)
+    if parts is not None:
+        return [make(parts)], []
+    return state.inline_text(text, lineno)

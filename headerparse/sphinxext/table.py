@@ -39,7 +39,7 @@ class TableDirective(SphinxDirective):
                     header_rows=self.options.get("header-rows", 0), title_child=None)
         out: list[nodes.Node] = [node]
         if self.arguments:
-            title, messages = self.state.inline_text(self.arguments[0], self.lineno)
+            title, messages = linktext.inline(self.state, self.arguments[0], self.lineno)
             out += messages
             node["title_child"] = len(node.children)
             node += cell(title)
@@ -49,12 +49,8 @@ class TableDirective(SphinxDirective):
                 if is_plain(text):
                     row.append(text)
                     continue
-                parts = linktext.parse_inline(text)
-                if parts is not None:
-                    inline: list[nodes.Node] = [linktext.make(parts)]
-                else:
-                    inline, messages = self.state.inline_text(text, line)
-                    out += messages
+                inline, messages = linktext.inline(self.state, text, line)
+                out += messages
                 row.append(len(node.children))
                 node += cell(inline, self.get_source_info()[0], line)
             node["rows"].append(row)

@@ -32,12 +32,19 @@ def add_parser(sub: Any) -> None:
     cli.add_tree_options(p)
     p.add_argument("-o", "--output", default="_build/site", metavar="DIR",
                    help="output directory (default: _build/site); the site is DIR/html")
-    p.add_argument("-j", "--jobs", default="auto", help="sphinx-build parallel jobs")
+    p.add_argument("-j", "--jobs", default="auto", type=_jobs_arg,
+                   help="sphinx-build parallel jobs: a number, or auto (default)")
     p.add_argument("--no-strict", action="store_true",
                    help="publish even when Sphinx warns (default: warnings fail the build)")
     p.add_argument("--full", action="store_true", help="drop the caches: rebuild every page")
     p.add_argument("-v", "--verbose", action="store_true", help="show sphinx-build's progress")
     p.set_defaults(func=cmd_build)
+
+
+def _jobs_arg(value: str) -> str:
+    if value == "auto" or (value.isdigit() and int(value) > 0):
+        return value
+    raise argparse.ArgumentTypeError(f"not a number of jobs: {value!r} (a number, or auto)")
 
 
 cli.EXTRA_COMMANDS.append(add_parser)

@@ -28,9 +28,6 @@ from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 
-Span = tuple[int, int, str, str, str]
-
-
 class linked_text(nodes.Inline, nodes.TextElement):
     """Text with ``spans``; after resolution, ``uris`` (one per span, or None)."""
 
@@ -49,9 +46,10 @@ def make(parts: list[tuple[str, str, str, str]]) -> nodes.Node:
     return linked_text("", joined, spans=spans)
 
 
-def _lookup(domain: Any, role: str, target: str) -> tuple[str, str] | None:
+def _xen_role(role: str) -> str:
+    """The ``xen`` role a page's link resolves through: C names all through ``c``."""
     dom, _, typ = role.partition(":")
-    return domain.locate("c" if dom == "c" else typ, target)
+    return "c" if dom == "c" else typ
 
 
 def resolve(app: Any, doctree: nodes.document, docname: str) -> None:
@@ -63,13 +61,16 @@ def resolve(app: Any, doctree: nodes.document, docname: str) -> None:
     for node in doctree.findall(linked_text):
         uris: list[str | None] = []
         for _s, _e, role, target, style in node["spans"]:
-            hit = None if style == "literal" else _lookup(domain, role, target)
-            if hit is None and style != "literal" and not quiet:
-                typ = "c" if role.startswith("c:") else role.partition(":")[2]
-                logger.warning(domain.dangling_warnings.get(typ, "%(target)s not found")
-                               % {"target": target}, location=node, type="ref",
-                               subtype=f"xen:{typ}")
+            if style == "literal":
+                uris.append(None)
+                continue
+            typ = _xen_role(role)
+            hit = domain.locate(typ, target)
             if hit is None:
+                if not quiet:
+                    logger.warning(domain.dangling_warnings.get(typ, "%(target)s not found")
+                                   % {"target": target}, location=node, type="ref",
+                                   subtype=f"xen:{typ}")
                 uris.append(None)
                 continue
             doc, anchor = hit

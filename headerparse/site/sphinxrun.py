@@ -71,7 +71,9 @@ class SphinxBuild:
                 ok = self.app.statuscode == 0
             else:
                 ok = False
-        except Exception as exc:   # noqa: BLE001 - an extension's or a page's error
+        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - as sphinx-build
+            # An interrupted build must not keep an environment that says pages
+            # were read which the published site does not have.
             self.error, ok = exc, False
         finally:
             for ctx in reversed(self._contexts):

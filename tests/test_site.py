@@ -365,3 +365,24 @@ def test_a_build_that_fails_before_sphinx_leaves_the_site_alone(tmp_path, monkey
     assert cli.main(["build", "-q", "-o", str(out), "-j", "1"]) != 0
     assert (out / "html").resolve() == good
     assert [p for p in (out / ".sites").iterdir()] == [good]
+
+
+def test_an_interrupted_build_keeps_the_site_and_drops_the_environment(tmp_path, model,
+                                                                        monkeypatch):
+    from sphinx.application import Sphinx
+
+    out = tmp_path / "site"
+    _stage(model, out)
+    assert site_cli.sphinx(out, jobs="1", strict=True, quiet=True)
+    good = (out / "html").resolve()
+    env = out / ".staging" / "doctrees" / "environment.pickle"
+    assert env.exists()
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Sphinx, "build", interrupted)
+    assert not site_cli.sphinx(out, jobs="1", strict=True, quiet=True)
+    assert (out / "html").resolve() == good
+    assert not env.exists()
+    assert [p for p in (out / ".sites").iterdir()] == [good]

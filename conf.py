@@ -39,19 +39,6 @@ html_sidebars = {"**": ["searchbox.html", "hpnav.html", "localtoc.html", "relati
 
 
 def setup(app):  # noqa: ANN001, ANN201 - Sphinx's conf.py hook
-    # The same English stemming, remembered across pages: the site's pages share
-    # most of their words, and stemming them again for each page was a tenth of
-    # the build.
-    from functools import lru_cache
-
-    from sphinx.search.en import SearchEnglish
-
-    class RememberingEnglish(SearchEnglish):
-        def __init__(self, options):  # noqa: ANN001, ANN204
-            super().__init__(options)
-            self.stem = lru_cache(maxsize=1 << 16)(super().stem)
-
-    app.add_search_language(RememberingEnglish)
     app.connect("builder-inited", _keep_compiled_templates)
 
 

@@ -386,3 +386,23 @@ def test_an_interrupted_build_keeps_the_site_and_drops_the_environment(tmp_path,
     assert (out / "html").resolve() == good
     assert not env.exists()
     assert [p for p in (out / ".sites").iterdir()] == [good]
+
+
+def test_sphinx_failing_to_start_fails_the_build_with_its_message(tmp_path, monkeypatch,
+                                                                  model, capfd):
+    # Sphinx is set up in a child process: its failure still reaches the user,
+    # and the build exits non-zero with the published site as it was.
+    from sphinx.application import Sphinx
+
+    from headerparse import cli
+
+    out = _cli_build(tmp_path, monkeypatch, model)
+    good = (out / "html").resolve()
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("conf.py went wrong")
+
+    monkeypatch.setattr(Sphinx, "__init__", broken)
+    assert cli.main(["build", "-q", "-o", str(out), "-j", "1"]) == cli.EXIT_FINDINGS
+    assert "sphinx: RuntimeError: conf.py went wrong" in capfd.readouterr().err
+    assert (out / "html").resolve() == good

@@ -154,3 +154,41 @@ def loads(blob: bytes) -> ArchFacts:
     """The ArchFacts :func:`dumps` gave ``blob`` for; ValueError (or another
     exception from :mod:`marshal`) when it is not one."""
     return decode(marshal.loads(blob))
+
+
+# ------------------------------------------------------------ layouts
+
+
+def holes(kind: str, size: int, members: list[Member]) -> list[Hole]:
+    """Padding between the members of each struct scope, and at the end of the type."""
+    if kind != "struct":
+        return []
+    scopes: dict[str, list[Member]] = {}
+    for m in members:
+        scope = m.path.rpartition(".")[0]
+        scopes.setdefault(scope, []).append(m)
+    holes: list[Hole] = []
+    for scope, ms in scopes.items():
+        holes.extend(_scope_holes(scope, ms, size if scope == "" else None))
+    return sorted(holes, key=lambda h: h.offset)
+
+
+def _scope_holes(scope: str, ms: list[Member], end: int | None) -> list[Hole]:
+    spans = []
+    for m in ms:
+        if m.bit_size is not None and m.bit_offset is not None:
+            lo, hi = m.bit_offset // 8, (m.bit_offset + m.bit_size + 7) // 8
+        else:
+            lo, hi = m.offset, m.offset + m.size
+        spans.append((lo, hi, m.path))
+    spans.sort()
+    holes = []
+    cursor, last = (spans[0][0] if spans else 0), None
+    for lo, hi, path in spans:
+        if lo > cursor:
+            holes.append(Hole(cursor, lo - cursor, last, scope))
+        if hi >= cursor:
+            cursor, last = hi, path
+    if end is not None and end > cursor and spans:
+        holes.append(Hole(cursor, end - cursor, last, scope))
+    return holes

@@ -12,11 +12,13 @@ import ctypes
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import clang.cindex as ci
 
+from headerparse import archfacts
 from headerparse.archfacts import ArchFacts, RawEnum, RawField, RawRecord, RawTypedef
-from headerparse.model import Diagnostic, Hole, Layout, Loc, Member
+from headerparse.model import Diagnostic, Layout, Loc, Member
 from headerparse.targets import Target
 
 __all__ = ["ArchFacts", "ClangUnavailable", "RawEnum", "RawField", "RawRecord", "RawTypedef",
@@ -78,9 +80,19 @@ _INT_KINDS = {
     ci.TypeKind.WCHAR, ci.TypeKind.SHORT, ci.TypeKind.INT, ci.TypeKind.LONG,
     ci.TypeKind.LONGLONG, ci.TypeKind.INT128, ci.TypeKind.ENUM,
 }
-_BUILTIN_INT_KINDS = _INT_KINDS - {ci.TypeKind.ENUM}
-_RECORD_KINDS = (ci.CursorKind.STRUCT_DECL, ci.CursorKind.UNION_DECL)
-_ARRAY_KINDS = (ci.TypeKind.CONSTANTARRAY, ci.TypeKind.INCOMPLETEARRAY)
+# The walk compares kinds as the integers libclang returns, not as the bindings' enumerations.
+_INT_KIND_IDS = frozenset(k.value for k in _INT_KINDS)
+_BUILTIN_INT_KIND_IDS = frozenset(k.value for k in _INT_KINDS - {ci.TypeKind.ENUM})
+_RECORD_KIND_IDS = frozenset((ci.CursorKind.STRUCT_DECL.value, ci.CursorKind.UNION_DECL.value))
+_ARRAY_KIND_IDS = frozenset((ci.TypeKind.CONSTANTARRAY.value, ci.TypeKind.INCOMPLETEARRAY.value))
+_STRUCT_DECL = ci.CursorKind.STRUCT_DECL.value
+_ENUM_DECL = ci.CursorKind.ENUM_DECL.value
+_TYPEDEF_DECL = ci.CursorKind.TYPEDEF_DECL.value
+_VAR_DECL = ci.CursorKind.VAR_DECL.value
+_MACRO_DEFINITION = ci.CursorKind.MACRO_DEFINITION.value
+_INCLUSION_DIRECTIVE = ci.CursorKind.INCLUSION_DIRECTIVE.value
+_RECORD = ci.TypeKind.RECORD.value
+_INCOMPLETEARRAY = ci.TypeKind.INCOMPLETEARRAY.value
 
 
 class ClangUnavailable(RuntimeError):
@@ -178,23 +190,148 @@ def parse_arch(include_dir: Path, target: Target, headers: list[str], probes: li
     return facts
 
 
+_CXLoc = tuple[int | None, int, int, int]     # file handle (None: no file), line, column, offset
+
+
+class _CXString(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("flags", ctypes.c_uint)]
+
+
+class _Lib:
+    """The libclang entry points the walk calls, without the bindings' per-call wrappers.
+
+    The bindings check every returned cursor against the null cursor (two more
+    calls), wrap files and strings in objects and resolve kinds to enumerations:
+    with ~50000 calls per arch that doubles the walk.  Cursors and types here are
+    the bindings' structures (kinds read from their ``_kind_id`` field), so the
+    bindings' own methods still work on them where the walk is not hot.
+    """
+
+    def __init__(self) -> None:
+        lib = ci.conf.lib
+        cur, typ, loc = ci.Cursor, ci.Type, ci.SourceLocation
+
+        def fn(name: str, argtypes: list, restype: object) -> Any:
+            f = lib[name]   # a fresh function object: the bindings' own keeps its errcheck
+            f.argtypes, f.restype = argtypes, restype
+            return f
+
+        self.location = fn("clang_getCursorLocation", [cur], loc)
+        self.extent = fn("clang_getCursorExtent", [cur], ci.SourceRange)
+        self.range_start = fn("clang_getRangeStart", [ci.SourceRange], loc)
+        self.spelling = fn("clang_getCursorSpelling", [cur], _CXString)
+        self.cursor_type = fn("clang_getCursorType", [cur], typ)
+        self.is_definition = fn("clang_isCursorDefinition", [cur], ctypes.c_uint)
+        self.lexical_parent = fn("clang_getCursorLexicalParent", [cur], cur)
+        self.field_offset = fn("clang_Cursor_getOffsetOfField", [cur], ctypes.c_longlong)
+        self.is_bitfield = fn("clang_Cursor_isBitField", [cur], ctypes.c_uint)
+        self.bit_width = fn("clang_getFieldDeclBitWidth", [cur], ctypes.c_int)
+        self.underlying = fn("clang_getTypedefDeclUnderlyingType", [cur], typ)
+        self.canonical = fn("clang_getCanonicalType", [typ], typ)
+        self.declaration = fn("clang_getTypeDeclaration", [typ], cur)
+        self.element = fn("clang_getElementType", [typ], typ)
+        self.size = fn("clang_Type_getSizeOf", [typ], ctypes.c_longlong)
+        self.align = fn("clang_Type_getAlignOf", [typ], ctypes.c_longlong)
+        self.type_spelling = fn("clang_getTypeSpelling", [typ], _CXString)
+        self.file_name = fn("clang_getFileName", [ctypes.c_void_p], _CXString)
+        self._cstring = fn("clang_getCString", [_CXString], ctypes.c_char_p)
+        self._dispose = fn("clang_disposeString", [_CXString], None)
+        uint = ctypes.POINTER(ctypes.c_uint)
+        self._expansion = fn("clang_getInstantiationLocation",
+                             [loc, ctypes.POINTER(ctypes.c_void_p), uint, uint, uint], None)
+        self._visit_fields = fn("clang_Type_visitFields",
+                                [typ, ci.callbacks["fields_visit"], ctypes.py_object],
+                                ctypes.c_uint)
+        self._visit_children = fn("clang_visitChildren",
+                                  [cur, ci.callbacks["cursor_visit"], ctypes.py_object],
+                                  ctypes.c_uint)
+        self._field_cb = ci.callbacks["fields_visit"](_collect_field)
+        self._child_cb = ci.callbacks["cursor_visit"](_collect_child)
+        self._out = (ctypes.c_void_p(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint())
+        self._refs = tuple(ctypes.byref(o) for o in self._out)
+
+    def string(self, cx: _CXString) -> str:
+        s = self._cstring(cx)
+        self._dispose(cx)
+        return s.decode() if s is not None else ""
+
+    def expansion(self, loc: ci.SourceLocation) -> _CXLoc:
+        """File handle, line, column and offset: ``SourceLocation``'s, in one call."""
+        self._expansion(loc, *self._refs)
+        f, line, col, off = self._out
+        return f.value, line.value, col.value, off.value
+
+    def fields(self, t: ci.Type) -> list[ci.Cursor]:
+        out: list[ci.Cursor] = []
+        self._visit_fields(t, self._field_cb, out)
+        return out
+
+    def children(self, c: ci.Cursor, tu: ci.TranslationUnit) -> list[ci.Cursor]:
+        out: list[ci.Cursor] = []
+        self._visit_children(c, self._child_cb, (out, tu))
+        return out
+
+
+def _collect_field(field: ci.Cursor, out: list[ci.Cursor]) -> int:
+    out.append(field)
+    return 1    # CXVisit_Continue
+
+
+def _collect_child(child: ci.Cursor, _parent: ci.Cursor,
+                   data: tuple[list[ci.Cursor], ci.TranslationUnit]) -> int:
+    out, tu = data
+    child._tu = tu      # the bindings' methods, used on a few of them, want their TU
+    out.append(child)
+    return 1    # CXChildVisit_Continue
+
+
+_lib: _Lib | None = None
+
+
+def _get_lib() -> _Lib:
+    global _lib
+    if _lib is None:
+        _lib = _Lib()
+    return _lib
+
+
 class _Walker:
     def __init__(self, public_root: Path, arch: str) -> None:
         self.root = os.path.normpath(str(public_root)) + os.sep
         self.facts = ArchFacts(arch)
+        self.c = _get_lib()
         self._lines: dict[str, list[bytes]] = {}
         self._nested_seen: set[tuple[str, int]] = set()
         self._walked: dict[ci.Cursor, tuple[list[Member], list[RawField]]] = {}
         self._paths: dict[str, str | None] = {}
+        self._names: dict[int, str] = {}
+        self._rels: dict[int, str | None] = {}
 
     def rel(self, f: ci.File | None) -> str | None:
         if f is None:
             return None
-        name = f.name
+        return self._rel_name(f.name)
+
+    def _rel_name(self, name: str) -> str | None:
         rel = self._paths.get(name, "")
         if rel == "":
             p = os.path.normpath(name)
             rel = self._paths[name] = p[len(self.root):] if p.startswith(self.root) else None
+        return rel
+
+    def file_name(self, handle: int) -> str:
+        name = self._names.get(handle)
+        if name is None:
+            name = self._names[handle] = self.c.string(self.c.file_name(handle))
+        return name
+
+    def rel_handle(self, handle: int | None) -> str | None:
+        """The public-relative path of a libclang file handle (None: not a public header)."""
+        if handle is None:
+            return None
+        rel = self._rels.get(handle, "")
+        if rel == "":
+            rel = self._rels[handle] = self._rel_name(self.file_name(handle))
         return rel
 
     def portable(self, spelled: str) -> str:
@@ -207,29 +344,33 @@ class _Walker:
         return spelled.replace(self.root, "")
 
     def loc(self, cursor: ci.Cursor) -> Loc | None:
-        loc = cursor.location
-        rel = self.rel(loc.file)
-        return Loc(rel, loc.line, loc.column) if rel is not None else None
+        f, line, col, _ = self.c.expansion(self.c.location(cursor))
+        rel = self.rel_handle(f)
+        return Loc(rel, line, col) if rel is not None else None
 
     def walk(self, tu: ci.TranslationUnit, probes: list[str]) -> ArchFacts:
         probe_lines = self._diagnostics(tu)
-        for c in tu.cursor.get_children():
-            kind = c.kind
-            if kind == ci.CursorKind.MACRO_DEFINITION:
+        c_lib = self.c
+        for c in c_lib.children(tu.cursor, tu):
+            kind = c._kind_id
+            if kind == _MACRO_DEFINITION:
                 where = self.loc(c)
                 if where is not None:
-                    self.facts.defines.add((c.spelling, where.file, where.line))
-            elif kind == ci.CursorKind.INCLUSION_DIRECTIVE:
+                    self.facts.defines.add((c_lib.string(c_lib.spelling(c)), where.file,
+                                            where.line))
+            elif kind == _INCLUSION_DIRECTIVE:
                 self._include(c)
-            elif kind in _RECORD_KINDS:
-                if c.is_definition():
+            elif kind in _RECORD_KIND_IDS:
+                if c_lib.is_definition(c):
                     self._record(c)
-            elif kind == ci.CursorKind.TYPEDEF_DECL:
+            elif kind == _TYPEDEF_DECL:
                 self._typedef(c)
-            elif kind == ci.CursorKind.ENUM_DECL:
+            elif kind == _ENUM_DECL:
                 self._enum(c)
-            elif kind == ci.CursorKind.VAR_DECL and c.spelling.startswith(PROBE):
-                self._probe(c, probes, probe_lines)
+            elif kind == _VAR_DECL:
+                name = c_lib.string(c_lib.spelling(c))
+                if name.startswith(PROBE):
+                    self._probe(c, name, probes, probe_lines)
         return self.facts
 
     # ------------------------------------------------------------ diagnostics
@@ -272,13 +413,14 @@ class _Walker:
 
     def _nested_record(self, decl: ci.Cursor) -> None:
         """A tagged record declared inside another one (C puts its tag at file scope)."""
-        spelled = decl.type.spelling
+        c_lib = self.c
+        spelled = c_lib.string(c_lib.type_spelling(c_lib.cursor_type(decl)))
         if "(" in spelled or not spelled.startswith(("struct ", "union ")):
             return
-        parent = decl.lexical_parent
-        if parent is None or parent.kind not in _RECORD_KINDS:
+        if c_lib.lexical_parent(decl)._kind_id not in _RECORD_KIND_IDS:
             return
-        where = (decl.location.file.name if decl.location.file else "", decl.location.offset)
+        f, _, _, offset = c_lib.expansion(c_lib.location(decl))
+        where = (self.file_name(f) if f is not None else "", offset)
         if where not in self._nested_seen:
             self._nested_seen.add(where)
             self._record(decl)
@@ -287,8 +429,10 @@ class _Walker:
         where = self.loc(c)
         if where is None:
             return
-        kind = "struct" if c.kind == ci.CursorKind.STRUCT_DECL else "union"
-        spelled = c.type.spelling
+        c_lib = self.c
+        kind = "struct" if c._kind_id == _STRUCT_DECL else "union"
+        ctype = c_lib.cursor_type(c)
+        spelled = c_lib.string(c_lib.type_spelling(ctype))
         tagged = spelled.startswith(kind + " ") and "(" not in spelled
         if tagged:
             tag: str | None = spelled[len(kind) + 1:]
@@ -298,13 +442,13 @@ class _Walker:
             tag, key = None, spelled
         else:
             return                      # an anonymous record used by a member: inlined there
-        size, align = c.type.get_size(), c.type.get_align()
+        size, align = c_lib.size(ctype), c_lib.align(ctype)
         if size < 0:
             return
         members: list[Member] = []
         fields: list[RawField] = []
         self._members(c, "", 0, members, fields)
-        holes = _holes(kind, size, members, fields)
+        holes = archfacts.holes(kind, size, members)
         layout = Layout(self.facts.arch, size, align, tuple(members), tuple(holes))
         self.facts.records.append(RawRecord(kind, tag, key, where, self._expanded_from(c),
                                             layout, fields))
@@ -335,60 +479,60 @@ class _Walker:
         """The members of ``rec`` itself: paths from it, offsets from its start."""
         # Each libclang call costs a ctypes round trip: with ~7000 members per arch
         # the walk is most of a parse, so every value below is asked for once.
-        for f in rec.type.get_fields():
-            name = f.spelling
-            off_bits = f.get_field_offsetof()
-            ftype = f.type
-            canon = ftype.get_canonical()
-            canon_kind = canon.kind
-            decl = canon.get_declaration()
+        c_lib = self.c
+        for f in c_lib.fields(c_lib.cursor_type(rec)):
+            name = c_lib.string(c_lib.spelling(f))
+            off_bits = c_lib.field_offset(f)
+            ftype = c_lib.cursor_type(f)
+            canon = c_lib.canonical(ftype)
+            canon_kind = canon._kind_id
+            decl = c_lib.declaration(canon)
             if not _IDENT.match(name):
                 # C11 anonymous struct/union member: its members are accessed directly.
                 self._members(decl, "", off_bits, members, fields)
                 continue
-            path = name
-            bits = f.get_bitfield_width() if f.is_bitfield() else None
-            size = ftype.get_size()
-            flexible = ftype.kind == ci.TypeKind.INCOMPLETEARRAY
+            bits = c_lib.bit_width(f) if c_lib.is_bitfield(f) else None
+            size = c_lib.size(ftype)
+            flexible = ftype._kind_id == _INCOMPLETEARRAY
             members.append(Member(
-                path=path, type=self.portable(ftype.spelling),
+                path=name, type=self.portable(c_lib.string(c_lib.type_spelling(ftype))),
                 offset=off_bits // 8, size=0 if flexible or size < 0 else size,
                 bit_offset=off_bits if bits is not None else None, bit_size=bits))
             # A builtin integer's spelling names no guest handle.
-            handle = (None if canon_kind in _BUILTIN_INT_KINDS
-                      else _HANDLE.search(canon.spelling))
-            loc = f.location
-            fields.append(RawField(path, name, loc.line, loc.column,
-                                   bits is not None, flexible,
+            handle = (None if canon_kind in _BUILTIN_INT_KIND_IDS
+                      else _HANDLE.search(c_lib.string(c_lib.type_spelling(canon))))
+            _, line, col, _ = c_lib.expansion(c_lib.location(f))
+            fields.append(RawField(name, name, line, col, bits is not None, flexible,
                                    handle.group(1) if handle else None))
-            if canon_kind == ci.TypeKind.RECORD and decl.kind in _RECORD_KINDS:
-                self._members(decl, path + ".", off_bits, members, fields)
+            if canon_kind == _RECORD and decl._kind_id in _RECORD_KIND_IDS:
+                self._members(decl, name + ".", off_bits, members, fields)
                 self._nested_record(decl)
-            elif canon_kind in _ARRAY_KINDS:
-                elem = canon.element_type
-                while elem.kind in _ARRAY_KINDS:
-                    elem = elem.element_type
-                if elem.kind == ci.TypeKind.RECORD:
-                    self._nested_record(elem.get_declaration())
+            elif canon_kind in _ARRAY_KIND_IDS:
+                elem = c_lib.element(canon)
+                while elem._kind_id in _ARRAY_KIND_IDS:
+                    elem = c_lib.element(elem)
+                if elem._kind_id == _RECORD:
+                    self._nested_record(c_lib.declaration(elem))
 
     def _expanded_from(self, c: ci.Cursor) -> str | None:
         """The macro whose expansion declared ``c`` (DEFINE_RING_TYPES, ...), if any."""
         # The extent starts at the `struct` keyword, or at the macro use that expanded to it.
-        loc = c.extent.start
-        if loc.file is None:
+        f, line, col, _ = self.c.expansion(self.c.range_start(self.c.extent(c)))
+        if f is None:
             return None
-        lines = self._lines.get(loc.file.name)
+        name = self.file_name(f)
+        lines = self._lines.get(name)
         if lines is None:
             try:
-                lines = Path(loc.file.name).read_bytes().splitlines()
+                lines = Path(name).read_bytes().splitlines()
             except OSError:
                 lines = []
-            self._lines[loc.file.name] = lines
-        if not 0 < loc.line <= len(lines):
+            self._lines[name] = lines
+        if not 0 < line <= len(lines):
             return None
         # clang's columns count bytes: slicing decoded text would be off after any
         # non-ASCII character earlier on the line (in a comment, say).
-        rest = lines[loc.line - 1][loc.column - 1:].decode("utf-8", errors="replace")
+        rest = lines[line - 1][col - 1:].decode("utf-8", errors="replace")
         m = re.match(r"\s*(\w+)", rest)
         word = m.group(1) if m else ""
         return None if word in ("struct", "union", "typedef", "") else word
@@ -399,14 +543,15 @@ class _Walker:
         where = self.loc(c)
         if where is None:
             return
-        under = c.underlying_typedef_type
-        decl = under.get_canonical().get_declaration()
+        c_lib = self.c
+        canon = c_lib.canonical(c_lib.underlying(c))
+        decl = c_lib.declaration(canon)
         target = None
-        if decl.kind in _RECORD_KINDS or decl.kind == ci.CursorKind.ENUM_DECL:
-            target = self.portable(decl.type.spelling)
-        self.facts.typedefs.append(RawTypedef(c.spelling, where,
-                                              self.portable(under.get_canonical().spelling),
-                                              target))
+        if decl._kind_id in _RECORD_KIND_IDS or decl._kind_id == _ENUM_DECL:
+            target = self.portable(c_lib.string(c_lib.type_spelling(c_lib.cursor_type(decl))))
+        self.facts.typedefs.append(RawTypedef(
+            c_lib.string(c_lib.spelling(c)), where,
+            self.portable(c_lib.string(c_lib.type_spelling(canon))), target))
 
     def _enum(self, c: ci.Cursor) -> None:
         where = self.loc(c)
@@ -419,16 +564,17 @@ class _Walker:
                 consts.append((k.spelling, k.enum_value, kloc))
         self.facts.enums.append(RawEnum(self.portable(c.type.spelling), where, consts))
 
-    def _probe(self, c: ci.Cursor, probes: list[str], errors: dict[int, str]) -> None:
-        name = probes[int(c.spelling[len(PROBE):])]
-        line = c.location.line
+    def _probe(self, c: ci.Cursor, spelled: str, probes: list[str], errors: dict[int, str]
+               ) -> None:
+        name = probes[int(spelled[len(PROBE):])]
+        _, line, _, _ = self.c.expansion(self.c.location(c))
         if line in errors:
             self.facts.why_not[name] = errors[line]
             return
-        canon = c.type.get_canonical()
-        if canon.kind not in _INT_KINDS:
+        canon = self.c.canonical(self.c.cursor_type(c))
+        if canon._kind_id not in _INT_KIND_IDS:
             self.facts.why_not[name] = ("not an integer: its type is "
-                                        f"{self.portable(canon.spelling)}")
+                                        f"{self.portable(self.c.string(self.c.type_spelling(canon)))}")
             return
         value = _evaluate_int(c)
         if value is None:
@@ -441,38 +587,3 @@ def _moved(f: RawField, prefix: str) -> RawField:
     """A copy of ``f`` (each record owns its fields) with ``prefix`` before its path."""
     return RawField(prefix + f.path, f.name, f.line, f.col, f.bitfield, f.flexible,
                     f.guest_handle)
-
-
-def _holes(kind: str, size: int, members: list[Member], fields: list[RawField]) -> list[Hole]:
-    """Padding between the members of each struct scope, and at the end of the type."""
-    if kind != "struct":
-        return []
-    scopes: dict[str, list[Member]] = {}
-    for m in members:
-        scope = m.path.rpartition(".")[0]
-        scopes.setdefault(scope, []).append(m)
-    holes: list[Hole] = []
-    for scope, ms in scopes.items():
-        holes.extend(_scope_holes(scope, ms, size if scope == "" else None))
-    return sorted(holes, key=lambda h: h.offset)
-
-
-def _scope_holes(scope: str, ms: list[Member], end: int | None) -> list[Hole]:
-    spans = []
-    for m in ms:
-        if m.bit_size is not None and m.bit_offset is not None:
-            lo, hi = m.bit_offset // 8, (m.bit_offset + m.bit_size + 7) // 8
-        else:
-            lo, hi = m.offset, m.offset + m.size
-        spans.append((lo, hi, m.path))
-    spans.sort()
-    holes = []
-    cursor, last = (spans[0][0] if spans else 0), None
-    for lo, hi, path in spans:
-        if lo > cursor:
-            holes.append(Hole(cursor, lo - cursor, last, scope))
-        if hi >= cursor:
-            cursor, last = hi, path
-    if end is not None and end > cursor and spans:
-        holes.append(Hole(cursor, end - cursor, last, scope))
-    return holes

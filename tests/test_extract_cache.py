@@ -3,6 +3,7 @@ byte for byte what an extraction with no cache gives."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ from headerparse.extract import Options, cached_json, extract, store_json
 from headerparse.extract_cache import STATS, Store
 from headerparse.lexer import code_skeleton, scan_comments
 from headerparse.model import model_to_json
+from headerparse.source import Source, read_source
 from headerparse.tree import HeaderTree, open_tree
 
 ARCHS = ("x86_32", "arm64")     # two ABIs are enough here, and half the parsing
@@ -282,3 +284,39 @@ def test_extract_json_copies_what_a_fresh_run_writes(tmp_path: Path) -> None:
     assert extract_json("uncached.json", "--no-cache", cache="untouched") == fresh
     assert not (tmp_path / "untouched").exists()
     assert extract_json("pretty.json", "--pretty").startswith(b'{\n "schema"')
+
+
+def _many_headers() -> list[tuple[str, bytes]]:
+    """Enough headers for the lexing to be split between two processes."""
+    cases = sorted(p for p in (Path(__file__).parent / "data" / "extract").glob("*.h"))
+    one = [(p.name, p.read_bytes()) for p in cases] + [("notes.h", NOTES)]
+    items = [(f"copy{n}/{path}", data) for n in range(8) for path, data in one]
+    assert len(items) >= extract_cache._PARALLEL_LEXING
+    return items
+
+
+def _fields(src: Source) -> dict[str, object]:
+    """A Source as comparable data (its comment index has no equality of its own)."""
+    return {**{f.name: getattr(src, f.name) for f in dataclasses.fields(src)},
+            "index": vars(src.index)}
+
+
+def test_lexing_split_between_processes_gives_what_one_process_does() -> None:
+    items = _many_headers()
+    split = extract_cache.read_sources(items)
+    assert [_fields(s) for s in split] == [_fields(read_source(p, d)) for p, d in items]
+
+
+def test_a_failed_lexing_child_leaves_its_headers_to_the_parent(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = os.getpid()
+
+    def read_here_only(path: str, data: bytes) -> Source:
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return read_source(path, data)
+
+    monkeypatch.setattr(extract_cache, "read_source", read_here_only)
+    items = _many_headers()
+    split = extract_cache.read_sources(items)
+    assert [_fields(s) for s in split] == [_fields(read_source(p, d)) for p, d in items]

@@ -97,13 +97,19 @@ def _gc_paused() -> Iterator[None]:
 
     Building allocates a few hundred thousand objects and keeps nearly all of
     them (sources, facts, the model), none in cycles: the collector's full passes
-    over them cost a fifth of an incremental run and free nothing.
+    over them cost a fifth of an incremental run and free nothing.  Afterwards
+    they join the oldest generation unscanned (a freeze and a thaw move them
+    there): left in the youngest, the first collection after this scanned all of
+    them (30 ms on 4.17), and then moved them on to be scanned again.
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if gc.get_freeze_count() == 0:     # never thaw what someone else froze
+            gc.freeze()
+            gc.unfreeze()
         if was_enabled:
             gc.enable()
 

@@ -26,7 +26,7 @@ import secrets
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
@@ -183,25 +183,26 @@ def load_sources(files: dict[str, bytes], store: Store | None) -> dict[str, Sour
     STATS["sources.hit"] += len(found)
     STATS["sources.miss"] += len(misses)
     # Misses are lexed together: a cold run's many are worth a second process.
-    for src in read_sources(misses):
+    for src in read_sources(misses, lambda path, blob: store.put("sources", keys[path], blob)):
         found[src.path] = src
-        store.put("sources", keys[src.path], pickle.dumps(src, protocol=pickle.HIGHEST_PROTOCOL))
     return {path: found[path] for path in sorted(files)}
 
 
 # Fewer headers than this to lex are not worth a second process.
 _PARALLEL_LEXING = 24
+Keep = Callable[[str, bytes], None]     # (path, pickled Source): what to do with each
 
 
-def read_sources(items: list[tuple[str, bytes]]) -> list[Source]:
+def read_sources(items: list[tuple[str, bytes]], keep: Keep | None = None) -> list[Source]:
     """The Source of each ``(path, bytes)``, in order; a forked child lexes half of many.
 
-    A cold run lexes every header (0.18 s on 4.17) while the second core idles;
-    the child's half comes back pickled, which costs a twentieth of lexing it.
+    ``keep`` gets each Source pickled, in the process that lexed it.  A cold run
+    lexes every header (0.18 s on 4.17) while the second core idles; the
+    child's half comes back pickled, which costs a twentieth of lexing it.
     """
     if (len(items) < _PARALLEL_LEXING or (os.cpu_count() or 1) < 2
             or not hasattr(os, "fork")):
-        return [read_source(p, d) for p, d in items]
+        return _read(items, keep)
     # Lexing time goes with size: deal the headers, largest first, to the lighter side.
     sides: tuple[list[int], list[int]] = ([], [])
     load = [0, 0]
@@ -210,12 +211,20 @@ def read_sources(items: list[tuple[str, bytes]]) -> list[Source]:
         sides[side].append(i)
         load[side] += len(items[i][1])
     mine, theirs = ([items[i] for i in side] for side in sides)
-    out = dict(zip(sides[0] + sides[1], _read_split(mine, theirs), strict=True))
+    out = dict(zip(sides[0] + sides[1], _read_split(mine, theirs, keep), strict=True))
     return [out[i] for i in range(len(items))]
 
 
-def _read_split(mine: list[tuple[str, bytes]], theirs: list[tuple[str, bytes]]
-                ) -> list[Source]:
+def _read(items: list[tuple[str, bytes]], keep: Keep | None) -> list[Source]:
+    out = [read_source(p, d) for p, d in items]
+    if keep is not None:
+        for src in out:
+            keep(src.path, pickle.dumps(src, protocol=pickle.HIGHEST_PROTOCOL))
+    return out
+
+
+def _read_split(mine: list[tuple[str, bytes]], theirs: list[tuple[str, bytes]],
+                keep: Keep | None) -> list[Source]:
     """The Sources of ``mine`` lexed here and of ``theirs`` in a forked child, meanwhile.
 
     A bare fork and a pipe: a process pool's feeder threads, starved of the GIL
@@ -228,25 +237,30 @@ def _read_split(mine: list[tuple[str, bytes]], theirs: list[tuple[str, bytes]]
         code = 1
         try:
             os.close(read_fd)
+            blobs = [pickle.dumps(read_source(p, d), protocol=pickle.HIGHEST_PROTOCOL)
+                     for p, d in theirs]
+            for (path, _data), blob in zip(theirs, blobs, strict=True):
+                if keep is not None:
+                    keep(path, blob)
             with os.fdopen(write_fd, "wb") as pipe:
-                pickle.dump([read_source(p, d) for p, d in theirs], pipe,
-                            protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(blobs, pipe, protocol=pickle.HIGHEST_PROTOCOL)
             code = 0
         finally:
             os._exit(code)
     os.close(write_fd)
     try:
-        out = [read_source(p, d) for p, d in mine]
+        out = _read(mine, keep)
     finally:
         with os.fdopen(read_fd, "rb") as pipe:
             data = pipe.read()
         _, status = os.waitpid(pid, 0)
     try:
-        sent = pickle.loads(data) if os.waitstatus_to_exitcode(status) == 0 else None
+        sent = ([pickle.loads(b) for b in pickle.loads(data)]
+                if os.waitstatus_to_exitcode(status) == 0 else None)
     except Exception:   # a truncated pickle: the child died mid-write
         sent = None
-    if not isinstance(sent, list) or len(sent) != len(theirs):
-        sent = [read_source(p, d) for p, d in theirs]
+    if sent is None or len(sent) != len(theirs):
+        sent = _read(theirs, keep)
     return out + sent
 
 

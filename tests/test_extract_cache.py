@@ -320,3 +320,16 @@ def test_a_failed_lexing_child_leaves_its_headers_to_the_parent(
     items = _many_headers()
     split = extract_cache.read_sources(items)
     assert [_fields(s) for s in split] == [_fields(read_source(p, d)) for p, d in items]
+
+
+def test_sources_lexed_by_the_child_are_cached_too(tmp_path: Path) -> None:
+    files = dict(_many_headers())
+    store = Store(tmp_path / "cache")
+    STATS.clear()
+    cold = extract_cache.load_sources(files, store)
+    assert STATS["sources.miss"] == len(files)
+    STATS.clear()
+    warm = extract_cache.load_sources(files, Store(tmp_path / "cache"))
+    assert STATS["sources.hit"] == len(files) and not STATS["sources.miss"]
+    assert [_fields(s) for s in warm.values()] == [_fields(s) for s in cold.values()]
+    assert list(warm) == list(cold) == sorted(files)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from extract_cases import CASES, DATA, case_files, project, run_case, write_tree
 
-from headerparse.model import model_from_json, model_to_json
+from headerparse.model import model_from_json, model_json_text, model_to_json
 from headerparse.targets import DEFAULT_ARCHS
 from headerparse.tree import open_tree
 
@@ -74,6 +74,13 @@ def test_model_json_round_trip(tmp_path: Path) -> None:
     data = json.loads(json.dumps(model_to_json(model)))
     assert data["$schema"] == "headerparse-model/1"
     assert model_from_json(data) == model
+
+
+@pytest.mark.parametrize("indent", [None, 1])
+def test_model_json_text_is_the_json_of_the_plain_form(indent: int | None, tmp_path: Path
+                                                       ) -> None:
+    model = run_case("layout_traps", tmp_path)
+    assert model_json_text(model, indent) == json.dumps(model_to_json(model), indent=indent)
 
 
 def test_cache_serves_an_unchanged_tree(tmp_path: Path) -> None:

@@ -464,8 +464,9 @@ class _Walker:
             self._walk_members(rec, *walked)
         own_members, own_fields = walked
         if not prefix and not base_bits:
+            # Shared, not copied: the facts are only ever encoded (archfacts.dumps).
             members.extend(own_members)
-            fields.extend(_moved(f, "") for f in own_fields)
+            fields.extend(own_fields)
             return
         for m in own_members:
             # Only bitfields may start inside a byte; the others start at offset * 8.

@@ -176,7 +176,11 @@ def probe_source(headers: list[str], probes: list[str]) -> str:
 
 def parse_arch(include_dir: Path, target: Target, headers: list[str], probes: list[str],
                defines: dict[str, str | None]) -> ArchFacts:
-    """Parse every header of ``headers`` for one target in a single translation unit."""
+    """Parse every header of ``headers`` for one target in a single translation unit.
+
+    Records may share their RawField and Member objects: the facts are for
+    :func:`archfacts.dumps` to encode, not to edit.
+    """
     index = _get_index()
     source = probe_source(headers, probes)
     tu = index.parse(

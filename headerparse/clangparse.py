@@ -198,7 +198,12 @@ _CXLoc = tuple[int | None, int, int, int]     # file handle (None: no file), lin
 
 
 class _CXString(ctypes.Structure):
-    _fields_ = [("data", ctypes.c_void_p), ("flags", ctypes.c_uint)]
+    # libclang's CXString: ``data`` is the C string itself unless the flags say
+    # it is a pooled buffer (_CXS_STRINGBUF).
+    _fields_ = [("data", ctypes.c_char_p), ("flags", ctypes.c_uint)]
+
+
+_CXS_UNMANAGED, _CXS_STRINGBUF = 0, 2
 
 
 class _Lib:
@@ -255,8 +260,12 @@ class _Lib:
         self._refs = tuple(ctypes.byref(o) for o in self._out)
 
     def string(self, cx: _CXString) -> str:
-        s = self._cstring(cx)
-        self._dispose(cx)
+        # Read in place and disposed of only when libclang owns a copy: most
+        # spellings are references to its identifier table, which need neither call.
+        flags = cx.flags
+        s = self._cstring(cx) if flags == _CXS_STRINGBUF else cx.data
+        if flags != _CXS_UNMANAGED:
+            self._dispose(cx)
         return s.decode() if s is not None else ""
 
     def expansion(self, loc: ci.SourceLocation) -> _CXLoc:

@@ -34,7 +34,7 @@ from pathlib import Path
 RAW_PARSE = r"""
 import sys
 from pathlib import Path
-from headerparse import clangparse
+from headerparse.extract import clangparse
 from headerparse.targets import DEFAULT_ARCHS, TARGETS, translation_unit_headers
 from headerparse.tree import open_tree
 import clang.cindex as ci
@@ -55,7 +55,7 @@ for arch in DEFAULT_ARCHS:
 EDITED_EXTRACT = r"""
 import json, sys, time
 from pathlib import Path
-from headerparse.extract import Options, extract
+from headerparse.extract.pipeline import Options, extract
 from headerparse.model import model_to_json
 from headerparse.tree import cache_dir, open_tree
 public, out, kind, n = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])

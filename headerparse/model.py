@@ -18,19 +18,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from headerparse.diagnostics import Diagnostic, Loc
+
 SCHEMA_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Loc:
-    """A position in a header; ``file`` is relative to the public include root."""
-
-    file: str
-    line: int
-    col: int = 1
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
 
 
 @dataclass(frozen=True)
@@ -271,24 +261,6 @@ class Hypercall:
 
 
 @dataclass(frozen=True)
-class Diagnostic:
-    """A finding of any stage: parse errors, markup problems, check results."""
-
-    rule: str
-    severity: str   # "error" | "warning" | "note"
-    loc: Loc | None
-    message: str
-    why: str = ""
-    archs: tuple[str, ...] = ()
-    symbol: str | None = None
-
-    def render(self) -> str:
-        where = f"{self.loc}: " if self.loc else ""
-        arch = f" [{','.join(self.archs)}]" if self.archs else ""
-        return f"{where}{self.severity}: {self.message}{arch} [{self.rule}]"
-
-
-@dataclass(frozen=True)
 class Model:
     schema: int
     tree: str                 # human description of where the headers came from
@@ -396,7 +368,7 @@ def _dataclass_encoder(tp: type) -> Callable[[Any], Any]:
 
 
 def _is_plain(hint: Any) -> bool:
-    if hint in _PLAIN:
+    if hint in _PLAIN or typing.get_origin(hint) is typing.Literal:
         return True
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         return all(a in _PLAIN for a in typing.get_args(hint))

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from headerparse.paths import HYPERCALL_DEFS, PUBLIC
+
 Progress = Callable[[str], None] | None
 
-PUBLIC = "xen/include/public"
-HYPERCALL_DEFS = "xen/include/hypercall-defs.c"
 PACKAGE = "libxen-dev"
 _MARKER = "headerparse.json"        # written next to an extracted .deb: where it came from
 _SUITE_RE = re.compile(r"[a-z0-9][a-z0-9.+-]*")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from headerparse.extract import Options, extract
+from headerparse.extract.pipeline import Options, extract
 from headerparse.model import Model
 from headerparse.tree import open_tree
 

@@ -7,11 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from annotations_model import make_model
+from support.models import make_model
 
-from headerparse.annotations import Condition, load_annotations
-from headerparse.annotations_bind import bind
-from headerparse.annotations_schema import parse_file
+from headerparse.annotations.bind import bind
+from headerparse.annotations.load import load_annotations
+from headerparse.annotations.schema import parse_file
+from headerparse.annotations.types import Condition
 
 DATA = Path(__file__).parent / "data" / "annotations"
 CASES = sorted((DATA / "bind").glob("*.yaml"))
@@ -210,7 +211,7 @@ def test_duplicates_across_files(tmp_path: Path) -> None:
 
 
 def test_show_lists_the_suspend_facts(good) -> None:
-    from headerparse.annotations_show import describe
+    from headerparse.annotations.describe import describe
 
     model, aset, _ = good
     text = "\n".join(describe(aset, model, "SCHEDOP_shutdown"))

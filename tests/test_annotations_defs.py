@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from headerparse.hypercall_defs import parse_hypercall_defs
+from headerparse.annotations.hypercall_defs import parse_hypercall_defs
 
 DATA = Path(__file__).parent / "data" / "annotations"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from headerparse.annotations_schema import load_files, parse_condition, parse_file
+from headerparse.annotations.schema import load_files, parse_condition, parse_file
 
 DATA = Path(__file__).parent / "data" / "annotations"
 BAD = sorted((DATA / "bad").glob("*.yaml"))

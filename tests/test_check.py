@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import typing
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from headerparse import formats
-from headerparse.model import Loc
-from headerparse.rules import (
-    RULES,
+import headerparse
+from headerparse.checks import formats
+from headerparse.checks.rules import (
     Finding,
     WaiverError,
     apply_waivers,
-    at_or_above,
     load_waivers,
     mark_introduced,
 )
+from headerparse.diagnostics import RULES, SEVERITIES, Kind, at_or_above
+from headerparse.model import Loc
 
 REFERENCE = Path(__file__).parent / "data" / "prose" / "reference.yaml"
 F1 = Finding("XC201", Loc("sched.h", 62, 4), "requires 0 <here>", "SCHEDOP_shutdown",
@@ -29,9 +31,17 @@ F2 = Finding("XC502", Loc("domctl.h", 10), "names FOO_bar", "XEN_DOMCTL_x")
 
 
 def test_rules_are_complete() -> None:
+    kinds = typing.get_args(Kind)
     for r in RULES.values():
-        assert r.id.startswith("XC") and r.severity in ("error", "warning", "note")
-        assert r.kind in ("contradiction", "abi-change", "drift", "hygiene") and r.why and r.fix
+        assert re.fullmatch(r"X[ACEM]\d{3}", r.id) and r.severity in SEVERITIES
+        assert r.kind in kinds and r.why and r.fix and r.name
+
+
+def test_every_rule_id_in_the_code_is_registered() -> None:
+    package = Path(headerparse.__file__).parent
+    used = {m for p in package.rglob("*.py") if p.name != "diagnostics.py"
+            for m in re.findall(r"[\"'](X[ACEM]\d{3})[\"']", p.read_text(encoding="utf-8"))}
+    assert used and used <= set(RULES), sorted(used - set(RULES))
 
 
 def test_threshold_and_introduced() -> None:

@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from headerparse import abidiff
-from headerparse.extract import Options, extract
+from headerparse.checks import abidiff
+from headerparse.extract.pipeline import Options, extract
 from headerparse.tree import cache_dir
 from tests.oracle.gcc import compiler_for, gcc_layouts, gcc_macro_values
 

@@ -84,7 +84,7 @@ def test_model_json_text_is_the_json_of_the_plain_form(indent: int | None, tmp_p
 
 
 def test_cache_serves_an_unchanged_tree(tmp_path: Path) -> None:
-    from headerparse.extract_cache import STATS
+    from headerparse.extract.cache import STATS
 
     first = run_case("macros", tmp_path)
     facts = list((tmp_path / "cache" / "facts").glob("*.bin"))
@@ -95,7 +95,7 @@ def test_cache_serves_an_unchanged_tree(tmp_path: Path) -> None:
     files = case_files("macros")
     files["macros.h"] = files["macros.h"].replace(b"29", b"30")
     write_tree(tmp_path, files)
-    from headerparse.extract import Options, extract
+    from headerparse.extract.pipeline import Options, extract
     changed = extract(open_tree(str(tmp_path / "public")), Options(), cache=tmp_path / "cache")
     assert changed.macros_named("MAC_PLAIN")[0].values["x86_64"] == 30
     assert len(list((tmp_path / "cache" / "facts").glob("*.bin"))) == 2 * len(first.archs)
@@ -111,7 +111,7 @@ def test_header_statuses_are_explicit(tmp_path: Path) -> None:
         "foreign/x86_32.h": b"struct not_public { int a; };\n",
     })
     model_tree = open_tree(str(write_tree(tmp_path, files)))
-    from headerparse.extract import Options, extract
+    from headerparse.extract.pipeline import Options, extract
     model = extract(model_tree, Options(), cache=None)
     status = {h.path: h.status for h in model.headers}
     assert status["arch-arm.h"] == {"x86_32": "other-arch", "x86_64": "other-arch",
@@ -160,7 +160,7 @@ def test_riscv_and_ppc_when_the_tree_has_them(tmp_path: Path) -> None:
     files = case_files("macros")
     files["arch-riscv.h"] = b"struct rv_only { unsigned long a; char b; };\n"
     files["arch-ppc.h"] = b"struct ppc_only { unsigned long a; char b; };\n"
-    from headerparse.extract import Options, extract
+    from headerparse.extract.pipeline import Options, extract
     model = extract(open_tree(str(write_tree(tmp_path, files))), Options(), cache=None)
     assert model.archs == (*DEFAULT_ARCHS, "riscv64", "ppc64")
     (rv,) = model.records_named("struct rv_only")
@@ -177,7 +177,7 @@ def test_headers_a_young_port_cannot_compile_are_warnings(tmp_path: Path) -> Non
     files["io/protocols.h"] = (b"#if defined(__x86_64__) || defined(__i386__) || defined(__arm__)"
                                b" || defined(__aarch64__)\n#define P 1\n#else\n"
                                b"#error \"arch fixup needed here\"\n#endif\n")
-    from headerparse.extract import Options, extract
+    from headerparse.extract.pipeline import Options, extract
     model = extract(open_tree(str(write_tree(tmp_path, files))), Options(), cache=None)
     (diag,) = [d for d in model.diagnostics if d.loc and d.loc.file == "io/protocols.h"]
     assert (diag.rule, diag.severity, diag.archs) == ("XC003", "warning", ("riscv64",))
@@ -191,7 +191,7 @@ def test_guest_view_and_interface_version(tmp_path: Path) -> None:
                         b"#error \"tools only\"\n#endif\nstruct tools_only { int a; };\n")
     files["compat.h"] = (b"#define HC_X 29\n#if __XEN_INTERFACE_VERSION__ < 0x100\n"
                          b"#undef HC_X\n#define HC_X 6\n#endif\n")
-    from headerparse.extract import Options, extract
+    from headerparse.extract.pipeline import Options, extract
     tree = open_tree(str(write_tree(tmp_path, files)))
     guest = extract(tree, Options(tools=False, interface_version="0x50"), cache=None)
     assert not [d for d in guest.diagnostics if d.severity == "error"]

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from extract_cases import case_files, write_tree
 
-from headerparse import extract_cache
-from headerparse.extract import Options, cached_json, extract, store_json
-from headerparse.extract_cache import STATS, Store
-from headerparse.lexer import code_skeleton, scan_comments
+from headerparse.extract import cache as extract_cache
+from headerparse.extract.cache import STATS, Store
+from headerparse.extract.lexer import code_skeleton, scan_comments
+from headerparse.extract.pipeline import Options, cached_json, extract, store_json
+from headerparse.extract.source import Source, read_source
 from headerparse.model import model_to_json
-from headerparse.source import Source, read_source
 from headerparse.tree import HeaderTree, open_tree
 
 ARCHS = ("x86_32", "arm64")     # two ABIs are enough here, and half the parsing

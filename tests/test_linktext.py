@@ -5,7 +5,7 @@ from __future__ import annotations
 import docutils.core
 import docutils.nodes
 import pytest
-from site_model import HOSTILE
+from support.models import HOSTILE
 
 from headerparse.site import text as tx
 from headerparse.sphinxext import linktext

@@ -4,7 +4,7 @@ Each ``tests/data/markup/<case>.h`` is a small header in Xen's style and
 ``<case>.expected.json`` is what headerparse reads from it:
 
 ``markup``
-    the :class:`~headerparse.markup.FileMarkup` (op groups, prototypes,
+    the :class:`~headerparse.extract.markup.FileMarkup` (op groups, prototypes,
     ``incontents`` sections, diagnostics) in the model's JSON form;
 ``comments``
     every comment: where it is, whether code shares its first or last line, its
@@ -31,8 +31,14 @@ from typing import Any
 
 import pytest
 
-from headerparse.lexer import CommentIndex, LexComment, clean_comment, scan_comments, scan_defines
-from headerparse.markup import arg_lines, direction_of, field_directions, parse_markup
+from headerparse.extract.lexer import (
+    CommentIndex,
+    LexComment,
+    clean_comment,
+    scan_comments,
+    scan_defines,
+)
+from headerparse.extract.markup import arg_lines, direction_of, field_directions, parse_markup
 from headerparse.model import Comment, Doc, Loc, to_json
 
 DATA = Path(__file__).parent / "data" / "markup"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from headerparse import patch
+from headerparse.checks import patch
 
 DATA = Path(__file__).parent / "data" / "patches"
 SCHED = "".join(f"line {i}\n" for i in range(1, 41))

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from headerparse import prose
-from headerparse.reference import Reference, load_yaml
+from headerparse.checks import prose
+from headerparse.checks.reference import Reference, load_yaml
 
 DATA = Path(__file__).parent / "data" / "prose"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from headerparse.extract import Options, extract
-from headerparse.reference import Loaded, load_yaml
-from headerparse.review import ReviewError, review, to_json, to_text
+from headerparse.checks.reference import Loaded, load_yaml
+from headerparse.checks.review import ReviewError, review, to_json, to_text
+from headerparse.extract.pipeline import Options, extract
 from headerparse.tree import HeaderTree, cache_dir
 
 pytestmark = pytest.mark.slow
@@ -105,7 +105,7 @@ def test_committed_text_on_the_2014_tree_is_clean(tree_2014: HeaderTree, sched: 
     r = review(diff(sched_2014(sched), sched), tree_2014, model_of, loaded)
     assert introduced(r) == [], to_text(r)
     # The old prototype's missing '...' was a finding that the patch resolves.
-    from headerparse.checks import CheckInput, run_checks
+    from headerparse.checks.run import CheckInput, run_checks
     before = run_checks(CheckInput(tree_2014.files, model_of(tree_2014), loaded))
     assert [f.rule for f in before if f.symbol == "HYPERVISOR_sched_op"] == ["XC102"]
     assert [c.kind for c in r.changes] == ["prototype"]

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from test_review import COMMITTED, diff, model_of
 
-from headerparse.reference import Loaded, from_annotations
-from headerparse.review import review
+from headerparse.checks.reference import Loaded, from_annotations
+from headerparse.checks.review import review
 from headerparse.tree import HeaderTree
 
 pytestmark = pytest.mark.slow

@@ -12,16 +12,19 @@ from pathlib import Path
 
 import docutils.core
 import pytest
-from site_model import HOSTILE, TEXTS, synthetic_facts, synthetic_model
+from support.linkcheck import check_site
+from support.models import HOSTILE, TEXTS, synthetic_facts, synthetic_model
 
-from headerparse import site_cli
+from headerparse import paths
+from headerparse.cli.common import EXIT_FINDINGS, UsageError
+from headerparse.cli import site as site_cli
 from headerparse.model import model_to_json
 from headerparse.site import svg
 from headerparse.site import text as tx
-from headerparse.site.linkcheck import check_site
 from headerparse.site.pages import generate
 from headerparse.site.plan import Plan
 from headerparse.site.render import sync_tree, write_if_changed
+from headerparse.site.sphinxrun import sphinx
 from headerparse.sphinxext.parser import map_lines
 
 
@@ -160,9 +163,9 @@ def _stage(model, out: Path, facts=None, texts=None) -> tuple[int, int]:
 
     src = out / ".staging" / "src"
     pages = generate(model, facts or synthetic_facts(model), texts or TEXTS)
-    w, r = sync(src, pages, site_cli.SUFFIX)
-    hand = {p.relative_to(site_cli.REPO / "source").with_suffix("").as_posix():
-            p.read_text("utf-8") for p in (site_cli.REPO / "source").rglob("*.rst")}
+    w, r = sync(src, pages, paths.PAGE_SUFFIX)
+    hand = {p.relative_to(paths.SOURCE).with_suffix("").as_posix():
+            p.read_text("utf-8") for p in (paths.SOURCE).rglob("*.rst")}
     sync(src, hand, ".rst")
     return w, r
 
@@ -171,7 +174,7 @@ def _stage(model, out: Path, facts=None, texts=None) -> tuple[int, int]:
 def built(tmp_path_factory, model):
     out = tmp_path_factory.mktemp("site")
     _stage(model, out)
-    assert site_cli.sphinx(out, jobs="2", strict=True, quiet=True)
+    assert sphinx(out, jobs="2", strict=True, quiet=True)
     return out
 
 
@@ -225,7 +228,7 @@ def test_diagram_and_search_index(built):
 def test_incremental_rebuild_touches_only_affected_pages(tmp_path, model):
     out = tmp_path / "site"
     _stage(model, out)
-    assert site_cli.sphinx(out, jobs="1", strict=True, quiet=True)
+    assert sphinx(out, jobs="1", strict=True, quiet=True)
     html = out / "html"
     before = {p: p.stat().st_mtime_ns for p in html.rglob("*.html")}
     time.sleep(0.05)
@@ -233,7 +236,7 @@ def test_incremental_rebuild_touches_only_affected_pages(tmp_path, model):
     texts = dict(TEXTS, **{"io/blkif.h": TEXTS["io/blkif.h"].replace("ring", "queue")})
     written, _ = _stage(model, out, texts=texts)
     assert written == 1
-    assert site_cli.sphinx(out, jobs="1", strict=True, quiet=True)
+    assert sphinx(out, jobs="1", strict=True, quiet=True)
     changed = {p.relative_to(html).as_posix() for p in html.rglob("*.html")
                if p.stat().st_mtime_ns != before.get(p)}
     # The header's page, and (Sphinx's rule) the page whose toctree lists it.
@@ -244,17 +247,17 @@ def test_incremental_rebuild_touches_only_affected_pages(tmp_path, model):
 def test_failed_build_keeps_the_good_site(tmp_path, model):
     out = tmp_path / "site"
     _stage(model, out)
-    assert site_cli.sphinx(out, jobs="1", strict=True, quiet=True)
+    assert sphinx(out, jobs="1", strict=True, quiet=True)
     good = (out / "html").resolve()
     index = (out / "html" / "overview.html").read_text()
     bad = out / ".staging" / "src" / "broken.rst"
     bad.write_text("Broken\n======\n\n:c:macro:`NO_SUCH_MACRO`\n")
-    assert not site_cli.sphinx(out, jobs="1", strict=True, quiet=True)
+    assert not sphinx(out, jobs="1", strict=True, quiet=True)
     assert (out / "html").resolve() == good
     assert (out / "html" / "overview.html").read_text() == index
     assert not (out / ".staging" / "doctrees" / "environment.pickle").exists()
     bad.unlink()
-    assert site_cli.sphinx(out, jobs="1", strict=True, quiet=True)
+    assert sphinx(out, jobs="1", strict=True, quiet=True)
     assert (out / "html").resolve() != good and not good.exists()
 
 
@@ -283,8 +286,9 @@ def _cli_build(tmp_path, monkeypatch, model) -> Path:
     from headerparse.tree import HeaderTree
 
     tree = HeaderTree("synthetic", {k: v.encode() for k, v in TEXTS.items()})
-    monkeypatch.setattr(site_cli, "_open", lambda args, say: tree)
-    monkeypatch.setattr(site_cli, "_extract", lambda args, tree, say: model)
+    monkeypatch.setattr(site_cli, "open_args_tree", lambda args: tree)
+    monkeypatch.setattr(site_cli, "extractor", lambda args: lambda tree: model)
+    (tmp_path / "none").mkdir(exist_ok=True)   # an empty annotations directory: none
     monkeypatch.setenv("HEADERPARSE_ANNOTATIONS", str(tmp_path / "none"))
     out = tmp_path / "out"
     assert cli.main(["build", "-q", "-o", str(out), "-j", "1"]) == 0
@@ -297,7 +301,7 @@ def test_build_command_end_to_end(tmp_path, monkeypatch, model):
     assert os.path.islink(out / "html")
     # Generated reST goes to the output dir, never into the repository.
     assert (out / ".staging" / "src" / "headers" / "sched.h.hrst").is_file()
-    assert not list((site_cli.REPO / "source").rglob("*.hrst"))
+    assert not list((paths.SOURCE).rglob("*.hrst"))
 
 
 def test_warnings_point_at_the_header_line(tmp_path, model, capsys):
@@ -305,7 +309,7 @@ def test_warnings_point_at_the_header_line(tmp_path, model, capsys):
     _stage(model, out)
     page = out / ".staging" / "src" / "probe.hrst"
     page.write_text("Probe\n=====\n\n.. hp-loc: io/blkif.h:99\n\n:c:macro:`NO_SUCH_MACRO`\n")
-    assert not site_cli.sphinx(out, jobs="1", strict=True, quiet=True,
+    assert not sphinx(out, jobs="1", strict=True, quiet=True,
                                header_root="/src/xen/include/public")
     err = capsys.readouterr().err
     assert "/src/xen/include/public/io/blkif.h:100: WARNING" in err, err
@@ -319,7 +323,7 @@ def test_a_dangling_link_in_header_text_fails_at_its_line(tmp_path, model, capsy
     page = out / ".staging" / "src" / "probe.hrst"
     page.write_text("Probe\n=====\n\n.. xen:links::\n\n   c:macro NO_SUCH probe NO_SUCH\n\n"
                     ".. hp-loc: io/blkif.h:40\n\n.. xen:prose::\n\n   |See NO_SUCH here.\n")
-    assert not site_cli.sphinx(out, jobs="1", strict=True, quiet=True,
+    assert not sphinx(out, jobs="1", strict=True, quiet=True,
                                header_root="/src/xen/include/public")
     err = capsys.readouterr().err
     # The marker's line stands for line 40; the text is three lines further.
@@ -339,7 +343,7 @@ def test_other_builders_get_ordinary_nodes(tmp_path, model):
 
     out = tmp_path / "site"
     _stage(model, out)
-    status = build_main(["-q", "-b", "text", "-c", str(site_cli.REPO), "-d",
+    status = build_main(["-q", "-b", "text", "-c", str(paths.REPO), "-d",
                          str(tmp_path / "doctrees"), str(out / ".staging" / "src"),
                          str(tmp_path / "text")])
     assert status == 0
@@ -358,10 +362,10 @@ def test_a_build_that_fails_before_sphinx_leaves_the_site_alone(tmp_path, monkey
     out = _cli_build(tmp_path, monkeypatch, model)
     good = (out / "html").resolve()
 
-    def broken(args, tree, say):
-        raise cli.UsageError("extraction failed")
+    def broken(tree):
+        raise UsageError("extraction failed")
 
-    monkeypatch.setattr(site_cli, "_extract", broken)
+    monkeypatch.setattr(site_cli, "extractor", lambda args: broken)
     assert cli.main(["build", "-q", "-o", str(out), "-j", "1"]) != 0
     assert (out / "html").resolve() == good
     assert [p for p in (out / ".sites").iterdir()] == [good]
@@ -373,7 +377,7 @@ def test_an_interrupted_build_keeps_the_site_and_drops_the_environment(tmp_path,
 
     out = tmp_path / "site"
     _stage(model, out)
-    assert site_cli.sphinx(out, jobs="1", strict=True, quiet=True)
+    assert sphinx(out, jobs="1", strict=True, quiet=True)
     good = (out / "html").resolve()
     env = out / ".staging" / "doctrees" / "environment.pickle"
     assert env.exists()
@@ -382,7 +386,7 @@ def test_an_interrupted_build_keeps_the_site_and_drops_the_environment(tmp_path,
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Sphinx, "build", interrupted)
-    assert not site_cli.sphinx(out, jobs="1", strict=True, quiet=True)
+    assert not sphinx(out, jobs="1", strict=True, quiet=True)
     assert (out / "html").resolve() == good
     assert not env.exists()
     assert [p for p in (out / ".sites").iterdir()] == [good]
@@ -403,6 +407,6 @@ def test_sphinx_failing_to_start_fails_the_build_with_its_message(tmp_path, monk
         raise RuntimeError("conf.py went wrong")
 
     monkeypatch.setattr(Sphinx, "__init__", broken)
-    assert cli.main(["build", "-q", "-o", str(out), "-j", "1"]) == cli.EXIT_FINDINGS
+    assert cli.main(["build", "-q", "-o", str(out), "-j", "1"]) == EXIT_FINDINGS
     assert "sphinx: RuntimeError: conf.py went wrong" in capfd.readouterr().err
     assert (out / "html").resolve() == good

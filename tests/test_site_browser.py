@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cdp import CHROMIUM, Browser
-from site_fixtures import build_site, serve
+from support.cdp import CHROMIUM, Browser
+from support.site import build_site, serve
 
 pytestmark = pytest.mark.slow
 

@@ -7,11 +7,12 @@ import re
 import time
 
 import pytest
-from site_fixtures import build_site
+from support.linkcheck import check_site
+from support.site import build_site
 
-from headerparse import site_cli
-from headerparse.extract import Options, extract
-from headerparse.site.linkcheck import check_site
+from headerparse.cli import site as site_cli
+from headerparse.extract.pipeline import Options, extract
+from headerparse.site.sphinxrun import sphinx
 from headerparse.tree import HeaderTree, cache_dir
 
 pytestmark = pytest.mark.slow
@@ -74,7 +75,7 @@ def test_one_header_edit_rebuilds_only_its_pages(xen_tree_417, tmp_path):
     out = tmp_path / "site"
     model = extract(xen_tree_417, Options(), cache=cache_dir())
     site_cli.stage(model, xen_tree_417, out)
-    assert site_cli.sphinx(out, strict=True)
+    assert sphinx(out, strict=True)
     html = out / "html"
     before = {p: p.stat().st_mtime_ns for p in html.rglob("*.html")}
     time.sleep(0.05)
@@ -83,7 +84,7 @@ def test_one_header_edit_rebuilds_only_its_pages(xen_tree_417, tmp_path):
                                                       b"The starting ring element")
     edited = HeaderTree("edited", files)
     site_cli.stage(extract(edited, Options(), cache=cache_dir()), edited, out)
-    assert site_cli.sphinx(out, strict=True)
+    assert sphinx(out, strict=True)
     changed = {p.relative_to(html).as_posix() for p in html.rglob("*.html")
                if p.stat().st_mtime_ns != before.get(p)}
     assert "headers/io/blkif.h.html" in changed

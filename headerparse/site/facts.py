@@ -1,30 +1,24 @@
 """What the site shows beyond the model: ABI variants, annotations and findings.
 
-Those come from other stages (``variants``, ``annotations``, the checks) which may be
-absent or older than this module; everything goes through this adapter, which
-tolerates their absence and falls back to what the headers alone say. The pages
-only ever see the plain records defined here.
+The caller hands over what the other stages produced (the bound
+:class:`~headerparse.annotations.types.AnnotationSet`, its diagnostics and the
+checks' findings); nothing here loads or runs a stage. Without annotations the
+pages show what the headers alone say. The pages only ever see the plain records
+defined here.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from headerparse.model import Diagnostic, Hypercall, Model
+from headerparse.variants import Variant, slots, variants_for_archs
 
-
-@dataclass(frozen=True)
-class VariantInfo:
-    name: str               # "x86-pv64"
-    title: str
-    arch: str               # extraction arch whose layouts it uses
-    index_register: str | None
-    arg_registers: tuple[str, ...]
-    bits: int = 64
+if TYPE_CHECKING:
+    from headerparse.annotations.types import AnnotationSet, Condition, Known
 
 
 @dataclass(frozen=True)
@@ -57,7 +51,7 @@ class ArgTable:
 
 @dataclass(frozen=True)
 class Facts:
-    variants: tuple[VariantInfo, ...]
+    variants: tuple[Variant, ...]
     hypercall_tables: Mapping[str, tuple[ArgTable, ...]]   # hypercall name -> tables
     op_tables: Mapping[str, tuple[ArgTable, ...]]          # sub-op macro -> tables
     availability: Mapping[str, Mapping[str, bool]]         # hypercall/op -> variant -> bool
@@ -67,52 +61,9 @@ class Facts:
     arity: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # hc -> variant -> n
 
 
-# ------------------------------------------------------------------ variants
-
-_FALLBACK_VARIANTS = (
-    VariantInfo("x86-pv32", "x86 PV guest, 32-bit", "x86_32", "EAX",
-                ("EBX", "ECX", "EDX", "ESI", "EDI"), 32),
-    VariantInfo("x86-pv64", "x86 PV guest, 64-bit", "x86_64", "RAX",
-                ("RDI", "RSI", "RDX", "R10", "R8"), 64),
-    VariantInfo("x86-hvm32", "x86 HVM/PVH guest, 32-bit mode", "x86_32", "EAX",
-                ("EBX", "ECX", "EDX", "ESI", "EDI"), 32),
-    VariantInfo("x86-hvm64", "x86 HVM/PVH guest, 64-bit mode", "x86_64", "RAX",
-                ("RDI", "RSI", "RDX", "R10", "R8"), 64),
-    VariantInfo("arm32", "Arm guest, AArch32", "arm32", "r12", ("r0", "r1", "r2", "r3", "r4"), 32),
-    VariantInfo("arm64", "Arm guest, AArch64", "arm64", "x16", ("x0", "x1", "x2", "x3", "x4"), 64),
-)
-
-
-def _optional(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
-
-
-def load_variants(model: Model) -> tuple[VariantInfo, ...]:
-    mod = _optional("headerparse.variants")
-    if mod is None or not hasattr(mod, "variants_for_archs"):
-        return tuple(v for v in _FALLBACK_VARIANTS if v.arch in model.archs)
-    out = []
-    for v in mod.variants_for_archs(model.archs):
-        out.append(VariantInfo(v.name, v.title, v.arch, v.index_register,
-                               tuple(v.arg_registers), getattr(v, "bits", 64)))
-    return tuple(out)
-
-
 # ------------------------------------------------------------------ derived facts
 
-_WIDE = frozenset({"u64", "s64", "uint64_t", "int64_t", "uint64_aligned_t", "int64_aligned_t",
-                   "unsigned long long", "long long"})
-
-
-def _slots(ctype: str, v: VariantInfo) -> int:
-    bare = " ".join(ctype.replace("const", " ").split())
-    return 2 if v.bits == 32 and "*" not in bare and "[" not in bare and bare in _WIDE else 1
-
-
-def derived_table(hc: Hypercall, variants: tuple[VariantInfo, ...],
+def derived_table(hc: Hypercall, variants: tuple[Variant, ...],
                   available: Mapping[str, bool]) -> ArgTable | None:
     """The argument registers the backtick prototype implies, per variant."""
     proto = hc.prototype
@@ -124,7 +75,7 @@ def derived_table(hc: Hypercall, variants: tuple[VariantInfo, ...],
             continue
         slot = 0
         for p in proto.params:
-            n = _slots(p.type, v)
+            n = slots(p.type, v)
             regs = v.arg_registers[slot:slot + n]
             reg = "+".join(regs) if len(regs) == n else "(none: too many arguments)"
             rows.append(ArgRow(v.name, slot + 1, reg, p.type, p.name or ""))
@@ -137,7 +88,7 @@ def derived_table(hc: Hypercall, variants: tuple[VariantInfo, ...],
 
 
 def derived_availability(hc: Hypercall,
-                         variants: tuple[VariantInfo, ...]) -> dict[str, bool]:
+                         variants: tuple[Variant, ...]) -> dict[str, bool]:
     """Availability from where the number is defined and notes like ``/* x86 only */``."""
     note = hc.note.lower()
     out = {}
@@ -154,9 +105,11 @@ def derived_availability(hc: Hypercall,
 # ------------------------------------------------------------------ assembling
 
 
-def load_facts(model: Model, tree: Any = None) -> Facts:
-    """Everything the pages show beyond the model, from whatever stages are installed."""
-    variants = load_variants(model)
+def site_facts(model: Model, aset: AnnotationSet | None = None,
+               diagnostics: Iterable[Diagnostic] = ()) -> Facts:
+    """Everything the pages show beyond the model: derived tables, then what ``aset`` adds;
+    ``diagnostics`` are the annotations' and the checks' findings."""
+    variants = variants_for_archs(model.archs)
     avail: dict[str, dict[str, bool]] = {}
     avail_src: dict[str, str] = {}
     hc_tables: dict[str, tuple[ArgTable, ...]] = {}
@@ -169,8 +122,7 @@ def load_facts(model: Model, tree: Any = None) -> Facts:
     arity: dict[str, Mapping[str, int]] = {
         name: _arity(tables) for name, tables in hc_tables.items()}
     annotated = False
-    from headerparse.site import annotations_adapter
-    extra = annotations_adapter.collect(model, tree, variants)
+    extra = collect(aset, variants) if aset is not None else None
     if extra is not None:
         annotated = True
         hc_tables.update({k: v for k, v in extra.hypercall_tables.items() if v})
@@ -179,8 +131,7 @@ def load_facts(model: Model, tree: Any = None) -> Facts:
         for name, per in extra.availability.items():
             avail.setdefault(name, {}).update(per)
             avail_src[name] = extra.availability_source.get(name, "annotation")
-    findings = tuple(model.diagnostics) + (extra.diagnostics if extra else ()) \
-        + annotations_adapter.findings(model, tree)
+    findings = tuple(model.diagnostics) + tuple(diagnostics)
     return Facts(variants, hc_tables, op_tables, avail, avail_src, findings, annotated, arity)
 
 
@@ -195,3 +146,91 @@ def _arity(tables: tuple[ArgTable, ...]) -> dict[str, int]:
                 out[row.variant] = out.get(row.variant, 0) + 1
         break
     return out
+
+
+# ------------------------------------------------------------------ annotations
+
+
+@dataclass
+class Extra:
+    hypercall_tables: dict[str, tuple] = field(default_factory=dict)
+    op_tables: dict[str, tuple] = field(default_factory=dict)
+    availability: dict[str, Mapping[str, bool]] = field(default_factory=dict)
+    availability_source: dict[str, str] = field(default_factory=dict)
+    arity: dict[str, Mapping[str, int]] = field(default_factory=dict)
+
+
+def collect(aset: AnnotationSet, variants: tuple[Variant, ...]) -> Extra:
+    """Argument tables and availability from the annotation layer."""
+    names = [v.name for v in variants]
+    out = Extra()
+    for h in aset.hypercalls:
+        out.availability[h.name] = {v: k.value for v, k in h.available.items() if v in names}
+        srcs = _unique(str(s) for k in h.available.values() for s in k.sources)
+        out.availability_source[h.name] = "; ".join(srcs)
+        out.arity[h.name] = {v: k.value for v, k in h.arity.items() if v in names}
+        target = h.alias_of or h.name
+        table = _table(aset, names, "Arguments", target, None, None)
+        out.hypercall_tables[h.name] = (table,) if table.rows else ()
+        for b in aset.subops_of(target):
+            if b.subop in out.op_tables:
+                continue
+            tables = [_table(aset, names, "Arguments of this sub-op", target, b.subop, None)]
+            for cond in aset.conditions(target, b.subop):
+                tables.append(_table(aset, names, f"When {cond.text}", target, b.subop, cond))
+            out.op_tables[b.subop] = tuple(t for t in tables if t.rows or t.returns)
+            avail = {v: aset.available(target, variant=v, subop=b.subop) for v in names}
+            if any(k is not None and k.sources and k.sources[0] not in
+                   _sources_of(h.available.get(v)) for v, k in avail.items()):
+                out.availability[b.subop] = {v: bool(k.value) for v, k in avail.items()
+                                             if k is not None}
+                out.availability_source[b.subop] = "; ".join(_unique(
+                    str(s) for k in avail.values() if k is not None for s in k.sources))
+    return out
+
+
+def _sources_of(known: Known | None) -> tuple:
+    return known.sources if known is not None else ()
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(i for i in items if i))
+
+
+def _table(aset: AnnotationSet, variants: list[str], heading: str, hypercall: str,
+           subop: str | None, cond: Condition | None) -> ArgTable:
+    """One ArgTable: the statements of exactly this scope, per variant, with registers."""
+    rows, sources, provenance = [], [], []
+    returns: dict[str, list[str]] = {}
+    for v in variants:
+        avail = aset.available(hypercall, variant=v, subop=subop)
+        if avail is not None and not avail.value:
+            continue
+        for a in aset.arguments(hypercall, subop, cond, variant=v):
+            if (a.scope.subop, a.scope.condition) != (subop, cond):
+                continue        # shown with the broader scope it belongs to
+            reg = aset.register_of(v, a.position) or "(no register)"
+            meaning = ": ".join(x for x in (a.name, a.meaning) if x)
+            if a.struct and a.struct not in meaning:
+                meaning += f" (points to {a.struct})"
+            rows.append(ArgRow(v, a.position, reg, a.ctype, meaning,
+                               str(a.constraint) if a.constraint else "",
+                               ", ".join(a.readers), a.direction or ""))
+            sources.append(a.source.short())
+            provenance += [str(p) for p in a.source.provenance]
+        for r in aset.return_values(hypercall, subop, cond, variant=v):
+            if (r.scope.subop, r.scope.condition) == (subop, cond):
+                returns.setdefault(r.text, []).append(v)
+                sources.append(r.source.short())
+                provenance += [str(p) for p in r.source.provenance]
+    info = aset.info(hypercall, subop, cond)
+    notes = tuple(info.notes) if info else ()
+    if info and info.summary:
+        notes = (info.summary, *notes)
+    if info:
+        provenance += [str(p) for p in info.source.provenance]
+    return ArgTable(heading, tuple(rows), condition=cond.text if cond else None,
+                    returns={text: ", ".join(vs) for text, vs in returns.items()},
+                    notes=notes, provenance=tuple(_unique(provenance)),
+                    since=info.since if info else "",
+                    source="; ".join(_unique(sources)) or "derived")

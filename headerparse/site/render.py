@@ -19,10 +19,10 @@ from typing import Any
 import jinja2
 
 from headerparse.model import Comment, Doc
+from headerparse.paths import TEMPLATES
 from headerparse.site import text as tx
 from headerparse.site.plan import Link, Plan, enum_ident, valid_c_name
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LOC_MARK = ".. hp-loc: "
 
 

@@ -26,8 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-SUFFIX = ".hrst"
+from headerparse.paths import PAGE_SUFFIX, REPO
 
 
 class SphinxBuild:
@@ -176,7 +175,7 @@ def _new_version(out: Path) -> Path:
 def _prune(html: Path, src: Path) -> None:
     """Remove pages of documents that no longer exist (Sphinx leaves them behind)."""
     docs = {p.relative_to(src).with_suffix("").as_posix()
-            for p in src.rglob("*") if p.suffix in (SUFFIX, ".rst")}
+            for p in src.rglob("*") if p.suffix in (PAGE_SUFFIX, ".rst")}
     for page in html.rglob("*.html"):
         rel = page.relative_to(html).with_suffix("").as_posix()
         if rel.startswith("_") or rel in ("genindex", "search", "py-modindex"):

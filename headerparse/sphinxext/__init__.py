@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from headerparse import __version__
+from headerparse.paths import PAGE_SUFFIX
 from headerparse.sphinxext import blocks, cdecl, compact, linktext
 from headerparse.sphinxext.auto import AUTO_DIRECTIVES
 from headerparse.sphinxext.decl import DefinitionsDirective
 from headerparse.sphinxext.domain import XenDomain
 from headerparse.sphinxext.links import LinksDirective
-from headerparse.sphinxext.parser import FILETYPE, SUFFIX, HeaderRSTParser
+from headerparse.sphinxext.parser import FILETYPE, HeaderRSTParser
 from headerparse.sphinxext.table import TableDirective
 
 STATIC = Path(__file__).parent / "static"
@@ -105,7 +106,7 @@ def setup(app: Any) -> dict[str, Any]:
     # Links are resolved before the handlers below rewrite nodes for other formats.
     app.connect("doctree-resolved", linktext.resolve, priority=400)
     app.connect("doctree-resolved", for_other_formats)
-    app.add_source_suffix(SUFFIX, FILETYPE)
+    app.add_source_suffix(PAGE_SUFFIX, FILETYPE)
     app.add_source_parser(HeaderRSTParser)
     app.add_css_file("headerparse.css")
     app.connect("config-inited", _absolute_paths)

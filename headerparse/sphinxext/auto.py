@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
@@ -31,14 +31,20 @@ from sphinx.util.nodes import nested_parse_with_titles
 
 from headerparse.sphinxext.parser import mapped_lines
 
+if TYPE_CHECKING:
+    from headerparse.tree import HeaderTree
+
 _CACHE: dict[tuple[str, float, str], Any] = {}
 _LOCK = threading.Lock()
 
 
 def _site(env: Any) -> tuple[Any, Path]:
+    from headerparse.annotations.load import load_for_tree
+    from headerparse.checks.run import site_diagnostics
     from headerparse.model import model_from_json
-    from headerparse.site.facts import load_facts
+    from headerparse.site.facts import site_facts
     from headerparse.site.pages import site_of
+    from headerparse.tree import open_tree
 
     cfg = env.config
     if not cfg.xen_model:
@@ -50,17 +56,17 @@ def _site(env: Any) -> tuple[Any, Path]:
         if key not in _CACHE:
             _CACHE.clear()
             model = model_from_json(json.loads(path.read_text(encoding="utf-8")))
-            _CACHE[key] = site_of(model, load_facts(model), _texts(env, cfg.xen_tree))
+            tree = open_tree(cfg.xen_tree) if cfg.xen_tree else None
+            aset, diags = load_for_tree(model, tree)
+            found = site_diagnostics(tree.files if tree else None, model, aset, diags)
+            _CACHE[key] = site_of(model, site_facts(model, aset, found), _texts(tree))
         return _CACHE[key], path
 
 
-def _texts(env: Any, tree: str | None) -> dict[str, str]:
-    if not tree:
+def _texts(tree: HeaderTree | None) -> dict[str, str]:
+    if tree is None:
         return {}
-    from headerparse.tree import open_tree
-
-    t = open_tree(tree)
-    return {p: data.decode("utf-8", "replace") for p, data in t.files.items()}
+    return {p: data.decode("utf-8", "replace") for p, data in tree.files.items()}
 
 
 class AutoDirective(SphinxDirective):

@@ -19,7 +19,6 @@ from docutils.statemachine import StringList
 from sphinx.parsers import RSTParser
 
 FILETYPE = "headerparse-rst"
-SUFFIX = ".hrst"
 _MARK = re.compile(r"\s*\.\. hp-loc: (?P<file>\S+):(?P<line>-?\d+)\s*\Z")
 
 

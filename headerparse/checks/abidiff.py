@@ -1,0 +1,311 @@
+"""Version against version: what changed in the ABI between two models.
+
+Records are compared by key per arch (size, alignment, member offsets, sizes and
+types); macros by name per arch (integer values); hypercalls by name (numbers);
+backtick prototypes by name.  Each header is guarded by an interface version
+(``XEN_DOMCTL_INTERFACE_VERSION`` for domctl.h, ... ``__XEN_LATEST_INTERFACE_VERSION__``
+for the rest): an incompatible change to a header whose guard did not move is
+reported as unguarded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from headerparse.checks.rules import Finding
+from headerparse.model import Layout, Loc, Model, Record
+
+LATEST = "__XEN_LATEST_INTERFACE_VERSION__"
+_GUARDS = {
+    "domctl.h": "XEN_DOMCTL_INTERFACE_VERSION",
+    "sysctl.h": "XEN_SYSCTL_INTERFACE_VERSION",
+    "vm_event.h": "VM_EVENT_INTERFACE_VERSION",
+    "hvm/dm_op.h": LATEST,
+}
+_SKIP_PREFIXES = ("foreign/", "sys/")       # not public headers: generated or Linux's
+
+
+@dataclass(frozen=True)
+class Change:
+    """One ABI change; ``kind`` is layout|constant|removed|added|hypercall|prototype|version."""
+
+    kind: str
+    symbol: str
+    file: str
+    line: int
+    archs: tuple[str, ...]
+    before: Any
+    after: Any
+    detail: str
+    incompatible: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "symbol": self.symbol, "file": self.file, "line": self.line,
+                "archs": list(self.archs), "before": self.before, "after": self.after,
+                "detail": self.detail, "incompatible": self.incompatible}
+
+
+@dataclass
+class _Collector:
+    items: dict[tuple, list[str]] = field(default_factory=dict)
+    proto: dict[tuple, Change] = field(default_factory=dict)
+
+    def add(self, c: Change, arch: str | None = None) -> None:
+        k = (c.kind, c.symbol, c.detail, repr(c.before), repr(c.after))
+        self.proto.setdefault(k, c)
+        if arch is not None:
+            self.items.setdefault(k, []).append(arch)
+        else:
+            self.items.setdefault(k, [])
+
+    def changes(self) -> list[Change]:
+        out = []
+        for k, c in self.proto.items():
+            archs = tuple(dict.fromkeys(self.items[k])) or c.archs
+            out.append(Change(c.kind, c.symbol, c.file, c.line, archs, c.before, c.after,
+                              c.detail, c.incompatible))
+        return out
+
+
+def diff(old: Model, new: Model) -> list[Change]:
+    col = _Collector()
+    archs = [a for a in new.archs if a in old.archs]
+    for arch in archs:
+        _records(col, _by_key(old, arch), _by_key(new, arch), arch)
+        _macros(col, _macro_values(old, arch), _macro_values(new, arch), new, arch)
+    _hypercalls(col, old, new)
+    _prototypes(col, old, new)
+    changes = col.changes()
+    return changes + _guards(changes, old, new)
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _public(path: str) -> bool:
+    return not path.startswith(_SKIP_PREFIXES)
+
+
+def _by_key(model: Model, arch: str) -> dict[str, tuple[Record, Layout]]:
+    out: dict[str, tuple[Record, Layout]] = {}
+    for r in model.records:
+        lay = r.layout(arch)
+        if lay is not None and _public(r.loc.file):
+            out.setdefault(r.key, (r, lay))
+    return out
+
+
+def _records(col: _Collector, old: dict, new: dict, arch: str) -> None:
+    for key, (r_old, a) in old.items():
+        if key not in new:
+            col.add(Change("removed", key, r_old.loc.file, r_old.loc.line, (), None, None,
+                           f"{key} is gone", True), arch)
+            continue
+        r_new, b = new[key]
+        for detail, before, after, incompatible in _layout_changes(a, b):
+            col.add(Change("layout", key, r_new.loc.file, r_new.loc.line, (), before, after,
+                           detail, incompatible), arch)
+    for key, (r_new, b) in new.items():
+        if key not in old:
+            col.add(Change("added", key, r_new.loc.file, r_new.loc.line, (), None, b.size,
+                           f"new {key} ({b.size} bytes)", False), arch)
+
+
+def _layout_changes(a: Layout, b: Layout) -> Iterable[tuple[str, Any, Any, bool]]:
+    if a.size != b.size:
+        yield "size", a.size, b.size, True
+    if a.align != b.align:
+        yield "align", a.align, b.align, True
+    new_members = {m.path: m for m in b.members}
+    for m in a.members:
+        n = new_members.get(m.path)
+        if n is None:
+            yield f"member {m.path} removed", m.offset, None, True
+            continue
+        if (m.offset, m.bit_offset) != (n.offset, n.bit_offset):
+            yield f"member {m.path} offset", m.offset, n.offset, True
+        if (m.size, m.bit_size) != (n.size, n.bit_size):
+            yield f"member {m.path} size", m.size, n.size, True
+        elif _type_class(m.type) != _type_class(n.type):
+            yield f"member {m.path} type", m.type, n.type, False
+    old_paths = {m.path for m in a.members}
+    for n in b.members:
+        if n.path not in old_paths:
+            yield f"member {n.path} added", None, n.offset, False
+
+
+def _norm(t: str) -> str:
+    return " ".join(t.replace("struct ", "").split())
+
+
+def _type_class(t: str) -> str:
+    """What of a member's type survives typedef renames: pointer, signedness, or nothing.
+
+    Member types are spelled as written (``uint32_t`` vs ``unsigned int``, a typedef vs
+    its struct), so only a change of class is a change of meaning we can see.
+    """
+    t = re.sub(r"\((?:unnamed|anonymous)[^)]*\)", "", t)
+    if "*" in t:
+        return "pointer"
+    words = set(re.findall(r"\w+", t))
+    if words & {"float", "double"}:
+        return "float"
+    if words & {"unsigned", "uint8_t", "uint16_t", "uint32_t", "uint64_t", "uint64_aligned_t",
+                "xen_ulong_t", "size_t", "uintptr_t"}:
+        return "unsigned"
+    if words & {"int", "long", "short", "int8_t", "int16_t", "int32_t", "int64_t", "signed",
+                "int64_aligned_t", "xen_long_t"}:
+        return "signed"
+    return ""
+
+
+# --------------------------------------------------------------------------- macros
+
+
+def _macro_values(model: Model, arch: str) -> dict[str, tuple[int, Loc]]:
+    out: dict[str, tuple[int, Loc]] = {}
+    for m in model.macros:
+        if arch in m.values and _public(m.loc.file):
+            out.setdefault(m.name, (m.values[arch], m.loc))
+    return out
+
+
+def _macros(col: _Collector, old: dict, new: dict, new_model: Model, arch: str) -> None:
+    defined = {m.name for m in new_model.macros if arch in m.archs}
+    for name, (v, loc) in old.items():
+        if name in new:
+            w, nloc = new[name]
+            if v != w:
+                kind = "version" if name.endswith("INTERFACE_VERSION__") or \
+                    name.endswith("_INTERFACE_VERSION") else "constant"
+                col.add(Change(kind, name, nloc.file, nloc.line, (), v, w,
+                               f"{name} {v:#x} -> {w:#x}" if kind == "version"
+                               else f"{name} {v} -> {w}", kind == "constant"), arch)
+        elif name not in defined:
+            col.add(Change("removed", name, loc.file, loc.line, (), v, None,
+                           f"{name} is gone", True), arch)
+    for name, (w, loc) in new.items():
+        if name not in old:
+            col.add(Change("added", name, loc.file, loc.line, (), None, w,
+                           f"new {name} = {w}", False), arch)
+
+
+# --------------------------------------------------------------------------- calls
+
+
+def _hypercalls(col: _Collector, old: Model, new: Model) -> None:
+    for h in old.hypercalls:
+        n = new.hypercall(h.name)
+        if n is None:
+            col.add(Change("removed", h.macro, h.loc.file, h.loc.line, h.archs, h.number,
+                           None, f"hypercall {h.name} is gone", True))
+        elif n.number != h.number:
+            col.add(Change("hypercall", h.macro, n.loc.file, n.loc.line, n.archs, h.number,
+                           n.number, f"hypercall {h.name} number {h.number} -> {n.number}",
+                           True))
+
+
+def _prototypes(col: _Collector, old: Model, new: Model) -> None:
+    new_protos = {p.name: p for p in new.prototypes}
+    for p in old.prototypes:
+        n = new_protos.get(p.name)
+        if n is None:
+            continue
+        old_params = tuple(_norm(x.type) for x in p.params)
+        new_params = tuple(_norm(x.type) for x in n.params)
+        if (old_params, p.variadic, _norm(p.return_type)) == \
+                (new_params, n.variadic, _norm(n.return_type)):
+            continue
+        # Adding '...' documents arguments that were always passed: not incompatible.
+        compatible = old_params == new_params and not p.variadic and n.variadic
+        col.add(Change("prototype", p.name, n.loc.file, n.loc.line, (), p.text, n.text,
+                       f"{p.name}: {p.text} -> {n.text}", not compatible))
+
+
+# --------------------------------------------------------------------------- guards
+
+
+def guard_of(path: str) -> str | None:
+    """The interface version that guards ``path``; None for the PV protocols of io/.
+
+    io/ protocols are negotiated between front and back ends (xenstore feature keys),
+    not by the interface version a guest is compiled for.
+    """
+    if path.startswith("io/"):
+        return None
+    return _GUARDS.get(path, LATEST)
+
+
+def _guards(changes: list[Change], old: Model, new: Model) -> list[Change]:
+    """An ``unguarded`` pseudo-change per header whose incompatible changes no bump covers."""
+    bumped = {c.symbol for c in changes if c.kind == "version"}
+    per_file: dict[str, list[Change]] = {}
+    for c in changes:
+        if c.incompatible and c.kind != "version":
+            per_file.setdefault(c.file, []).append(c)
+    out = []
+    for path, items in sorted(per_file.items()):
+        guard = guard_of(path)
+        if guard is None or guard in bumped or not _defines(old, guard):
+            continue
+        names = sorted({c.symbol for c in items})
+        shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        out.append(Change("unguarded", guard, path, min(c.line for c in items), (), None, None,
+                          f"{len(items)} incompatible change(s) in {path} ({shown}) without a "
+                          f"change of {guard}", True))
+    return out
+
+
+def _defines(model: Model, name: str) -> bool:
+    return any(m.name == name for m in model.macros)
+
+
+# --------------------------------------------------------------------------- findings
+
+_RULE = {"layout": "XC401", "constant": "XC402", "removed": "XC403", "hypercall": "XC404",
+         "prototype": "XC405", "unguarded": "XC406", "version": "XC407"}
+
+
+def diff_findings(changes: Iterable[Change]) -> list[Finding]:
+    """One finding per changed symbol and arch set; layout details are summarised."""
+    out = []
+    layouts: dict[tuple[str, tuple[str, ...]], list[Change]] = {}
+    for c in changes:
+        rule = _RULE.get(c.kind)
+        if c.kind == "layout":
+            layouts.setdefault((c.symbol, c.archs), []).append(c)
+            continue
+        if rule is None or (c.kind == "prototype" and not c.incompatible):
+            continue
+        out.append(Finding(rule, Loc(c.file, c.line), _message(c), c.symbol, archs=c.archs,
+                           key=f"{c.kind}|{c.symbol}|{c.detail}"))
+    for (symbol, archs), items in layouts.items():
+        bad = [c for c in items if c.incompatible]
+        shown = bad or [c for c in items if c.detail.endswith(" type")]
+        if not shown:
+            continue
+        rule = "XC401" if bad else "XC408"
+        text = "; ".join(f"{c.detail} {c.before} -> {c.after}" for c in shown[:3])
+        more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
+        out.append(Finding(rule, Loc(items[0].file, items[0].line), f"{symbol}: {text}{more}",
+                           symbol, archs=archs, key=f"layout|{symbol}|{text}{more}"))
+    return out
+
+
+def _message(c: Change) -> str:
+    if c.kind == "layout":
+        return f"{c.symbol}: {c.detail} {c.before} -> {c.after}"
+    return c.detail
+
+
+def summarize(changes: Iterable[Change]) -> dict[str, list[str]]:
+    """Per arch, one line per change: what a reviewer reads first."""
+    out: dict[str, list[str]] = {}
+    for c in changes:
+        line = _message(c)
+        for arch in c.archs or ("all",):
+            out.setdefault(arch, []).append(line)
+    return out

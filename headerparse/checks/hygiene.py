@@ -1,0 +1,223 @@
+"""Arch-against-arch layout checks and documentation hygiene.
+
+Layout: a struct the annotations declare arch-invariant must have one layout on
+every arch (XC301); a struct whose members are the same size on x86_32 and
+x86_64 but land at different offsets is the classic ``uint64_t`` trap (XC302).
+Hygiene: new undocumented symbols (XC501), identifiers in prose that name
+nothing (XC502), ``=>`` mappings to nothing (XC503).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from headerparse.checks.rules import Finding
+from headerparse.model import Layout, Loc, Model, Record
+
+_ARCH_SPECIFIC = ("arch-", "foreign/", "sys/")
+_INVARIANT_PROSE = re.compile(
+    r"\b(?:same|identical)\s+(?:layout|size)\s+(?:on|for|across)\s+(?:all|every)\s+arch|"
+    r"\barch(?:itecture)?[- ](?:independent|invariant|neutral)\s+(?:layout|struct)", re.I)
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def layout_findings(model: Model, invariant: Iterable[str] = ()) -> list[Finding]:
+    declared = set(invariant)
+    out = []
+    for r in model.records:
+        if r.loc.file.startswith(_ARCH_SPECIFIC) or r.expanded_from:
+            continue
+        names = {r.key, *r.typedefs}
+        if names & declared or _INVARIANT_PROSE.search(r.doc.text):
+            out += _invariant(r)
+        else:
+            out += _uint64_trap(r)
+    return out
+
+
+def _shape(lay: Layout) -> tuple:
+    return (lay.size, lay.align, tuple((m.path, m.offset, m.size) for m in lay.members))
+
+
+def _invariant(r: Record) -> list[Finding]:
+    shapes: dict[tuple, list[str]] = {}
+    for arch, lay in r.layouts.items():
+        shapes.setdefault(_shape(lay), []).append(arch)
+    if len(shapes) <= 1:
+        return []
+    desc = "; ".join(f"{','.join(archs)}: size {s[0]}, align {s[1]}"
+                     for s, archs in shapes.items())
+    return [Finding("XC301", r.loc, f"{r.key} is declared arch-invariant but its layout differs "
+                    f"({desc})", r.key, archs=tuple(r.layouts), key=f"{r.key}|{desc}")]
+
+
+def _uint64_trap(r: Record) -> list[Finding]:
+    a, b = r.layouts.get("x86_32"), r.layouts.get("x86_64")
+    if a is None or b is None or _shape(a) == _shape(b):
+        return []
+    sizes32 = {m.path: m.size for m in a.members}
+    sizes64 = {m.path: m.size for m in b.members}
+    if sizes32 != sizes64:
+        return []           # pointers, longs or handles: a per-arch layout by design
+    at32 = {m.path: m.offset for m in a.members}
+    for m in sorted(b.members, key=lambda m: (m.offset, m.path)):
+        if at32.get(m.path) != m.offset and m.size == 8 and at32.get(m.path, 0) % 8 == 4:
+            msg = (f"{r.key}.{m.path} ({m.type}) is at offset {at32[m.path]} on x86_32 and "
+                   f"{m.offset} on x86_64: x86_32 aligns it to 4")
+            return [Finding("XC302", _member_loc(r, m.path), msg, f"{r.key}.{m.path}",
+                            archs=("x86_32", "x86_64"), key=f"{r.key}.{m.path}")]
+    if a.size != b.size:
+        msg = (f"{r.key} is {a.size} bytes on x86_32 and {b.size} on x86_64: its 64-bit "
+               "members align it to 4 on x86_32, so arrays of it differ")
+        return [Finding("XC302", r.loc, msg, r.key, archs=("x86_32", "x86_64"),
+                        key=f"{r.key}|size")]
+    return []
+
+
+def _member_loc(r: Record, path: str) -> Loc:
+    for f in r.fields:
+        if f.path == path:
+            return f.loc
+    return r.loc
+
+
+# --------------------------------------------------------------------------- hygiene
+
+
+def code_identifiers(files: Mapping[str, bytes]) -> set[str]:
+    """Every identifier the headers' code (comments removed) mentions: what "exists"."""
+    out: set[str] = set()
+    for data in files.values():
+        text = data.decode("utf-8", "replace")
+        code = re.sub(r"/\*.*?(?:\*/|\Z)|//[^\n]*", " ", text, flags=re.S)
+        out.update(re.findall(r"[A-Za-z_]\w*", code))
+    return out
+
+
+def hygiene_findings(model: Model, baseline: Model | None,
+                     files: Mapping[str, bytes] | None = None) -> list[Finding]:
+    declared = code_identifiers(files) if files is not None else set()
+    out = _mapping_targets(model) + _unknown_identifiers(model, declared)
+    if baseline is not None:
+        out += _undocumented_new(model, baseline)
+    return out
+
+
+def _type_names(model: Model) -> set[str]:
+    names = {k for r in model.records for k in (r.key, *r.typedefs)}
+    names |= {e.key for e in model.enums} | {t.name for t in model.typedefs}
+    names |= {f"enum {g.name}" for g in model.groups}
+    names |= {m.name for m in model.macros}     # uint64_aligned_t and friends are macros
+    return names
+
+
+_TARGET = re.compile(r"=>\s*((?:struct|union|enum)\s+\w+|\w+_t\b|HYPERVISOR_\w+\(\))")
+
+
+def _mapping_targets(model: Model) -> list[Finding]:
+    names = _type_names(model)
+    protos = {p.name for p in model.prototypes}
+    out = []
+    for g in model.groups:
+        if not g.target or "*" not in g.target or g.target.endswith("()"):
+            continue
+        targets = [g.target_for(m) for m in g.members]
+        if not any(t in names for t in targets if t):
+            out.append(Finding("XC503", g.loc, f"the mapping '{g.pattern} => {g.target}' of "
+                               f"{g.name} names no existing type for any of its members",
+                               g.name, key=f"{g.name}|{g.target}"))
+    for r in model.records:
+        for f in r.fields:
+            for m in _TARGET.finditer(f.doc.text):
+                t = " ".join(m.group(1).split())
+                ok = t in names or (t.endswith("()") and t[:-2] in protos)
+                if not ok:
+                    out.append(Finding("XC503", f.loc, f"{r.key}.{f.path} maps to {t}, "
+                                       "which does not exist", f"{r.key}.{f.path}",
+                                       key=f"{r.key}.{f.path}|{t}"))
+    return out
+
+
+_PLACEHOLDER = re.compile(r"XXX|xxx|FOO|foo|YYY|NNN")
+_STD = re.compile(r"u?int(?:8|16|32|64|ptr|max)_t|s?size_t|off_t|ptrdiff_t|wchar_t|time_t|"
+                  r"pid_t|va_list|bool_t")
+_IDENT = re.compile(r"(?<![\w*?.-])(?:struct|union)\s+([a-z_]\w*)|"
+                    r"(?<![\w*?.-])([a-z]\w*_t)\b|"
+                    r"(?<![\w*?.-])([A-Z][A-Z0-9]*_[A-Za-z0-9_]*[A-Za-z0-9])(?![\w*?(])")
+
+
+def _unknown_identifiers(model: Model, declared: set[str]) -> list[Finding]:
+    """Identifiers of Xen's own families (struct tags, *_t, PREFIX_*) that name nothing.
+
+    Precision first: a struct tag must look like one (an underscore), a *_t name must
+    be a xen one, and a MACRO_name must share two components with a real name (so
+    ``XENMEM_access_op_foo`` is checked but ``GUEST_OS``, a string key, is not).
+    """
+    names = _type_names(model) | {c.name for e in model.enums for c in e.constants}
+    names |= {g.name for g in model.groups} | {p.name for p in model.prototypes}
+    names |= {m for g in model.groups for m in g.members} | declared
+    tags = {n.split(" ", 1)[1] for n in names if n.startswith(("struct ", "union "))} | declared
+    lower = {n.lower(): n for n in names}
+    stems = {"_".join(n.split("_")[:2]) + "_" for n in names
+             if re.match(r"[A-Z][A-Z0-9]*_[A-Za-z0-9]+_", n)}
+    out, seen = [], set()
+    for sym, loc, text in _docs(model):
+        for m in _IDENT.finditer(text):
+            bad = _unknown(m.groups(), names, tags, stems)
+            if bad is None or (sym, bad) in seen:
+                continue
+            seen.add((sym, bad))
+            hint = lower.get(bad.lower())
+            hint = f"; did you mean {hint}?" if hint else ""
+            out.append(Finding("XC502", loc, f"the comment of {sym} names {bad}, which the "
+                               f"headers do not define{hint}", sym, key=f"{sym}|{bad}"))
+    return out
+
+
+def _unknown(groups: tuple, names: set[str], tags: set[str], stems: set[str]) -> str | None:
+    tag, typ, macro = groups
+    if tag:
+        ok = tag in tags or "_" not in tag or tag.startswith("__")
+        return None if ok else f"struct {tag}"
+    if typ:
+        ok = typ in names or _STD.fullmatch(typ) or "xen" not in typ
+        return None if ok else typ
+    if not macro or macro in names or macro.startswith("__") or _PLACEHOLDER.search(macro):
+        return None
+    stem = "_".join(macro.split("_")[:2]) + "_"
+    return macro if stem in stems else None
+
+
+def _docs(model: Model) -> Iterable[tuple[str, Loc, str]]:
+    for m in model.macros:
+        if m.doc.before is not None:
+            yield m.name, m.doc.before.loc, m.doc.before.text
+    for r in model.records:
+        if r.doc.before is not None:
+            yield r.key, r.doc.before.loc, r.doc.before.text
+        for f in r.fields:
+            if f.doc:
+                yield f"{r.key}.{f.path}", f.loc, f.doc.text
+
+
+def _undocumented_new(model: Model, baseline: Model) -> list[Finding]:
+    old_records = {r.key for r in baseline.records}
+    old_macros = {m.name for m in baseline.macros}
+    out = []
+    for r in model.records:
+        if r.key in old_records or r.expanded_from or r.key.startswith("_"):
+            continue
+        if not r.doc and not any(f.doc for f in r.fields):
+            out.append(Finding("XC501", r.loc, f"new {r.key} has no documentation", r.key,
+                               key=r.key))
+    for m in model.macros:
+        if m.name in old_macros or m.name.startswith("_") or m.doc:
+            continue
+        g = model.group_of(m.name)
+        if g is None or not m.doc:
+            out.append(Finding("XC501", m.loc, f"new macro {m.name} has no documentation",
+                               m.name, key=m.name))
+    return out

@@ -1,0 +1,189 @@
+"""``headerparse review PATCH``: what a header patch changes in the ABI, and what it claims.
+
+The patch is applied to an in-memory copy of the tree (:mod:`patch`); both trees
+are extracted and checked; findings present after but not before the patch are
+*introduced*.  Only findings in the headers the patch touches are shown, so a
+reviewer reads about the patch, not about the rest of Xen.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from headerparse.checks import abidiff, patch
+from headerparse.checks.formats import finding_json
+from headerparse.checks.reference import Loaded
+from headerparse.checks.rules import Finding, mark_introduced
+from headerparse.checks.run import CheckInput, run_checks
+from headerparse.diagnostics import sort_findings
+from headerparse.model import Model
+from headerparse.tree import HeaderTree
+
+
+class ReviewError(Exception):
+    """The patch cannot be reviewed (refused, or hunks that do not apply); one message."""
+
+
+@dataclass
+class Review:
+    patches: list[patch.Patch]
+    applied: patch.Applied
+    changes: list[abidiff.Change]
+    findings: list[Finding]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def introduced(self) -> list[Finding]:
+        return [f for f in self.findings if f.introduced]
+
+
+def review(data: bytes, tree: HeaderTree, extract_model, loaded: Loaded) -> Review:
+    """Review ``data`` (a patch) against ``tree``; ``extract_model(tree) -> Model``."""
+    try:
+        patches = patch.parse(data)
+        applied = patch.apply(patches, tree.files)
+    except patch.PatchError as exc:
+        raise ReviewError(f"patch refused: {exc}") from exc
+    if applied.failures:
+        raise ReviewError("the patch does not apply to " + tree.description + ":\n  "
+                          + "\n  ".join(applied.failures))
+    notes = [f"not a public header, not reviewed: {p}" for p in applied.skipped]
+    if not applied.changed and applied.files.keys() == tree.files.keys():
+        notes.append("the patch changes no public header")
+        return Review(patches, applied, [], [], notes)
+    subject = patches[0].subject or "patch"
+    new_tree = HeaderTree(f"{tree.description} + {subject}", applied.files, None, tree.extra)
+    old_model: Model = extract_model(tree)
+    new_model: Model = extract_model(new_tree)
+    touched = set(applied.changed) | set(applied.renames.values())
+    touched |= set(tree.files) ^ set(applied.files)
+    before = run_checks(CheckInput(tree.files, old_model, loaded), touched)
+    after = run_checks(CheckInput(applied.files, new_model, loaded, old_model), touched)
+    findings = sort_findings(mark_introduced(before, after))
+    changes = abidiff.diff(old_model, new_model)
+    return Review(patches, applied, changes, findings, notes)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def to_json(r: Review) -> str:
+    doc: dict[str, Any] = {
+        "patches": [{"subject": p.subject, "author": p.author,
+                     "files": [f.path for f in p.files]} for p in r.patches],
+        "abi_changes": [c.to_json() for c in r.changes],
+        "findings": [finding_json(f) for f in r.findings],
+        "notes": r.notes,
+    }
+    return json.dumps(doc, indent=1) + "\n"
+
+
+def _abi_lines(r: Review) -> list[str]:
+    shown = r.changes
+    if not shown:
+        return ["ABI: no change on any arch."]
+    out = ["ABI changes, per arch:"]
+    for arch, lines in sorted(abidiff.summarize(shown).items()):
+        out.append(f"  {arch}:")
+        out += [f"    - {ln}" for ln in lines[:40]]
+        if len(lines) > 40:
+            out.append(f"    - ... and {len(lines) - 40} more")
+    return out
+
+
+def _summary(r: Review) -> str:
+    new = r.introduced
+    old = [f for f in r.findings if not f.introduced]
+    errors = sum(1 for f in new if f.severity == "error")
+    return (f"headerparse review: {len(new)} finding(s) introduced ({errors} error(s)), "
+            f"{len(old)} already there in the touched headers.")
+
+
+def _finding_lines(f: Finding, quote: str = "") -> list[str]:
+    tag = "NEW" if f.introduced else "already there"
+    scope = ", ".join(f.variants or f.archs)
+    out = [f"{quote}{f.severity} [{f.rule} {tag}]{f' ({scope})' if scope else ''}: {f.message}",
+           f"{quote}  why: {f.why}", f"{quote}  fix: {f.fix}"]
+    return out
+
+
+def to_text(r: Review, *, markdown: bool = False) -> str:
+    """A reply as on xen-devel: the patch quoted with '>' and findings under their lines."""
+    out: list[str] = []
+    for p in r.patches:
+        if p.author or p.subject:
+            out.append(f"On {p.subject or 'the patch'}, {p.author or 'the author'} wrote:")
+    out.append(_summary(r))
+    out += _abi_lines(r)
+    out += [f"note: {n}" for n in r.notes]
+    out.append("")
+    placed: set[int] = set()
+    for p in r.patches:
+        for fp in p.files:
+            out += _quote_file(fp, r, placed, markdown)
+    rest = [f for i, f in enumerate(r.findings) if i not in placed]
+    if rest:
+        out.append("Elsewhere in the touched headers:" if not markdown
+                   else "**Elsewhere in the touched headers:**")
+        for f in rest:
+            where = f"{f.loc}: " if f.loc else ""
+            lines = _finding_lines(f)
+            out.append(("- " if markdown else "") + where + lines[0])
+            out += [("  " if markdown else "") + ln for ln in lines[1:]]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _quote_file(fp: patch.FilePatch, r: Review, placed: set[int], markdown: bool) -> list[str]:
+    path = _review_path(fp, r)
+    if path is None:
+        return []
+    out = [f"> --- {fp.old_path or '/dev/null'}", f"> +++ {fp.new_path or '/dev/null'}"]
+    by_line: dict[int, list[int]] = {}
+    for i, f in enumerate(r.findings):
+        if f.loc is not None and f.loc.file == path:
+            by_line.setdefault(f.loc.line, []).append(i)
+    for h in fp.hunks:
+        out.append(f"> {h.header}{(' ' + h.section) if h.section else ''}")
+        line = h.applied_at if h.applied_at else h.new_start
+        for raw in h.lines:
+            out.append(f"> {raw}")
+            if raw[:1] == "-":
+                continue
+            for i in by_line.get(line, []):
+                if i in placed:
+                    continue
+                placed.add(i)
+                out.append("")
+                lines = _finding_lines(r.findings[i])
+                out += [("**" + lines[0] + "**") if markdown else lines[0], *lines[1:]]
+                out.append("")
+            line += 1
+    out.append("")
+    return out
+
+
+def _review_path(fp: patch.FilePatch, r: Review) -> str | None:
+    for path in (fp.new_path, fp.old_path):
+        if not path:
+            continue
+        try:
+            p = patch.public_path(path, r.applied.files, git=fp.git)
+        except patch.PatchError:
+            return None
+        if p is not None:
+            return p
+    return None
+
+
+def read_patch(spec: str, stdin) -> bytes:
+    """The bytes of PATCH: a file, or '-' for stdin."""
+    if spec == "-":
+        return stdin.buffer.read()
+    p = Path(spec)
+    try:
+        return p.read_bytes()
+    except OSError as exc:
+        raise ReviewError(f"cannot read patch {spec}: {exc.strerror}") from exc

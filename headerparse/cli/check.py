@@ -1,0 +1,151 @@
+"""``headerparse check`` and ``headerparse review``: the conformance side of headerparse.
+
+Exit codes: 0 clean; 1 findings at or above ``--fail-on``; 2 usage or input error
+(bad tree, bad waiver file, a patch that is refused or does not apply).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from headerparse.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    UsageError,
+    add_annotation_options,
+    add_tree_options,
+    annotations,
+    emit,
+    extractor,
+    open_args_tree,
+    tree_at,
+)
+from headerparse.diagnostics import SEVERITIES
+
+if TYPE_CHECKING:
+    from headerparse.checks.reference import Loaded
+    from headerparse.model import Model
+    from headerparse.tree import HeaderTree
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    add_tree_options(p)
+    p.add_argument("--fail-on", choices=(*SEVERITIES, "never"), default="error",
+                   help="exit 1 when a finding is this severe or worse (default: error)")
+    add_annotation_options(p)
+    p.add_argument("--reference", metavar="FILE",
+                   help="a YAML file of argument facts to use instead of the annotations")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report here, not stdout")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("check", help="check the headers against the annotations, across "
+                       "arches and against a baseline")
+    _common(p)
+    p.add_argument("--baseline", metavar="REV|DIR",
+                   help="compare the ABI with this git revision of --tree, or this tree")
+    p.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
+    p.add_argument("--waivers", metavar="FILE", help="YAML list of waived findings; each needs "
+                   "rule and justification")
+    p.add_argument("--only", metavar="HEADER", action="append",
+                   help="report findings in this header only (repeatable; relative to the "
+                   "public dir or to the Xen repo root)")
+    p.add_argument("--verbose", action="store_true", help="text: print why and fix hints")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("review", help="review a header patch: ABI changes and the findings it "
+                       "introduces")
+    _common(p)
+    p.add_argument("patch", metavar="PATCH", help="git format-patch file, mbox, unified diff, "
+                   "or - for stdin")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.set_defaults(func=cmd_review)
+
+
+def reference_for(args: argparse.Namespace, tree: HeaderTree, model: Model) -> Loaded:
+    """What the checks take as true: ``--reference FILE``, else the bound annotations."""
+    from headerparse.checks.reference import Loaded, ReferenceError, from_annotations, load_yaml
+
+    if args.reference:
+        try:
+            return Loaded(load_yaml(Path(args.reference)))
+        except ReferenceError as exc:
+            raise UsageError(str(exc)) from exc
+    aset, diags = annotations(args, tree, model)
+    loaded = from_annotations(aset, diags)
+    for problem in loaded.problems[:20]:
+        print(f"headerparse: annotations: {problem}", file=sys.stderr)
+    return loaded
+
+
+def _baseline(args: argparse.Namespace) -> HeaderTree:
+    spec = args.baseline
+    if Path(spec).is_dir():
+        return tree_at(spec, None)
+    if args.tree is None:
+        raise UsageError(f"--baseline {spec} is not a directory; a git revision needs "
+                         "--tree pointing at a Xen repository")
+    return tree_at(args.tree, spec)
+
+
+def _only(paths: list[str] | None) -> set[str] | None:
+    if not paths:
+        return None
+    prefix = "xen/include/public/"
+    return {p.split(prefix, 1)[1] if prefix in p else p for p in paths}
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from headerparse.checks import formats
+    from headerparse.checks.rules import WaiverError, apply_waivers, load_waivers
+    from headerparse.checks.run import CheckInput, run_checks
+    from headerparse.diagnostics import at_or_above, sort_findings
+
+    try:
+        waivers = load_waivers(Path(args.waivers)) if args.waivers else []
+    except WaiverError as exc:
+        raise UsageError(str(exc)) from exc
+    extract = extractor(args)
+    tree = open_args_tree(args)
+    model = extract(tree)
+    base = extract(_baseline(args)) if args.baseline else None
+    loaded = reference_for(args, tree, model)
+    findings = run_checks(CheckInput(tree.files, model, loaded, base), _only(args.only))
+    kept, waived, unused = apply_waivers(sort_findings(findings), waivers)
+    for w in unused:
+        print(f"headerparse: warning: waiver {w.where} ({w.rule}) matched nothing",
+              file=sys.stderr)
+    fail = SEVERITIES[:SEVERITIES.index(args.fail_on) + 1] if args.fail_on != "never" else ()
+    text = formats.FORMATTERS[args.format](
+        kept, verbose=args.verbose, fail_on=fail,
+        extra={"tree": model.tree, "waived": len(waived)})
+    if args.format == "text" and not args.quiet:
+        text += f"{len(kept)} finding(s), {len(waived)} waived\n"
+    emit(args.output, text)
+    return EXIT_FINDINGS if at_or_above(kept, args.fail_on) else EXIT_OK
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from headerparse.checks import review
+    from headerparse.diagnostics import at_or_above
+
+    extract = extractor(args)
+    try:
+        data = review.read_patch(args.patch, sys.stdin)
+    except review.ReviewError as exc:
+        raise UsageError(str(exc)) from exc
+    tree = open_args_tree(args)
+    model = extract(tree)
+    loaded = reference_for(args, tree, model)
+    try:
+        result = review.review(data, tree, extract, loaded)
+    except review.ReviewError as exc:
+        raise UsageError(str(exc)) from exc
+    if args.format == "json":
+        text = review.to_json(result)
+    else:
+        text = review.to_text(result, markdown=args.format == "markdown")
+    emit(args.output, text)
+    return EXIT_FINDINGS if at_or_above(result.introduced, args.fail_on) else EXIT_OK

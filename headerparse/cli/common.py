@@ -1,0 +1,129 @@
+"""What every command shares: tree options, progress, errors and the stages' inputs.
+
+Each helper here turns a library error into :class:`UsageError` (exit 2) in one place,
+so that no command tells a bad tree, arch or annotation directory differently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from headerparse.extract import ExtractError, Options, extract
+from headerparse.model import Diagnostic, Model
+from headerparse.tree import HeaderTree, TreeError, cache_dir, open_tree
+
+if TYPE_CHECKING:
+    from headerparse.annotations.types import AnnotationSet
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+Progress = Callable[[str], None]
+
+
+class UsageError(Exception):
+    """A user-facing error: printed as one line, exit 2."""
+
+
+def progress(args: argparse.Namespace) -> Progress:
+    def say(msg: str) -> None:
+        if not getattr(args, "quiet", False):
+            print(f"headerparse: {msg}", file=sys.stderr, flush=True)
+    return say
+
+
+def add_tree_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tree", help="Xen checkout, public include dir or installed include dir "
+                   "(default: Debian's libxen-dev headers, fetched into the cache)")
+    p.add_argument("--rev", help="read the headers at this git revision of --tree")
+    p.add_argument("--arch", help="comma-separated arches (default: x86_32,x86_64,arm32,arm64 "
+                   "and riscv64/ppc64 when the tree has them)")
+    p.add_argument("--no-tools", action="store_true",
+                   help="the guest view: do not define __XEN_TOOLS__")
+    p.add_argument("--interface-version", help="value of __XEN_INTERFACE_VERSION__")
+    p.add_argument("--no-cache", action="store_true", help="do not use the model cache")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+
+
+def add_annotation_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--annotations", metavar="DIR",
+                   help="annotation files (default: $HEADERPARSE_ANNOTATIONS, else the "
+                   "source/annotations/ of headerparse)")
+
+
+def extract_options(args: argparse.Namespace) -> Options:
+    archs = tuple(a.strip() for a in args.arch.split(",") if a.strip()) if args.arch else None
+    return Options(archs=archs, tools=not args.no_tools, interface_version=args.interface_version)
+
+
+def tree_at(path: str | None, rev: str | None, say: Progress | None = None) -> HeaderTree:
+    try:
+        return open_tree(path, rev, progress=say)
+    except TreeError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def open_args_tree(args: argparse.Namespace) -> HeaderTree:
+    """The tree ``--tree``/``--rev`` name."""
+    return tree_at(args.tree, args.rev, progress(args))
+
+
+def extractor(args: argparse.Namespace) -> Callable[[HeaderTree], Model]:
+    """Extraction with the command's options; each tree's diagnostics are the caller's."""
+    options, say = extract_options(args), progress(args)
+    cache = None if args.no_cache else cache_dir()
+
+    def run(tree: HeaderTree) -> Model:
+        try:
+            return extract(tree, options, progress=say, cache=cache)
+        except ExtractError as exc:
+            raise UsageError(str(exc)) from exc
+    return run
+
+
+def load_model(args: argparse.Namespace) -> tuple[HeaderTree, Model]:
+    """Open the tree and extract the model, printing header diagnostics to stderr."""
+    tree = open_args_tree(args)
+    model = extractor(args)(tree)
+    report(model.diagnostics)
+    return tree, model
+
+
+def report(diagnostics: Iterable[Diagnostic]) -> bool:
+    """Print errors and warnings to stderr; True when there is an error."""
+    error = False
+    for d in diagnostics:
+        if d.severity in ("error", "warning"):
+            print(d.render(), file=sys.stderr)
+        error = error or d.severity == "error"
+    return error
+
+
+def annotations(args: argparse.Namespace, tree: HeaderTree | None, model: Model, *,
+                defs: tuple[str, str] | None = None
+                ) -> tuple[AnnotationSet, list[Diagnostic]]:
+    """The annotations bound to ``tree`` (see :mod:`headerparse.annotations.load`)."""
+    from headerparse.annotations.load import load_for_tree
+    from headerparse.paths import ANNOTATIONS_ENV, annotations_dir
+
+    given = getattr(args, "annotations", None)
+    directory = annotations_dir(given)
+    # A directory the user named must exist; only the built-in default may be absent.
+    if (given or os.environ.get(ANNOTATIONS_ENV)) and not directory.is_dir():
+        named = f"--annotations {given}" if given else f"${ANNOTATIONS_ENV} ({directory})"
+        raise UsageError(f"{named}: no such annotations directory")
+    return load_for_tree(model, tree, directory, defs=defs)
+
+
+def emit(path: str | None, text: str) -> None:
+    """``text`` to ``path``, or to stdout when there is none."""
+    if not path:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc

@@ -1,0 +1,96 @@
+"""``headerparse extract`` (the model as JSON) and ``headerparse fetch`` (Debian's headers)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from headerparse.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    UsageError,
+    add_tree_options,
+    extract_options,
+    load_model,
+    open_args_tree,
+    progress,
+    report,
+)
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("extract", help="write the model of a tree as JSON")
+    add_tree_options(p)
+    p.add_argument("--json", required=True, metavar="FILE", help="output file, - for stdout")
+    p.add_argument("--pretty", action="store_true")
+    p.set_defaults(func=cmd_extract)
+    p = sub.add_parser("fetch", help="fetch Debian's libxen-dev headers into the cache")
+    p.add_argument("--suite", help="Debian suite (default: this machine's)")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=cmd_fetch)
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from headerparse.extract import store_json
+    from headerparse.model import model_json_text
+    from headerparse.tree import cache_dir
+
+    # The cache keeps the compact form only: --pretty is never a copy of it.
+    compact = not args.pretty
+    hit = _cached_extract(args) if compact and not args.no_cache and args.json != "-" else None
+    if hit is not None:
+        return hit
+    _, model = load_model(args)
+    errors = any(d.severity == "error" for d in model.diagnostics)
+    data = model_json_text(model, indent=1 if args.pretty else None)
+    if compact and not args.no_cache:
+        # What is written below, byte for byte: a later copy equals a fresh run.
+        store_json(model, extract_options(args), cache_dir(), data + "\n")
+    if args.json == "-":
+        sys.stdout.write(data + "\n")
+    else:
+        _write_atomically(Path(args.json), data + "\n")
+        progress(args)(f"wrote {args.json}: {len(model.records)} records, "
+                       f"{len(model.macros)} macros, {len(model.hypercalls)} hypercalls")
+    return EXIT_FINDINGS if errors else EXIT_OK
+
+
+def _cached_extract(args: argparse.Namespace) -> int | None:
+    """Copy the cached model JSON when the tree is unchanged; None when not cached."""
+    from headerparse.extract import ExtractError, cached_json
+    from headerparse.tree import cache_dir
+
+    tree = open_args_tree(args)
+    try:
+        hit = cached_json(tree, extract_options(args), cache_dir())
+    except ExtractError as exc:
+        raise UsageError(str(exc)) from exc
+    if hit is None:
+        return None
+    path, diags = hit
+    errors = report(diags)
+    tmp = Path(args.json + ".tmp")
+    shutil.copyfile(path, tmp)
+    tmp.replace(args.json)
+    progress(args)(f"wrote {args.json} (unchanged tree: served from the cache)")
+    return EXIT_FINDINGS if errors else EXIT_OK
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from headerparse.tree import TreeError, fetch_debian_headers
+
+    try:
+        path = fetch_debian_headers(args.suite, progress=progress(args))
+    except TreeError as exc:
+        raise UsageError(str(exc)) from exc
+    print(path)
+    return EXIT_OK

@@ -1,0 +1,329 @@
+"""The extraction's on-disk caches below the cache dir, and how their keys are made.
+
+``models/``   ``extract --json``'s output, keyed by every byte of the tree
+              (``extract.store_json``), which it copies when nothing changed;
+``sources/``  one header's :class:`~headerparse.extract.source.Source`, keyed by its path and
+              bytes: a one-header edit re-reads one header;
+``facts/``    one arch's :class:`~headerparse.extract.archfacts.ArchFacts`, keyed by the code
+              skeletons of every header (comment text blanked) and the parse inputs:
+              a comment edit that moves no code re-uses all of them.
+
+Entries are written under a temporary name and renamed into place, so a reader
+sees a whole entry or none; a blob starts with a digest of its payload, so a
+damaged one reads as a miss, never as an error.  Each kind keeps its newest
+entries (a hit refreshes an entry's mtime); writing is best effort.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata
+import json
+import os
+import pickle
+import secrets
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from functools import cache
+from pathlib import Path
+
+from headerparse import model, paths, targets, tree
+from headerparse.extract import archfacts
+from headerparse.extract.archfacts import ArchFacts
+from headerparse.extract.source import Source, read_source
+from headerparse.targets import Target
+
+# Newest entries kept per kind: a few trees' worth (a tree has ~85 headers and
+# 4-6 arches; a 4.17 model is 8 MB of JSON, its facts ~1 MB per arch).
+LIMITS = {"sources": 1200, "facts": 48, "models": 12}
+# A temporary file younger than this may be a concurrent run's write in progress.
+GRACE_SECONDS = 600.0
+_MAGIC = b"hpc1"
+_DIGEST = 16
+
+
+# The top-level modules extraction builds on; the package's own files are found by listing.
+_SHARED = (model, paths, targets, tree)
+
+# Entries of this process served and not ("sources.hit", "facts.miss", ...;
+# "facts.unportable": parsed facts not kept): what the tests assert on.
+STATS: Counter[str] = Counter()
+
+
+@cache
+def code_hash() -> str:
+    """A change to headerparse's code must not serve what older code computed.
+
+    Every entry depends on the whole extraction package and the top-level modules it
+    builds on, found from the modules themselves: a file moved or added is hashed
+    without anyone listing it here.
+    """
+    package = Path(__file__).resolve().parent
+    files = sorted(package.glob("*.py")) + [Path(m.__file__ or "") for m in _SHARED]
+    h = hashlib.sha256(sys.implementation.cache_tag.encode())
+    for path in files:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@cache
+def clang_id() -> str:
+    try:
+        return importlib.metadata.version("libclang")
+    except importlib.metadata.PackageNotFoundError:
+        return "libclang"
+
+
+class Store:
+    """Digest-checked blobs under ``<cache>/<kind>/<key>.bin``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._written: set[str] = set()
+
+    def get(self, kind: str, key: str) -> bytes | None:
+        path = self.root / kind / f"{key}.bin"
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        payload = data[len(_MAGIC) + _DIGEST:]
+        if (data[:len(_MAGIC)] != _MAGIC
+                or hashlib.blake2b(payload, digest_size=_DIGEST).digest()
+                != data[len(_MAGIC):len(_MAGIC) + _DIGEST]):
+            return None
+        _touch(path)
+        return payload
+
+    def put(self, kind: str, key: str, payload: bytes) -> None:
+        digest = hashlib.blake2b(payload, digest_size=_DIGEST).digest()
+        write_atomically(self.root / kind / f"{key}.bin", _MAGIC + digest + payload)
+        self._written.add(kind)
+
+    def prune(self) -> None:
+        """Drop the oldest entries of the kinds this run added to."""
+        for kind in sorted(self._written):
+            prune_dir(self.root / kind, LIMITS[kind], "*.bin")
+        self._written.clear()
+
+
+def write_atomically(path: Path, data: bytes) -> bool:
+    """Write under a temporary name, then rename: concurrent readers see all or nothing."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        return True
+    except OSError:     # a read-only or full cache dir costs speed, never the run
+        _unlink(tmp)
+        return False
+
+
+def _touch(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.utime(path)
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
+
+
+def prune_dir(directory: Path, keep: int, pattern: str, *, companions: Iterable[str] = ()
+              ) -> None:
+    """Keep the ``keep`` newest entries matching ``pattern`` (and their companion files).
+
+    Also drops temporary files that a killed writer left behind.
+    """
+    now = time.time()
+    for mtime, p in _newest_first(_glob(directory, ".*.tmp")):
+        if now - mtime > GRACE_SECONDS:
+            _unlink(p)
+    entries = _glob(directory, pattern)
+    if len(entries) <= keep:
+        return
+    for _mtime, p in _newest_first(entries)[keep:]:
+        for victim in (p, *(p.with_suffix(s) for s in companions)):
+            _unlink(victim)
+
+
+def _glob(directory: Path, pattern: str) -> list[Path]:
+    try:
+        return list(directory.glob(pattern))
+    except OSError:
+        return []
+
+
+def _newest_first(paths: list[Path]) -> list[tuple[float, Path]]:
+    out = []
+    for p in paths:
+        try:
+            out.append((p.stat().st_mtime, p))
+        except OSError:
+            pass    # pruned meanwhile by a concurrent run
+    return sorted(out, reverse=True)
+
+
+# ------------------------------------------------------------------ sources
+
+
+def load_sources(files: dict[str, bytes], store: Store | None) -> dict[str, Source]:
+    """Every header's Source, in path order; from the cache where it has them."""
+    if store is None:
+        return dict(zip(sorted(files), read_sources(sorted(files.items())), strict=True))
+    code = code_hash()
+    found: dict[str, Source] = {}
+    keys: dict[str, str] = {}
+    for path, data in sorted(files.items()):
+        h = hashlib.sha256(f"{code}\0{path}\0".encode())
+        h.update(data)
+        key = keys[path] = h.hexdigest()[:32]
+        src = _unpickle_source(store.get("sources", key))
+        if src is not None and src.path == path:
+            found[path] = src
+    misses = [(path, data) for path, data in sorted(files.items()) if path not in found]
+    STATS["sources.hit"] += len(found)
+    STATS["sources.miss"] += len(misses)
+    # Misses are lexed together: a cold run's many are worth a second process.
+    for src in read_sources(misses, lambda path, blob: store.put("sources", keys[path], blob)):
+        found[src.path] = src
+    return {path: found[path] for path in sorted(files)}
+
+
+# Fewer headers than this to lex are not worth a second process.
+_PARALLEL_LEXING = 24
+Keep = Callable[[str, bytes], None]     # (path, pickled Source): what to do with each
+
+
+def read_sources(items: list[tuple[str, bytes]], keep: Keep | None = None) -> list[Source]:
+    """The Source of each ``(path, bytes)``, in order; a forked child lexes half of many.
+
+    ``keep`` gets each Source pickled, in the process that lexed it.  A cold run
+    lexes every header (0.18 s on 4.17) while the second core idles; the
+    child's half comes back pickled, which costs a twentieth of lexing it.
+    """
+    if (len(items) < _PARALLEL_LEXING or (os.cpu_count() or 1) < 2
+            or not hasattr(os, "fork")):
+        return _read(items, keep)
+    # Lexing time goes with size: deal the headers, largest first, to the lighter side.
+    sides: tuple[list[int], list[int]] = ([], [])
+    load = [0, 0]
+    for i in sorted(range(len(items)), key=lambda i: -len(items[i][1])):
+        side = 0 if load[0] <= load[1] else 1
+        sides[side].append(i)
+        load[side] += len(items[i][1])
+    mine, theirs = ([items[i] for i in side] for side in sides)
+    out = dict(zip(sides[0] + sides[1], _read_split(mine, theirs, keep), strict=True))
+    return [out[i] for i in range(len(items))]
+
+
+def _read(items: list[tuple[str, bytes]], keep: Keep | None) -> list[Source]:
+    out = [read_source(p, d) for p, d in items]
+    if keep is not None:
+        for src in out:
+            keep(src.path, pickle.dumps(src, protocol=pickle.HIGHEST_PROTOCOL))
+    return out
+
+
+def _read_split(mine: list[tuple[str, bytes]], theirs: list[tuple[str, bytes]],
+                keep: Keep | None) -> list[Source]:
+    """The Sources of ``mine`` lexed here and of ``theirs`` in a forked child, meanwhile.
+
+    A bare fork and a pipe: a process pool's feeder threads, starved of the GIL
+    by the lexing here, start its worker 50 ms late.  A child that fails leaves
+    its headers to this process.
+    """
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:    # the child: lex, send, and leave without running the parent's cleanup
+        code = 1
+        try:
+            os.close(read_fd)
+            blobs = [pickle.dumps(read_source(p, d), protocol=pickle.HIGHEST_PROTOCOL)
+                     for p, d in theirs]
+            for (path, _data), blob in zip(theirs, blobs, strict=True):
+                if keep is not None:
+                    keep(path, blob)
+            with os.fdopen(write_fd, "wb") as pipe:
+                pickle.dump(blobs, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    try:
+        out = _read(mine, keep)
+    finally:
+        with os.fdopen(read_fd, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+    try:
+        sent = ([pickle.loads(b) for b in pickle.loads(data)]
+                if os.waitstatus_to_exitcode(status) == 0 else None)
+    except Exception:   # a truncated pickle: the child died mid-write
+        sent = None
+    if sent is None or len(sent) != len(theirs):
+        sent = _read(theirs, keep)
+    return out + sent
+
+
+def _unpickle_source(blob: bytes | None) -> Source | None:
+    if blob is None:
+        return None
+    try:
+        src = pickle.loads(blob)
+    except Exception:   # a blob of an older layout: re-read the header
+        return None
+    return src if isinstance(src, Source) else None
+
+
+# ------------------------------------------------------------------ facts
+
+
+def skeleton_digest(sources: dict[str, Source]) -> str:
+    """What every arch's parse depends on in the headers: paths and code skeletons."""
+    h = hashlib.sha256()
+    for path in sorted(sources):
+        h.update(f"{path}\0{sources[path].code_digest}\n".encode())
+    return h.hexdigest()
+
+
+def facts_key(skeletons: str, target: Target, headers: list[str], probes: list[str],
+              defines: dict[str, str | None]) -> str:
+    """Everything one arch's parse reads: the code, the headers' skeletons, the TU's inputs."""
+    data = json.dumps([archfacts.FORMAT, code_hash(), clang_id(), skeletons,
+                       repr(target), headers, probes, sorted(defines.items())])
+    return hashlib.sha256(data.encode()).hexdigest()[:32]
+
+
+def load_facts(store: Store | None, key: str, arch: str) -> ArchFacts | None:
+    if store is None:
+        return None
+    facts = _unmarshal_facts(store.get("facts", key))
+    ok = facts is not None and facts.arch == arch
+    STATS["facts.hit" if ok else "facts.miss"] += 1
+    return facts if ok else None
+
+
+def _unmarshal_facts(blob: bytes | None) -> ArchFacts | None:
+    if blob is None:
+        return None
+    try:
+        return archfacts.loads(blob)
+    except Exception:   # digest-checked, so only an older layout: parse again
+        return None
+
+
+def save_facts(store: Store | None, key: str, blob: bytes, include_dir: Path) -> None:
+    """Keep ``blob`` (:func:`archfacts.dumps`) unless it names the materialized tree."""
+    if store is None:
+        return
+    # The key leaves out where the tree was materialized (a temporary directory):
+    # facts naming it are this run's alone and are not kept.
+    if os.fsencode(str(include_dir.parent)) in blob:
+        STATS["facts.unportable"] += 1
+        return
+    store.put("facts", key, blob)

@@ -1,0 +1,603 @@
+"""libclang front end: one translation unit per arch, walked into raw facts.
+
+This is the only module that imports ``clang.cindex``. It knows nothing of
+comments, markup or Sphinx: it returns per-arch facts (layouts, typedefs,
+enums, which ``#define``s the preprocessor saw, macro values) and diagnostics,
+and prints nothing. ``extract`` merges the arches into the model.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import clang.cindex as ci
+
+from headerparse.extract import archfacts
+from headerparse.extract.archfacts import ArchFacts, RawEnum, RawField, RawRecord, RawTypedef
+from headerparse.model import Diagnostic, Layout, Loc, Member
+from headerparse.targets import Target
+
+__all__ = ["ArchFacts", "ClangUnavailable", "RawEnum", "RawField", "RawRecord", "RawTypedef",
+           "compile_args", "parse_arch", "probe_source", "stub_dir"]
+
+# The wheel ships no compiler headers and the parse must not see the host's:
+# this prelude gives the public headers what they expect from <stdint.h>,
+# <stddef.h> and <string.h>, from clang's own predefined macros so that every
+# target gets its own widths.
+PRELUDE = """\
+typedef __INT8_TYPE__ int8_t;   typedef __UINT8_TYPE__ uint8_t;
+typedef __INT16_TYPE__ int16_t; typedef __UINT16_TYPE__ uint16_t;
+typedef __INT32_TYPE__ int32_t; typedef __UINT32_TYPE__ uint32_t;
+typedef __INT64_TYPE__ int64_t; typedef __UINT64_TYPE__ uint64_t;
+typedef __INTPTR_TYPE__ intptr_t; typedef __UINTPTR_TYPE__ uintptr_t;
+typedef __INTMAX_TYPE__ intmax_t; typedef __UINTMAX_TYPE__ uintmax_t;
+typedef __SIZE_TYPE__ size_t; typedef __PTRDIFF_TYPE__ ptrdiff_t;
+typedef __PTRDIFF_TYPE__ ssize_t;
+typedef __WCHAR_TYPE__ wchar_t;
+#define INT8_C(c) c
+#define INT16_C(c) c
+#define INT32_C(c) c
+#define INT64_C(c) __INT64_C(c)
+#define UINT8_C(c) c
+#define UINT16_C(c) c
+#define UINT32_C(c) c ## U
+#define UINT64_C(c) __UINT64_C(c)
+#define __INT64_C(c) c ## LL
+#define __UINT64_C(c) c ## ULL
+#define INT8_MAX __INT8_MAX__
+#define INT16_MAX __INT16_MAX__
+#define INT32_MAX __INT32_MAX__
+#define INT64_MAX __INT64_MAX__
+#define UINT8_MAX __UINT8_MAX__
+#define UINT16_MAX __UINT16_MAX__
+#define UINT32_MAX __UINT32_MAX__
+#define UINT64_MAX __UINT64_MAX__
+#define SIZE_MAX __SIZE_MAX__
+#define NULL ((void *)0)
+#define offsetof(t, m) __builtin_offsetof(t, m)
+void *memcpy(void *, const void *, size_t);
+void *memset(void *, int, size_t);
+"""
+
+# Empty system headers for the few public headers that include libc ones
+# (io/libxenvchan.h): the prelude already declares what they use.
+STUB_SYSTEM_HEADERS = ("stdint.h", "stddef.h", "stdbool.h", "sys/types.h", "string.h",
+                       "inttypes.h", "limits.h")
+
+MAIN = "/__headerparse__/main.c"
+PRELUDE_PATH = "/__headerparse__/prelude.h"
+PROBE = "__hp_probe_"
+_HANDLE = re.compile(r"__guest_handle_(?:64_)?(\w+)")
+_IDENT = re.compile(r"[A-Za-z_]\w*\Z")
+_INT_KINDS = {
+    ci.TypeKind.BOOL, ci.TypeKind.CHAR_U, ci.TypeKind.UCHAR, ci.TypeKind.CHAR16,
+    ci.TypeKind.CHAR32, ci.TypeKind.USHORT, ci.TypeKind.UINT, ci.TypeKind.ULONG,
+    ci.TypeKind.ULONGLONG, ci.TypeKind.UINT128, ci.TypeKind.CHAR_S, ci.TypeKind.SCHAR,
+    ci.TypeKind.WCHAR, ci.TypeKind.SHORT, ci.TypeKind.INT, ci.TypeKind.LONG,
+    ci.TypeKind.LONGLONG, ci.TypeKind.INT128, ci.TypeKind.ENUM,
+}
+# The walk compares kinds as the integers libclang returns, not as the bindings' enumerations.
+_INT_KIND_IDS = frozenset(k.value for k in _INT_KINDS)
+_BUILTIN_INT_KIND_IDS = frozenset(k.value for k in _INT_KINDS - {ci.TypeKind.ENUM})
+_RECORD_KIND_IDS = frozenset((ci.CursorKind.STRUCT_DECL.value, ci.CursorKind.UNION_DECL.value))
+_ARRAY_KIND_IDS = frozenset((ci.TypeKind.CONSTANTARRAY.value, ci.TypeKind.INCOMPLETEARRAY.value))
+_STRUCT_DECL = ci.CursorKind.STRUCT_DECL.value
+_ENUM_DECL = ci.CursorKind.ENUM_DECL.value
+_TYPEDEF_DECL = ci.CursorKind.TYPEDEF_DECL.value
+_VAR_DECL = ci.CursorKind.VAR_DECL.value
+_MACRO_DEFINITION = ci.CursorKind.MACRO_DEFINITION.value
+_INCLUSION_DIRECTIVE = ci.CursorKind.INCLUSION_DIRECTIVE.value
+_RECORD = ci.TypeKind.RECORD.value
+_INCOMPLETEARRAY = ci.TypeKind.INCOMPLETEARRAY.value
+
+
+class ClangUnavailable(RuntimeError):
+    pass
+
+
+_index: ci.Index | None = None
+
+
+def _get_index() -> ci.Index:
+    global _index
+    if _index is None:
+        try:
+            _index = ci.Index.create()
+            _register_evaluate()
+        except Exception as exc:  # the shared library failed to load
+            raise ClangUnavailable(f"cannot load libclang: {exc}") from exc
+    return _index
+
+
+def _register_evaluate() -> None:
+    # clang_Cursor_Evaluate is in libclang but not wrapped by the Python bindings.
+    lib = ci.conf.lib
+    lib.clang_Cursor_Evaluate.argtypes = [ci.Cursor]
+    lib.clang_Cursor_Evaluate.restype = ctypes.c_void_p
+    lib.clang_EvalResult_getKind.argtypes = [ctypes.c_void_p]
+    lib.clang_EvalResult_getKind.restype = ctypes.c_int
+    lib.clang_EvalResult_isUnsignedInt.argtypes = [ctypes.c_void_p]
+    lib.clang_EvalResult_isUnsignedInt.restype = ctypes.c_uint
+    lib.clang_EvalResult_getAsUnsigned.argtypes = [ctypes.c_void_p]
+    lib.clang_EvalResult_getAsUnsigned.restype = ctypes.c_ulonglong
+    lib.clang_EvalResult_getAsLongLong.argtypes = [ctypes.c_void_p]
+    lib.clang_EvalResult_getAsLongLong.restype = ctypes.c_longlong
+    lib.clang_EvalResult_dispose.argtypes = [ctypes.c_void_p]
+    lib.clang_EvalResult_dispose.restype = None
+
+
+def _evaluate_int(cursor: ci.Cursor) -> int | None:
+    lib = ci.conf.lib
+    res = lib.clang_Cursor_Evaluate(cursor)
+    if not res:
+        return None
+    try:
+        if lib.clang_EvalResult_getKind(res) != 1:   # CXEval_Int
+            return None
+        if lib.clang_EvalResult_isUnsignedInt(res):
+            return int(lib.clang_EvalResult_getAsUnsigned(res))
+        return int(lib.clang_EvalResult_getAsLongLong(res))
+    finally:
+        lib.clang_EvalResult_dispose(res)
+
+
+def compile_args(include_dir: Path, target: Target, defines: dict[str, str | None]) -> list[str]:
+    args = ["-target", target.triple, "-x", "c", "-std=gnu99", "-ferror-limit=0",
+            "-fparse-all-comments", "-nostdinc", "-isystem", str(stub_dir(include_dir)),
+            "-I", str(include_dir), "-include", PRELUDE_PATH]
+    for name, value in defines.items():
+        args.append(f"-D{name}" if value is None else f"-D{name}={value}")
+    return args
+
+
+def stub_dir(include_dir: Path) -> Path:
+    """Empty libc headers beside the materialized tree (content never varies)."""
+    stubs = include_dir.parent / "stub-include"
+    for name in STUB_SYSTEM_HEADERS:
+        p = stubs / name
+        if not p.exists():
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text("/* headerparse: provided by the built-in prelude */\n")
+    return stubs
+
+
+def probe_source(headers: list[str], probes: list[str]) -> str:
+    lines = [f'#include "public/{h}"' for h in headers]
+    # Each probe gets its own line so that a diagnostic on it names the macro.
+    for i, name in enumerate(probes):
+        lines.append(f"#ifdef {name}\nstatic const __typeof__(({name})) {PROBE}{i} = ({name});"
+                     "\n#endif")
+    return "\n".join(lines) + "\n"
+
+
+def parse_arch(include_dir: Path, target: Target, headers: list[str], probes: list[str],
+               defines: dict[str, str | None]) -> ArchFacts:
+    """Parse every header of ``headers`` for one target in a single translation unit.
+
+    Records may share their RawField and Member objects: the facts are for
+    :func:`archfacts.dumps` to encode, not to edit.
+    """
+    index = _get_index()
+    source = probe_source(headers, probes)
+    tu = index.parse(
+        MAIN, args=compile_args(include_dir, target, defines),
+        unsaved_files=[(MAIN, source), (PRELUDE_PATH, PRELUDE)],
+        options=ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
+        | ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES,
+    )
+    walker = _Walker(include_dir / "public", target.name)
+    facts = walker.walk(tu, probes)
+    return facts
+
+
+_CXLoc = tuple[int | None, int, int, int]     # file handle (None: no file), line, column, offset
+
+
+class _CXString(ctypes.Structure):
+    # libclang's CXString: ``data`` is the C string itself unless the flags say
+    # it is a pooled buffer (_CXS_STRINGBUF).
+    _fields_ = [("data", ctypes.c_char_p), ("flags", ctypes.c_uint)]
+
+
+_CXS_UNMANAGED, _CXS_STRINGBUF = 0, 2
+
+
+class _Lib:
+    """The libclang entry points the walk calls, without the bindings' per-call wrappers.
+
+    The bindings check every returned cursor against the null cursor (two more
+    calls), wrap files and strings in objects and resolve kinds to enumerations:
+    with ~50000 calls per arch that doubles the walk.  Cursors and types here are
+    the bindings' structures (kinds read from their ``_kind_id`` field), so the
+    bindings' own methods still work on them where the walk is not hot.
+    """
+
+    def __init__(self) -> None:
+        lib = ci.conf.lib
+        cur, typ, loc = ci.Cursor, ci.Type, ci.SourceLocation
+
+        def fn(name: str, argtypes: list, restype: object) -> Any:
+            f = lib[name]   # a fresh function object: the bindings' own keeps its errcheck
+            f.argtypes, f.restype = argtypes, restype
+            return f
+
+        self.location = fn("clang_getCursorLocation", [cur], loc)
+        self.extent = fn("clang_getCursorExtent", [cur], ci.SourceRange)
+        self.range_start = fn("clang_getRangeStart", [ci.SourceRange], loc)
+        self.spelling = fn("clang_getCursorSpelling", [cur], _CXString)
+        self.cursor_type = fn("clang_getCursorType", [cur], typ)
+        self.is_definition = fn("clang_isCursorDefinition", [cur], ctypes.c_uint)
+        self.lexical_parent = fn("clang_getCursorLexicalParent", [cur], cur)
+        self.field_offset = fn("clang_Cursor_getOffsetOfField", [cur], ctypes.c_longlong)
+        self.is_bitfield = fn("clang_Cursor_isBitField", [cur], ctypes.c_uint)
+        self.bit_width = fn("clang_getFieldDeclBitWidth", [cur], ctypes.c_int)
+        self.underlying = fn("clang_getTypedefDeclUnderlyingType", [cur], typ)
+        self.canonical = fn("clang_getCanonicalType", [typ], typ)
+        self.declaration = fn("clang_getTypeDeclaration", [typ], cur)
+        self.element = fn("clang_getElementType", [typ], typ)
+        self.size = fn("clang_Type_getSizeOf", [typ], ctypes.c_longlong)
+        self.align = fn("clang_Type_getAlignOf", [typ], ctypes.c_longlong)
+        self.type_spelling = fn("clang_getTypeSpelling", [typ], _CXString)
+        self.file_name = fn("clang_getFileName", [ctypes.c_void_p], _CXString)
+        self._cstring = fn("clang_getCString", [_CXString], ctypes.c_char_p)
+        self._dispose = fn("clang_disposeString", [_CXString], None)
+        uint = ctypes.POINTER(ctypes.c_uint)
+        self._expansion = fn("clang_getInstantiationLocation",
+                             [loc, ctypes.POINTER(ctypes.c_void_p), uint, uint, uint], None)
+        self._visit_fields = fn("clang_Type_visitFields",
+                                [typ, ci.callbacks["fields_visit"], ctypes.py_object],
+                                ctypes.c_uint)
+        self._visit_children = fn("clang_visitChildren",
+                                  [cur, ci.callbacks["cursor_visit"], ctypes.py_object],
+                                  ctypes.c_uint)
+        self._field_cb = ci.callbacks["fields_visit"](_collect_field)
+        self._child_cb = ci.callbacks["cursor_visit"](_collect_child)
+        self._out = (ctypes.c_void_p(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint())
+        self._refs = tuple(ctypes.byref(o) for o in self._out)
+
+    def string(self, cx: _CXString) -> str:
+        # Read in place and disposed of only when libclang owns a copy: most
+        # spellings are references to its identifier table, which need neither call.
+        flags = cx.flags
+        s = self._cstring(cx) if flags == _CXS_STRINGBUF else cx.data
+        if flags != _CXS_UNMANAGED:
+            self._dispose(cx)
+        return s.decode() if s is not None else ""
+
+    def expansion(self, loc: ci.SourceLocation) -> _CXLoc:
+        """File handle, line, column and offset: ``SourceLocation``'s, in one call."""
+        self._expansion(loc, *self._refs)
+        f, line, col, off = self._out
+        return f.value, line.value, col.value, off.value
+
+    def fields(self, t: ci.Type) -> list[ci.Cursor]:
+        out: list[ci.Cursor] = []
+        self._visit_fields(t, self._field_cb, out)
+        return out
+
+    def children(self, c: ci.Cursor, tu: ci.TranslationUnit) -> list[ci.Cursor]:
+        out: list[ci.Cursor] = []
+        self._visit_children(c, self._child_cb, (out, tu))
+        return out
+
+
+def _collect_field(field: ci.Cursor, out: list[ci.Cursor]) -> int:
+    out.append(field)
+    return 1    # CXVisit_Continue
+
+
+def _collect_child(child: ci.Cursor, _parent: ci.Cursor,
+                   data: tuple[list[ci.Cursor], ci.TranslationUnit]) -> int:
+    out, tu = data
+    child._tu = tu      # the bindings' methods, used on a few of them, want their TU
+    out.append(child)
+    return 1    # CXChildVisit_Continue
+
+
+_lib: _Lib | None = None
+
+
+def _get_lib() -> _Lib:
+    global _lib
+    if _lib is None:
+        _lib = _Lib()
+    return _lib
+
+
+class _Walker:
+    def __init__(self, public_root: Path, arch: str) -> None:
+        self.root = os.path.normpath(str(public_root)) + os.sep
+        self.facts = ArchFacts(arch)
+        self.c = _get_lib()
+        self._lines: dict[str, list[bytes]] = {}
+        self._nested_seen: set[tuple[str, int]] = set()
+        self._walked: dict[ci.Cursor, tuple[list[Member], list[RawField]]] = {}
+        self._paths: dict[str, str | None] = {}
+        self._names: dict[int, str] = {}
+        self._rels: dict[int, str | None] = {}
+
+    def rel(self, f: ci.File | None) -> str | None:
+        if f is None:
+            return None
+        return self._rel_name(f.name)
+
+    def _rel_name(self, name: str) -> str | None:
+        rel = self._paths.get(name, "")
+        if rel == "":
+            p = os.path.normpath(name)
+            rel = self._paths[name] = p[len(self.root):] if p.startswith(self.root) else None
+        return rel
+
+    def file_name(self, handle: int) -> str:
+        name = self._names.get(handle)
+        if name is None:
+            name = self._names[handle] = self.c.string(self.c.file_name(handle))
+        return name
+
+    def rel_handle(self, handle: int | None) -> str | None:
+        """The public-relative path of a libclang file handle (None: not a public header)."""
+        if handle is None:
+            return None
+        rel = self._rels.get(handle, "")
+        if rel == "":
+            rel = self._rels[handle] = self._rel_name(self.file_name(handle))
+        return rel
+
+    def portable(self, spelled: str) -> str:
+        """A clang spelling without this machine's path to the tree.
+
+        Anonymous types are spelled ``struct (unnamed struct at /abs/path/pmu.h:42:5)``,
+        also inside diagnostics; the model keeps ``pmu.h:42:5``, so that it does not
+        depend on where the tree was materialized (the facts cache relies on this).
+        """
+        return spelled.replace(self.root, "")
+
+    def loc(self, cursor: ci.Cursor) -> Loc | None:
+        f, line, col, _ = self.c.expansion(self.c.location(cursor))
+        rel = self.rel_handle(f)
+        return Loc(rel, line, col) if rel is not None else None
+
+    def walk(self, tu: ci.TranslationUnit, probes: list[str]) -> ArchFacts:
+        probe_lines = self._diagnostics(tu)
+        c_lib = self.c
+        for c in c_lib.children(tu.cursor, tu):
+            kind = c._kind_id
+            if kind == _MACRO_DEFINITION:
+                where = self.loc(c)
+                if where is not None:
+                    self.facts.defines.add((c_lib.string(c_lib.spelling(c)), where.file,
+                                            where.line))
+            elif kind == _INCLUSION_DIRECTIVE:
+                self._include(c)
+            elif kind in _RECORD_KIND_IDS:
+                if c_lib.is_definition(c):
+                    self._record(c)
+            elif kind == _TYPEDEF_DECL:
+                self._typedef(c)
+            elif kind == _ENUM_DECL:
+                self._enum(c)
+            elif kind == _VAR_DECL:
+                name = c_lib.string(c_lib.spelling(c))
+                if name.startswith(PROBE):
+                    self._probe(c, name, probes, probe_lines)
+        return self.facts
+
+    # ------------------------------------------------------------ diagnostics
+
+    def _diagnostics(self, tu: ci.TranslationUnit) -> dict[int, str]:
+        """Report header diagnostics; return probe-line errors (line -> message)."""
+        probe_errors: dict[int, str] = {}
+        for d in tu.diagnostics:
+            if d.severity < ci.Diagnostic.Warning:
+                continue
+            f = d.location.file
+            if f is not None and f.name == MAIN:
+                if d.severity >= ci.Diagnostic.Error:
+                    probe_errors.setdefault(d.location.line, self.portable(d.spelling))
+                continue
+            rel = self.rel(f)
+            sev = "error" if d.severity >= ci.Diagnostic.Error else "warning"
+            loc = Loc(rel, d.location.line, d.location.column) if rel else None
+            if rel is None and f is not None:
+                loc = Loc(f.name, d.location.line, d.location.column)
+            self.facts.diagnostics.append(Diagnostic(
+                rule="XC001" if sev == "error" else "XC002", severity=sev, loc=loc,
+                message=self.portable(d.spelling), why="reported by clang while parsing the header",
+                archs=(self.facts.arch,)))
+        return probe_errors
+
+    def _include(self, c: ci.Cursor) -> None:
+        src = self.loc(c)
+        try:
+            inc = c.get_included_file()
+        except Exception:   # the include failed; clang already reported it
+            return
+        dst = self.rel(inc)
+        if dst is not None:
+            self.facts.files_seen.add(dst)
+            if src is not None:
+                self.facts.includes.setdefault(src.file, set()).add(dst)
+
+    # ------------------------------------------------------------ records
+
+    def _nested_record(self, decl: ci.Cursor) -> None:
+        """A tagged record declared inside another one (C puts its tag at file scope)."""
+        c_lib = self.c
+        spelled = c_lib.string(c_lib.type_spelling(c_lib.cursor_type(decl)))
+        if "(" in spelled or not spelled.startswith(("struct ", "union ")):
+            return
+        if c_lib.lexical_parent(decl)._kind_id not in _RECORD_KIND_IDS:
+            return
+        f, _, _, offset = c_lib.expansion(c_lib.location(decl))
+        where = (self.file_name(f) if f is not None else "", offset)
+        if where not in self._nested_seen:
+            self._nested_seen.add(where)
+            self._record(decl)
+
+    def _record(self, c: ci.Cursor) -> None:
+        where = self.loc(c)
+        if where is None:
+            return
+        c_lib = self.c
+        kind = "struct" if c._kind_id == _STRUCT_DECL else "union"
+        ctype = c_lib.cursor_type(c)
+        spelled = c_lib.string(c_lib.type_spelling(ctype))
+        tagged = spelled.startswith(kind + " ") and "(" not in spelled
+        if tagged:
+            tag: str | None = spelled[len(kind) + 1:]
+            key = spelled
+        elif _IDENT.match(spelled):
+            # typedef'd anonymous record: clang names it after the typedef
+            tag, key = None, spelled
+        else:
+            return                      # an anonymous record used by a member: inlined there
+        size, align = c_lib.size(ctype), c_lib.align(ctype)
+        if size < 0:
+            return
+        members: list[Member] = []
+        fields: list[RawField] = []
+        self._members(c, "", 0, members, fields)
+        holes = archfacts.holes(kind, size, members)
+        layout = Layout(self.facts.arch, size, align, tuple(members), tuple(holes))
+        self.facts.records.append(RawRecord(kind, tag, key, where, self._expanded_from(c),
+                                            layout, fields))
+
+    def _members(self, rec: ci.Cursor, prefix: str, base_bits: int,
+                 members: list[Member], fields: list[RawField]) -> None:
+        """The members of ``rec``, flattened, at ``base_bits`` under ``prefix``."""
+        # Most records are walked more than once (as a member of others, as a
+        # nested record of their own): walk each once and shift the copies.
+        walked = self._walked.get(rec)
+        if walked is None:
+            walked = self._walked[rec] = ([], [])
+            self._walk_members(rec, *walked)
+        own_members, own_fields = walked
+        if not prefix and not base_bits:
+            # Shared, not copied: the facts are only ever encoded (archfacts.dumps).
+            members.extend(own_members)
+            fields.extend(own_fields)
+            return
+        for m in own_members:
+            # Only bitfields may start inside a byte; the others start at offset * 8.
+            at = base_bits + (m.offset * 8 if m.bit_offset is None else m.bit_offset)
+            members.append(Member(prefix + m.path, m.type, at // 8, m.size,
+                                  None if m.bit_offset is None else at, m.bit_size))
+        fields.extend(_moved(f, prefix) for f in own_fields)
+
+    def _walk_members(self, rec: ci.Cursor, members: list[Member], fields: list[RawField]
+                      ) -> None:
+        """The members of ``rec`` itself: paths from it, offsets from its start."""
+        # Each libclang call costs a ctypes round trip: with ~7000 members per arch
+        # the walk is most of a parse, so every value below is asked for once.
+        c_lib = self.c
+        for f in c_lib.fields(c_lib.cursor_type(rec)):
+            name = c_lib.string(c_lib.spelling(f))
+            off_bits = c_lib.field_offset(f)
+            ftype = c_lib.cursor_type(f)
+            canon = c_lib.canonical(ftype)
+            canon_kind = canon._kind_id
+            decl = c_lib.declaration(canon)
+            if not _IDENT.match(name):
+                # C11 anonymous struct/union member: its members are accessed directly.
+                self._members(decl, "", off_bits, members, fields)
+                continue
+            bits = c_lib.bit_width(f) if c_lib.is_bitfield(f) else None
+            size = c_lib.size(ftype)
+            flexible = ftype._kind_id == _INCOMPLETEARRAY
+            members.append(Member(
+                path=name, type=self.portable(c_lib.string(c_lib.type_spelling(ftype))),
+                offset=off_bits // 8, size=0 if flexible or size < 0 else size,
+                bit_offset=off_bits if bits is not None else None, bit_size=bits))
+            # A builtin integer's spelling names no guest handle.
+            handle = (None if canon_kind in _BUILTIN_INT_KIND_IDS
+                      else _HANDLE.search(c_lib.string(c_lib.type_spelling(canon))))
+            _, line, col, _ = c_lib.expansion(c_lib.location(f))
+            fields.append(RawField(name, name, line, col, bits is not None, flexible,
+                                   handle.group(1) if handle else None))
+            if canon_kind == _RECORD and decl._kind_id in _RECORD_KIND_IDS:
+                self._members(decl, name + ".", off_bits, members, fields)
+                self._nested_record(decl)
+            elif canon_kind in _ARRAY_KIND_IDS:
+                elem = c_lib.element(canon)
+                while elem._kind_id in _ARRAY_KIND_IDS:
+                    elem = c_lib.element(elem)
+                if elem._kind_id == _RECORD:
+                    self._nested_record(c_lib.declaration(elem))
+
+    def _expanded_from(self, c: ci.Cursor) -> str | None:
+        """The macro whose expansion declared ``c`` (DEFINE_RING_TYPES, ...), if any."""
+        # The extent starts at the `struct` keyword, or at the macro use that expanded to it.
+        f, line, col, _ = self.c.expansion(self.c.range_start(self.c.extent(c)))
+        if f is None:
+            return None
+        name = self.file_name(f)
+        lines = self._lines.get(name)
+        if lines is None:
+            try:
+                lines = Path(name).read_bytes().splitlines()
+            except OSError:
+                lines = []
+            self._lines[name] = lines
+        if not 0 < line <= len(lines):
+            return None
+        # clang's columns count bytes: slicing decoded text would be off after any
+        # non-ASCII character earlier on the line (in a comment, say).
+        rest = lines[line - 1][col - 1:].decode("utf-8", errors="replace")
+        m = re.match(r"\s*(\w+)", rest)
+        word = m.group(1) if m else ""
+        return None if word in ("struct", "union", "typedef", "") else word
+
+    # ------------------------------------------------------------ typedefs, enums
+
+    def _typedef(self, c: ci.Cursor) -> None:
+        where = self.loc(c)
+        if where is None:
+            return
+        c_lib = self.c
+        canon = c_lib.canonical(c_lib.underlying(c))
+        decl = c_lib.declaration(canon)
+        target = None
+        if decl._kind_id in _RECORD_KIND_IDS or decl._kind_id == _ENUM_DECL:
+            target = self.portable(c_lib.string(c_lib.type_spelling(c_lib.cursor_type(decl))))
+        self.facts.typedefs.append(RawTypedef(
+            c_lib.string(c_lib.spelling(c)), where,
+            self.portable(c_lib.string(c_lib.type_spelling(canon))), target))
+
+    def _enum(self, c: ci.Cursor) -> None:
+        where = self.loc(c)
+        if where is None or not c.is_definition():
+            return
+        consts = []
+        for k in c.get_children():
+            if k.kind == ci.CursorKind.ENUM_CONSTANT_DECL:
+                kloc = self.loc(k) or where
+                consts.append((k.spelling, k.enum_value, kloc))
+        self.facts.enums.append(RawEnum(self.portable(c.type.spelling), where, consts))
+
+    def _probe(self, c: ci.Cursor, spelled: str, probes: list[str], errors: dict[int, str]
+               ) -> None:
+        name = probes[int(spelled[len(PROBE):])]
+        _, line, _, _ = self.c.expansion(self.c.location(c))
+        if line in errors:
+            self.facts.why_not[name] = errors[line]
+            return
+        canon = self.c.canonical(self.c.cursor_type(c))
+        if canon._kind_id not in _INT_KIND_IDS:
+            self.facts.why_not[name] = ("not an integer: its type is "
+                                        f"{self.portable(self.c.string(self.c.type_spelling(canon)))}")
+            return
+        value = _evaluate_int(c)
+        if value is None:
+            self.facts.why_not[name] = "not a constant expression"
+        else:
+            self.facts.values[name] = value
+
+
+def _moved(f: RawField, prefix: str) -> RawField:
+    """A copy of ``f`` (each record owns its fields) with ``prefix`` before its path."""
+    return RawField(prefix + f.path, f.name, f.line, f.col, f.bitfield, f.flexible,
+                    f.guest_handle)

@@ -1,0 +1,277 @@
+"""Per-arch facts and per-file sources -> one Model, by definition site.
+
+A struct defined once in a header has one Record with a Layout per arch that
+compiles it; a struct defined differently per arch (``cpu_user_regs`` in
+xen-x86_32.h and xen-x86_64.h) has one Record per definition.  The docs come
+from the sources (comments), everything compiled from the facts: the facts
+cache relies on that split.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from headerparse.extract.archfacts import ArchFacts
+from headerparse.extract.lexer import Define
+from headerparse.extract.markup import arg_lines, direction_of, field_directions
+from headerparse.extract.source import Source
+from headerparse.model import (
+    EMPTY_DOC,
+    SCHEMA_VERSION,
+    Diagnostic,
+    Doc,
+    Enum,
+    EnumConst,
+    Field,
+    Header,
+    Hypercall,
+    Loc,
+    Macro,
+    Model,
+    OpGroup,
+    Record,
+    Typedef,
+)
+from headerparse.targets import OPTIONAL_ARCHS, TARGETS, header_status
+from headerparse.tree import HeaderTree
+
+if TYPE_CHECKING:
+    from headerparse.extract.options import Options
+
+_GUARD = re.compile(r"_H_*\Z|_H_[A-Z0-9_]*\Z")
+_NOTE_HYPERCALL = re.compile(r"__HYPERVISOR_(\w+)\Z")
+
+
+class Merger:
+    """The Model of one tree: what compiles from the facts, what is said from the sources."""
+
+    def __init__(self, tree: HeaderTree, options: Options, archs: tuple[str, ...],
+                 sources: dict[str, Source], facts: dict[str, ArchFacts],
+                 tools_only: set[str]) -> None:
+        self.tree, self.options, self.archs = tree, options, archs
+        self.sources, self.facts = sources, facts
+        self.tools_only = tools_only
+
+    def model(self) -> Model:
+        groups = tuple(g for s in self.sources.values() for g in s.markup.groups)
+        prototypes = tuple(p for s in self.sources.values() for p in s.markup.prototypes)
+        macros = self.macros(groups)
+        return Model(
+            schema=SCHEMA_VERSION, tree=self.tree.description, tree_hash=self.tree.content_hash(),
+            archs=self.archs, options=self._options_json(),
+            headers=self.headers(), records=self.records(), enums=self.enums(),
+            typedefs=self.typedefs(), macros=macros, groups=groups, prototypes=prototypes,
+            hypercalls=self.hypercalls(macros, prototypes, groups),
+            diagnostics=self.diagnostics(),
+        )
+
+    def _options_json(self) -> dict[str, str]:
+        return {"tools": str(self.options.tools).lower(),
+                "interface_version": self.options.interface_version or "latest"}
+
+    # ------------------------------------------------------------ headers
+
+    def headers(self) -> tuple[Header, ...]:
+        out = []
+        errors = {(d.loc.file, a) for f in self.facts.values() for d in f.diagnostics
+                  if d.severity == "error" and d.loc for a in d.archs}
+        for path, src in self.sources.items():
+            status, notes = {}, []
+            for arch in self.archs:
+                st, why = header_status(path, TARGETS[arch])
+                if st == "direct" and path in self.tools_only:
+                    st, why = "tools-only", ("#errors unless __XEN_TOOLS__ is defined; "
+                                             "left out of the guest view")
+                if st == "direct":
+                    st = "parsed"
+                elif st == "fragment" and path not in self.facts[arch].files_seen:
+                    st, why = "not-included", f"{why}, which does not include it on {arch}"
+                if st in ("parsed", "fragment") and (path, arch) in errors:
+                    st = "errors"
+                    if arch in OPTIONAL_ARCHS:
+                        st, why = "unsupported", f"does not compile for the {arch} port yet"
+                status[arch] = st
+                if why and why not in notes:
+                    notes.append(why)
+            includes = sorted({i for f in self.facts.values() for i in f.includes.get(path, ())})
+            # The header's own doc is its banner: the first comment that is not a licence tag.
+            banner = next((c.comment for c in src.comments
+                           if "SPDX-License-Identifier" not in c.comment.raw), None)
+            doc = Doc(before=banner) if banner is not None else None
+            out.append(Header(path, tuple(includes), src.markup.sections, status,
+                              "; ".join(notes), doc or EMPTY_DOC))
+        return tuple(out)
+
+    # ------------------------------------------------------------ records
+
+    def _by_location(self, facts_of: Callable[[Any], list]) -> dict[tuple, list[tuple[str, Any]]]:
+        """One arch's raw items of a kind, grouped across arches by definition site."""
+        by_loc: dict[tuple, list[tuple[str, Any]]] = {}
+        for arch in self.archs:
+            for item in facts_of(self.facts[arch]):
+                name = getattr(item, "key", None) or item.name
+                by_loc.setdefault((name, item.loc.file, item.loc.line), []).append((arch, item))
+        return by_loc
+
+    def _doc(self, file: str, line: int, end_line: int | None = None) -> Doc:
+        src = self.sources.get(file)
+        return src.index.doc_for(line, end_line) if src else EMPTY_DOC
+
+    def records(self) -> tuple[Record, ...]:
+        typedefs: dict[str, set[str]] = {}
+        for f in self.facts.values():
+            for t in f.typedefs:
+                if t.target:
+                    typedefs.setdefault(t.target, set()).add(t.name)
+        out = []
+        for (key, file, _line), items in self._by_location(lambda f: f.records).items():
+            raws = [raw for _arch, raw in items]
+            first = raws[0]
+            out.append(Record(
+                key=key, kind=first.kind, tag=first.tag,
+                typedefs=tuple(sorted(typedefs.get(key, set()) - {key})),
+                loc=first.loc, doc=self._doc(file, first.loc.line),
+                fields=self._fields(self.sources.get(file), raws),
+                layouts={r.layout.arch: r.layout for r in raws},
+                expanded_from=first.expanded_from))
+        return tuple(out)
+
+    def _fields(self, src: Source | None, raws: list) -> tuple[Field, ...]:
+        seen: dict[str, Field] = {}
+        lines = sorted({f.line for r in raws for f in r.fields})
+        sections = field_directions(src.comments, lines) if src else {}
+        for raw in raws:
+            for f in raw.fields:
+                if f.path in seen:
+                    continue
+                doc = self._doc(raw.loc.file, f.line)
+                seen[f.path] = Field(
+                    path=f.path, name=f.name, loc=Loc(raw.loc.file, f.line, f.col), doc=doc,
+                    direction=direction_of(doc) or sections.get(f.line), flexible=f.flexible,
+                    guest_handle=f.guest_handle, bitfield=f.bitfield)
+        return tuple(seen.values())
+
+    # ------------------------------------------------------------ typedefs, enums
+
+    def typedefs(self) -> tuple[Typedef, ...]:
+        out = []
+        for (name, file, _line), items in self._by_location(lambda f: f.typedefs).items():
+            t0 = items[0][1]
+            out.append(Typedef(name, t0.loc, self._doc(file, t0.loc.line),
+                               {a: t.underlying for a, t in items}, t0.target,
+                               tuple(a for a, _ in items)))
+        return tuple(out)
+
+    def enums(self) -> tuple[Enum, ...]:
+        out = []
+        for (key, file, _line), items in self._by_location(lambda f: f.enums).items():
+            e0 = items[0][1]
+            consts = []
+            for i, (name, _value, loc) in enumerate(e0.constants):
+                values = {a: e.constants[i][1] for a, e in items if i < len(e.constants)}
+                consts.append(EnumConst(name, values, loc, self._doc(file, loc.line)))
+            out.append(Enum(key, e0.loc, self._doc(file, e0.loc.line),
+                            tuple(consts), tuple(a for a, _ in items)))
+        return tuple(out)
+
+    # ------------------------------------------------------------ macros
+
+    def macros(self, groups: tuple[OpGroup, ...]) -> tuple[Macro, ...]:
+        active: dict[tuple[str, str, int], list[str]] = {}
+        last: dict[tuple[str, str, str], int] = {}   # (arch, name, file) -> last line defining it
+        for arch in self.archs:
+            for name, file, line in self.facts[arch].defines:
+                active.setdefault((name, file, line), []).append(arch)
+                if line > last.get((arch, name, file), 0):
+                    last[(arch, name, file)] = line
+        member_group = {(g.loc.file, m): g.name for g in groups for m in g.members}
+        out = []
+        for path, src in self.sources.items():
+            for d in src.defines:
+                if not d.body and d.params is None and _GUARD.search(d.name):
+                    continue    # include guard
+                archs = tuple(active.get((d.name, path, d.line), ()))
+                out.append(self._macro(path, src, d, archs, member_group, last))
+        return tuple(out)
+
+    def _macro(self, path: str, src: Source, d: Define, archs: tuple[str, ...],
+               member_group: dict[tuple[str, str], str],
+               last: dict[tuple[str, str, str], int]) -> Macro:
+        values: dict[str, int] = {}
+        why: dict[str, str] = {}
+        for arch in archs if d.params is None else ():
+            later = last[(arch, d.name, path)]
+            f = self.facts[arch]
+            if later > d.line:
+                # #undef + #define (the compat aliases of xen.h): the value at the end
+                # of the unit belongs to the later definition in the same file.
+                why[arch] = f"redefined at {path}:{later}"
+            elif d.name in f.values:
+                values[arch] = f.values[d.name]
+            elif d.name in f.why_not:
+                why[arch] = f.why_not[d.name]
+        doc = src.index.doc_for(d.line, d.end_line)
+        args = arg_lines(doc.before) if doc.before else ()
+        return Macro(name=d.name, loc=Loc(path, d.line, d.col), doc=doc, params=d.params,
+                     body=d.body, archs=archs, values=values, why_not=why, args=args,
+                     group=member_group.get((path, d.name)))
+
+    # ------------------------------------------------------------ hypercalls
+
+    def hypercalls(self, macros: Iterable[Macro], prototypes, groups) -> tuple[Hypercall, ...]:
+        protos = {p.name.removeprefix("HYPERVISOR_"): p for p in prototypes}
+        group_names = {g.name for g in groups}
+        # The table is the `enum hypercall_num` group where the tree marks it up
+        # (xen.h also has __HYPERVISOR_VIRT_START, which is no hypercall), plus
+        # aliases defined elsewhere as another hypercall (__HYPERVISOR_mca).
+        table = {m for g in groups if g.name == "hypercall_num" for m in g.members}
+        seen: dict[str, Hypercall] = {}
+        for m in macros:
+            hit = _NOTE_HYPERCALL.match(m.name)
+            if not hit or not m.values or m.params is not None or hit.group(1) in seen:
+                continue
+            if table and m.name not in table and m.body.strip("() ") not in table:
+                continue
+            name = hit.group(1)
+            number = next(iter(m.values.values()))
+            proto = protos.get(name)
+            used = tuple(sorted({g for p in (proto.params if proto else ())
+                                 for g in re.findall(r"\benum\s+(\w+)", p.type)
+                                 if g in group_names}))
+            note = m.doc.trailing.text if m.doc.trailing else ""
+            seen[name] = Hypercall(name, number, m.name, m.loc, note, proto, used, m.archs)
+        return tuple(sorted(seen.values(), key=lambda h: (h.number, h.name)))
+
+    # ------------------------------------------------------------ diagnostics
+
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        merged: dict[tuple, list[str]] = {}
+        protos: dict[tuple, Diagnostic] = {}
+        for arch in self.archs:
+            for d in self.facts[arch].diagnostics:
+                k = (d.rule, d.severity, d.loc, d.message)
+                merged.setdefault(k, []).extend(d.archs)
+                protos.setdefault(k, d)
+        out = [_demote_port_errors(Diagnostic(d.rule, d.severity, d.loc, d.message, d.why,
+                                              tuple(merged[k]), d.symbol))
+               for k, d in protos.items()]
+        for src in self.sources.values():
+            out.extend(src.diagnostics)
+            out.extend(src.markup.diagnostics)
+        return tuple(out)
+
+
+def _demote_port_errors(d: Diagnostic) -> Diagnostic:
+    """Errors seen only on the optional ports (riscv64, ppc64) are warnings.
+
+    Xen's RISC-V and PowerPC ports are young: several common headers do not
+    compile for them yet (io/protocols.h #errors, callback.h lacks
+    xen_callback_t). That is the tree's state, said in the output, and not a
+    reason to fail a run over the established arches.
+    """
+    if d.severity != "error" or not d.archs or not set(d.archs) <= set(OPTIONAL_ARCHS):
+        return d
+    return Diagnostic("XC003", "warning", d.loc, d.message,
+                      "the header does not compile for this port of Xen yet", d.archs, d.symbol)

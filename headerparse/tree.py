@@ -411,7 +411,7 @@ def _the_deb(dest: Path, suite: str) -> Path:
 
 
 @dataclass(frozen=True)
-class _Source:
+class _AptSource:
     """One apt source entry, kept close to its original text so every option survives."""
 
     one_line: bool
@@ -433,7 +433,7 @@ class _Source:
         return "".join(lines)
 
 
-def _parse_deb822(text: str) -> Iterator[_Source]:
+def _parse_deb822(text: str) -> Iterator[_AptSource]:
     stanzas: list[list[tuple[str, str]]] = [[]]
     for line in text.splitlines():
         if line.startswith("#"):
@@ -450,22 +450,22 @@ def _parse_deb822(text: str) -> Iterator[_Source]:
         get = {n.lower(): v for n, v in fields}
         if get.get("enabled", "yes").strip().lower() == "no":
             continue
-        yield _Source(False, *(tuple(get.get(k, "").split()) for k in ("types", "suites",
+        yield _AptSource(False, *(tuple(get.get(k, "").split()) for k in ("types", "suites",
                                                                         "components")),
                       fields=tuple(fields))
 
 
-def _parse_one_line(text: str) -> Iterator[_Source]:
+def _parse_one_line(text: str) -> Iterator[_AptSource]:
     for raw in text.splitlines():
         line = raw.split("#", 1)[0].strip()
         match = re.fullmatch(r"(deb(?:-src)?)\s+(\[[^\]]*\]\s+)?(\S+)\s+(\S+)((?:\s+\S+)*)", line)
         if match:
             kind, opts, uri, suite, comps = match.groups()
             tokens = (kind, *([opts.strip()] if opts else []), uri, suite, *comps.split())
-            yield _Source(True, (kind,), (suite,), tuple(comps.split()), line=tokens)
+            yield _AptSource(True, (kind,), (suite,), tuple(comps.split()), line=tokens)
 
 
-def _system_sources(etc: Path) -> Iterator[_Source]:
+def _system_sources(etc: Path) -> Iterator[_AptSource]:
     files = [etc / "sources.list", *sorted((etc / "sources.list.d").glob("*"))]
     for f in files:
         if not f.is_file() or f.suffix not in (".list", ".sources"):
@@ -474,7 +474,7 @@ def _system_sources(etc: Path) -> Iterator[_Source]:
         yield from _parse_deb822(text) if f.suffix == ".sources" else _parse_one_line(text)
 
 
-def _main_archive(sources: Iterator[_Source], machine: str | None) -> _Source | None:
+def _main_archive(sources: Iterator[_AptSource], machine: str | None) -> _AptSource | None:
     """The entry serving the machine's own suite from the main component: the Debian archive."""
     for src in sources:
         if "deb" in src.types and "main" in src.components and machine in src.suites:

@@ -30,6 +30,11 @@ class Variant:
     optional: bool = False           # present only when the tree has the arch's headers
 
     @property
+    def mode(self) -> str:
+        """How prose names the kind of guest: "pv", "hvm", or the family where it has one."""
+        return self.guest or self.family
+
+    @property
     def convention(self) -> str:
         if self.index_register is None:
             return "no hypercall register convention known"
@@ -118,6 +123,17 @@ def resolve(selector: str | Sequence[str], universe: Sequence[Variant]) -> tuple
         else:
             raise UnknownVariant(key)
     return tuple(v for v in universe if v.name in wanted)
+
+
+#: The variants whose hypercall register convention is known: those prose about
+#: arguments and registers can be checked against.
+CALLING: tuple[Variant, ...] = tuple(v for v in VARIANTS if v.index_register is not None)
+
+
+def register_positions() -> dict[str, tuple[int, str]]:
+    """Each argument register's name (lower case) -> (its argument position, family)."""
+    return {r.lower(): (i, v.family) for v in CALLING
+            for i, r in enumerate(v.arg_registers, 1)}
 
 
 def registers(variant: Variant, arity: int) -> tuple[str, ...] | None:

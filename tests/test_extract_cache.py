@@ -17,7 +17,7 @@ from headerparse.extract import cache as extract_cache
 from headerparse.extract.cache import STATS, Store
 from headerparse.extract.lexer import code_skeleton, scan_comments
 from headerparse.extract.pipeline import Options, cached_json, extract, store_json
-from headerparse.extract.source import Source, read_source
+from headerparse.extract.source import HeaderSource, read_source
 from headerparse.model import model_to_json
 from headerparse.tree import HeaderTree, open_tree
 
@@ -295,8 +295,8 @@ def _many_headers() -> list[tuple[str, bytes]]:
     return items
 
 
-def _fields(src: Source) -> dict[str, object]:
-    """A Source as comparable data (its comment index has no equality of its own)."""
+def _fields(src: HeaderSource) -> dict[str, object]:
+    """A HeaderSource as comparable data (its comment index has no equality of its own)."""
     return {**{f.name: getattr(src, f.name) for f in dataclasses.fields(src)},
             "index": vars(src.index)}
 
@@ -311,7 +311,7 @@ def test_a_failed_lexing_child_leaves_its_headers_to_the_parent(
         monkeypatch: pytest.MonkeyPatch) -> None:
     parent = os.getpid()
 
-    def read_here_only(path: str, data: bytes) -> Source:
+    def read_here_only(path: str, data: bytes) -> HeaderSource:
         if os.getpid() != parent:
             raise RuntimeError("the child fails")
         return read_source(path, data)

@@ -16,8 +16,8 @@ from support.linkcheck import check_site
 from support.models import HOSTILE, TEXTS, synthetic_facts, synthetic_model
 
 from headerparse import paths
-from headerparse.cli.common import EXIT_FINDINGS, UsageError
 from headerparse.cli import site as site_cli
+from headerparse.cli.common import EXIT_FINDINGS, UsageError
 from headerparse.model import model_to_json
 from headerparse.site import svg
 from headerparse.site import text as tx

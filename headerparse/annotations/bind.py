@@ -41,7 +41,7 @@ from headerparse.annotations.types import (
     ArgStatement,
     Availability,
     Condition,
-    HypercallFacts,
+    HypercallSummary,
     Info,
     Known,
     LayoutIntent,
@@ -340,7 +340,7 @@ class _Binder:
 
     # ------------------------------------------------------------ settling
 
-    def _settle(self, defs: HypercallDefs | None) -> list[HypercallFacts]:
+    def _settle(self, defs: HypercallDefs | None) -> list[HypercallSummary]:
         hdr_av = header_availability(self.model, self.table, self.universe)
         defs_av = defs_availability(defs, self.table, self.universe, self.xen_names) \
             if defs else {}
@@ -354,7 +354,7 @@ class _Binder:
                          why="a Xen-internal name; give it with 'xen_name:' if it serves "
                              "one of the __HYPERVISOR_* numbers")
         self.args = derived + self.args
-        out: list[HypercallFacts] = []
+        out: list[HypercallSummary] = []
         for name, entry in self.table.items():
             if entry.alias_of:
                 continue
@@ -373,14 +373,14 @@ class _Binder:
                         arity[v.name] = a
             h = entry.hypercall
             groups = tuple(g.name for g in subop_groups(self.model, h))
-            out.append(HypercallFacts(name, h.number, h.macro, h.loc, None, groups,
+            out.append(HypercallSummary(name, h.number, h.macro, h.loc, None, groups,
                                       available, arity))
         by_name = {f.name: f for f in out}
         for name, entry in self.table.items():
             if entry.alias_of and entry.alias_of in by_name:
                 t = by_name[entry.alias_of]
                 h = entry.hypercall
-                out.append(HypercallFacts(name, h.number, h.macro, h.loc, entry.alias_of,
+                out.append(HypercallSummary(name, h.number, h.macro, h.loc, entry.alias_of,
                                           t.groups, t.available, t.arity))
         self._subop_availability(by_name)
         return sorted(out, key=lambda f: (f.number, f.alias_of is not None, f.name))
@@ -464,7 +464,7 @@ class _Binder:
         for (rule, severity, loc, msg), variants in self.conflicts.items():
             self.diags.append(Diagnostic(rule, severity, loc, msg, archs=tuple(variants)))
 
-    def _subop_availability(self, facts: dict[str, HypercallFacts]) -> None:
+    def _subop_availability(self, facts: dict[str, HypercallSummary]) -> None:
         for a in self.avail:
             f = facts.get(a.scope.hypercall)
             if a.scope.subop is None or f is None:

@@ -6,7 +6,7 @@ from headerparse.annotations.types import (
     AnnotationSet,
     ArgStatement,
     Condition,
-    HypercallFacts,
+    HypercallSummary,
     Info,
 )
 from headerparse.model import Model
@@ -49,7 +49,7 @@ def _src(sources: tuple) -> str:
     return "; ".join(s.short() for s in sources)
 
 
-def _hypercall(aset: AnnotationSet, h: HypercallFacts) -> list[str]:
+def _hypercall(aset: AnnotationSet, h: HypercallSummary) -> list[str]:
     title = f"annotations: hypercall {h.name} ({h.macro} = {h.number})"
     if h.alias_of:
         title += f", an alias of {h.alias_of}"

@@ -220,7 +220,7 @@ class Known:
 
 
 @dataclass(frozen=True)
-class HypercallFacts:
+class HypercallSummary:
     """Everything settled about one ``__HYPERVISOR_*`` hypercall, per variant."""
 
     name: str
@@ -251,7 +251,7 @@ class HypercallFacts:
 @dataclass(frozen=True)
 class AnnotationSet:
     variants: tuple[Variant, ...]
-    hypercalls: tuple[HypercallFacts, ...] = ()
+    hypercalls: tuple[HypercallSummary, ...] = ()
     args: tuple[ArgStatement, ...] = ()
     returns: tuple[ReturnStatement, ...] = ()
     availability: tuple[Availability, ...] = ()
@@ -264,7 +264,7 @@ class AnnotationSet:
 
     # ------------------------------------------------------------ look-ups
 
-    def hypercall(self, name: str) -> HypercallFacts | None:
+    def hypercall(self, name: str) -> HypercallSummary | None:
         bare = name.removeprefix("__HYPERVISOR_").removeprefix("HYPERVISOR_")
         return next((h for h in self.hypercalls if h.name == bare), None)
 
@@ -391,7 +391,7 @@ class AnnotationSet:
                 "summary": {"hypercalls": len(hcs), "annotated": done},
                 "hypercalls": hcs}
 
-    def _coverage_one(self, h: HypercallFacts) -> dict[str, Any]:
+    def _coverage_one(self, h: HypercallSummary) -> dict[str, Any]:
         avail = {v.name: h.available[v.name].value if v.name in h.available else None
                  for v in self.variants}
         arity = {v.name: h.arity[v.name].value if v.name in h.arity else None

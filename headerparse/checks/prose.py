@@ -15,19 +15,17 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from headerparse.checks.reference import REQUIRED, VARIANTS, ArgFact, Reference
+from headerparse.checks.reference import REQUIRED, ArgExpectation, Reference
+from headerparse.variants import CALLING, register_positions
 
 # ----------------------------------------------------------------- vocabulary
 
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
              "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "sixth": 6, "6th": 6}
 # Hypercall argument registers (Xen's hypercall ABI), lower-case: name -> (index, family).
-_REGISTERS = {
-    **{r: (i, "x86") for i, r in enumerate(("rdi", "rsi", "rdx", "r10", "r8"), 1)},
-    **{r: (i, "x86") for i, r in enumerate(("ebx", "ecx", "edx", "esi", "edi"), 1)},
-    **{f"x{i - 1}": (i, "arm") for i in range(1, 6)},
-    **{f"r{i - 1}": (i, "arm") for i in range(1, 6)},
-}
+_REGISTERS = register_positions()
+# Prose can only speak of the variants whose calling convention is known.
+_NAMES = tuple(v.name for v in CALLING)
 _ARG_WORD = r"(?:argument|arg|parameter|param|register)"
 _ORDINAL_RE = re.compile(
     r"\b(" + "|".join(_ORDINALS) + r")\s+(?:hypercall\s+|extra\s+|additional\s+)?"
@@ -181,7 +179,7 @@ def scope_of(clause: str) -> tuple[str, ...] | None:
     if not hits:
         return None
     if any(kind == "all" for _s, _e, kind, _v in hits):
-        return tuple(v[0] for v in VARIANTS)
+        return _NAMES
     groups: list[list[tuple[str, str]]] = []
     negated: list[bool] = []
     last_end = -10
@@ -198,8 +196,8 @@ def scope_of(clause: str) -> tuple[str, ...] | None:
     for g, neg in zip(groups, negated, strict=True):
         (no if neg else yes).update(_group_variants(g))
     if not yes and no:
-        yes = {v[0] for v in VARIANTS}
-    return tuple(v[0] for v in VARIANTS if v[0] in yes - no)
+        yes = set(_NAMES)
+    return tuple(n for n in _NAMES if n in yes - no)
 
 
 # "non-PV guests", "unless the guest is PV", "except for x86 PV guests", "other than Arm"
@@ -212,7 +210,7 @@ _OTHERS = re.compile(r"\b(?:otherwise|other\s+(?:guests|variants|architectures|a
 def _complement(scope: tuple[str, ...] | None) -> tuple[str, ...] | None:
     if scope is None:
         return None
-    return tuple(v[0] for v in VARIANTS if v[0] not in scope)
+    return tuple(n for n in _NAMES if n not in scope)
 
 
 def _group_variants(group: list[tuple[str, str]]) -> list[str]:
@@ -220,7 +218,8 @@ def _group_variants(group: list[tuple[str, str]]) -> list[str]:
     modes = {v for k, v in group if k == "mode"}
     bits = {v for k, v in group if k == "bits"}
     out = []
-    for name, fam, mode, width in VARIANTS:
+    for v in CALLING:
+        name, fam, mode, width = v.name, v.family, v.mode, v.bits
         if fams and not any(f in (fam, f"{fam}_{width}", f"{fam}{width}") for f in fams):
             continue
         if bits and str(width) not in bits:
@@ -289,7 +288,7 @@ def claims(text: str, ctx: Context) -> list[Claim]:
             prev_scope = scope
             for kind, at in found:
                 for arg in sorted(targets):
-                    out.append(Claim(kind, arg, scope or tuple(v[0] for v in VARIANTS),
+                    out.append(Claim(kind, arg, scope or _NAMES,
                                      scope is not None, _reader(clause) if kind == "unused"
                                      else None, " ".join(clause.split()),
                                      sent.start + a + at, conds))
@@ -347,7 +346,7 @@ class Contradiction:
     rule: str
     claim: Claim
     variants: tuple[str, ...]
-    facts: list[ArgFact] = field(default_factory=list)
+    facts: list[ArgExpectation] = field(default_factory=list)
 
     def message(self, ctx: Context) -> str:
         what = _arg_name(self.claim.arg, ctx)
@@ -369,7 +368,7 @@ def _short(text: str, limit: int = 110) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
-def _truth(f: ArgFact) -> str:
+def _truth(f: ArgExpectation) -> str:
     readers = f" (read by {', '.join(f.readers)})" if f.readers else ""
     return {"free": "its value is free for the VM's use, nobody reads it" if not f.readers
             else f"its value is free for the VM's use{readers}",
@@ -385,7 +384,7 @@ def _arg_name(arg: int, ctx: Context) -> str:
     return f"the {ordinal} argument" + (f" ({name})" if name else "")
 
 
-def _conflicts(kind: str, reader: str | None, f: ArgFact) -> str | None:
+def _conflicts(kind: str, reader: str | None, f: ArgExpectation) -> str | None:
     """The rule a claim of ``kind`` breaks against fact ``f``, if it does."""
     c = f.constraint
     if kind in ("zero", "value") and c in ("any", "free"):
@@ -423,7 +422,7 @@ def contradictions(claim: Claim, ctx: Context, ref: Reference) -> list[Contradic
     return list(by_rule.values())
 
 
-def _condition_ok(f: ArgFact, claim: Claim) -> bool:
+def _condition_ok(f: ArgExpectation, claim: Claim) -> bool:
     """A fact under ``when: X`` concerns claims that name X, or no sibling of X."""
     if f.when is None or f.when in claim.conditions:
         return True

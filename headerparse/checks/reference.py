@@ -11,7 +11,7 @@ annotations do not cover yet)::
         op: SCHEDOP_shutdown
         when: SHUTDOWN_suspend       # optional: only when this value is passed
         arg: 3                       # 1-based position in the hypercall
-        variants: [x86_32-pv, x86_64-pv]
+        variants: [x86-pv32, x86-pv64]   # variants or groups (pv, hvm, arm, all...)
         constraint: must-be          # any | must-be | zero | reserved | free
         value: MFN of the start info page
         readers: [tools]             # who reads it: xen, tools, guest; [] for nobody
@@ -27,24 +27,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from headerparse.model import Diagnostic, Loc
+from headerparse.variants import BY_NAME, VARIANTS, UnknownVariant, names, resolve
 
 if TYPE_CHECKING:
     from headerparse.annotations.types import AnnotationSet
 
-# Guest ABI variants as headerparse.variants names them: (name, family, mode, bits).
-# PVH guests are HVM guests there; Arm has one kind of guest.
-VARIANTS: tuple[tuple[str, str, str, int], ...] = (
-    ("x86-pv32", "x86", "pv", 32), ("x86-pv64", "x86", "pv", 64),
-    ("x86-hvm32", "x86", "hvm", 32), ("x86-hvm64", "x86", "hvm", 64),
-    ("arm32", "arm", "arm", 32), ("arm64", "arm", "arm", 64),
-)
-VARIANT_NAMES = tuple(v[0] for v in VARIANTS)
+VARIANT_NAMES = tuple(BY_NAME)
 CONSTRAINTS = ("any", "must-be", "zero", "reserved", "free")
 REQUIRED = ("must-be", "zero", "reserved")      # the guest must put a particular value there
 
 
 @dataclass(frozen=True)
-class ArgFact:
+class ArgExpectation:
     hypercall: str
     op: str | None
     when: str | None
@@ -73,14 +67,14 @@ class SymbolFact:
 
 @dataclass(frozen=True)
 class Reference:
-    facts: tuple[ArgFact, ...] = ()
+    facts: tuple[ArgExpectation, ...] = ()
     symbols: tuple[SymbolFact, ...] = ()
     source: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.facts or self.symbols)
 
-    def facts_for(self, hypercall: str, op: str | None, arg: int) -> list[ArgFact]:
+    def facts_for(self, hypercall: str, op: str | None, arg: int) -> list[ArgExpectation]:
         return [f for f in self.facts if f.hypercall == hypercall and f.arg == arg
                 and (f.op is None or op is None or f.op == op)]
 
@@ -93,15 +87,11 @@ class ReferenceError(Exception):
 
 
 def normalize_variant(name: str) -> list[str]:
-    """Variant names for a selector (``x86-pv64``, ``pv``, ``arm``, ``all``); [] if unknown."""
-    from headerparse.variants import BY_NAME, GROUPS
+    """Variant names for a selector (``x86-pv64``, ``pv``, ``arm``, ``all``).
 
-    key = str(name).strip()
-    if key in GROUPS:
-        return [v for v in GROUPS[key] if v in VARIANT_NAMES]
-    if key in BY_NAME:
-        return [key] if key in VARIANT_NAMES else []
-    return []
+    Raises :class:`UnknownVariant` for a name that is neither a variant nor a group.
+    """
+    return [v.name for v in resolve(str(name), VARIANTS)]
 
 
 def normalize_readers(readers: Iterable[str]) -> tuple[str, ...]:
@@ -149,15 +139,19 @@ def _int(v: Any) -> int | None:
         return None
 
 
-def _facts(e: Any, loc: Loc) -> list[ArgFact]:
+def _facts(e: Any, loc: Loc) -> list[ArgExpectation]:
     if not isinstance(e, dict) or "hypercall" not in e or "arg" not in e:
         raise ReferenceError(f"{loc.file} fact {loc.line}: needs hypercall and arg")
     constraint = str(e.get("constraint", "any"))
     if constraint not in CONSTRAINTS:
         raise ReferenceError(f"{loc.file} fact {loc.line}: constraint {constraint!r} is not "
                              f"one of {', '.join(CONSTRAINTS)}")
-    variants = [v for name in e.get("variants") or ["all"] for v in normalize_variant(name)]
-    return [ArgFact(str(e["hypercall"]), e.get("op"), e.get("when"), int(e["arg"]), v,
+    try:
+        variants = [v for name in e.get("variants") or ["all"] for v in normalize_variant(name)]
+    except UnknownVariant as exc:
+        raise ReferenceError(f"{loc.file} fact {loc.line}: unknown variant {exc} (one of "
+                             f"{', '.join(names())})") from None
+    return [ArgExpectation(str(e["hypercall"]), e.get("op"), e.get("when"), int(e["arg"]), v,
                     constraint, str(e.get("value") or ""),
                     normalize_readers(e.get("readers") or ()), loc) for v in variants]
 
@@ -187,7 +181,7 @@ def from_annotations(aset: AnnotationSet, diags: Iterable[Diagnostic],
     return Loaded(Reference(tuple(facts), (), source), invariant, arity, problems)
 
 
-def _from_statement(a: Any) -> list[ArgFact]:
+def _from_statement(a: Any) -> list[ArgExpectation]:
     if a.source.kind != "hand-written":
         return []
     readers = normalize_readers(a.readers)
@@ -200,6 +194,6 @@ def _from_statement(a: Any) -> list[ArgFact]:
     when = cond.rhs if cond is not None and cond.op == "==" else None
     if cond is not None and when is None:
         return []           # "!=" conditions are not something prose names
-    return [ArgFact(a.scope.hypercall, a.scope.subop, when, a.position, v, kind,
+    return [ArgExpectation(a.scope.hypercall, a.scope.subop, when, a.position, v, kind,
                     a.constraint.text if a.constraint is not None else "", readers,
                     a.source.loc) for v in a.variants if v in VARIANT_NAMES]

@@ -2,7 +2,7 @@
 
 ``models/``   ``extract --json``'s output, keyed by every byte of the tree
               (``extract.store_json``), which it copies when nothing changed;
-``sources/``  one header's :class:`~headerparse.extract.source.Source`, keyed by its path and
+``sources/``  one header's :class:`~headerparse.extract.source.HeaderSource`, keyed by its path and
               bytes: a one-header edit re-reads one header;
 ``facts/``    one arch's :class:`~headerparse.extract.archfacts.ArchFacts`, keyed by the code
               skeletons of every header (comment text blanked) and the parse inputs:
@@ -33,7 +33,8 @@ from pathlib import Path
 from headerparse import model, paths, targets, tree
 from headerparse.extract import archfacts
 from headerparse.extract.archfacts import ArchFacts
-from headerparse.extract.source import Source, read_source
+from headerparse.extract.source import HeaderSource, read_source
+from headerparse.parallel import WorkerFailed, can_fork, deal, fork_map
 from headerparse.targets import Target
 
 # Newest entries kept per kind: a few trees' worth (a tree has ~85 headers and
@@ -171,12 +172,12 @@ def _newest_first(paths: list[Path]) -> list[tuple[float, Path]]:
 # ------------------------------------------------------------------ sources
 
 
-def load_sources(files: dict[str, bytes], store: Store | None) -> dict[str, Source]:
-    """Every header's Source, in path order; from the cache where it has them."""
+def load_sources(files: dict[str, bytes], store: Store | None) -> dict[str, HeaderSource]:
+    """Every header's HeaderSource, in path order; from the cache where it has them."""
     if store is None:
         return dict(zip(sorted(files), read_sources(sorted(files.items())), strict=True))
     code = code_hash()
-    found: dict[str, Source] = {}
+    found: dict[str, HeaderSource] = {}
     keys: dict[str, str] = {}
     for path, data in sorted(files.items()):
         h = hashlib.sha256(f"{code}\0{path}\0".encode())
@@ -196,32 +197,30 @@ def load_sources(files: dict[str, bytes], store: Store | None) -> dict[str, Sour
 
 # Fewer headers than this to lex are not worth a second process.
 _PARALLEL_LEXING = 24
-Keep = Callable[[str, bytes], None]     # (path, pickled Source): what to do with each
+Keep = Callable[[str, bytes], None]     # (path, pickled HeaderSource): what to do with each
 
 
-def read_sources(items: list[tuple[str, bytes]], keep: Keep | None = None) -> list[Source]:
-    """The Source of each ``(path, bytes)``, in order; a forked child lexes half of many.
+def read_sources(items: list[tuple[str, bytes]], keep: Keep | None = None) -> list[HeaderSource]:
+    """The HeaderSource of each ``(path, bytes)``, in order; a forked child lexes half of many.
 
-    ``keep`` gets each Source pickled, in the process that lexed it.  A cold run
+    ``keep`` gets each HeaderSource pickled, in the process that lexed it.  A cold run
     lexes every header (0.18 s on 4.17) while the second core idles; the
     child's half comes back pickled, which costs a twentieth of lexing it.
     """
-    if (len(items) < _PARALLEL_LEXING or (os.cpu_count() or 1) < 2
-            or not hasattr(os, "fork")):
+    if len(items) < _PARALLEL_LEXING or not can_fork():
         return _read(items, keep)
-    # Lexing time goes with size: deal the headers, largest first, to the lighter side.
-    sides: tuple[list[int], list[int]] = ([], [])
-    load = [0, 0]
-    for i in sorted(range(len(items)), key=lambda i: -len(items[i][1])):
-        side = 0 if load[0] <= load[1] else 1
-        sides[side].append(i)
-        load[side] += len(items[i][1])
-    mine, theirs = ([items[i] for i in side] for side in sides)
-    out = dict(zip(sides[0] + sides[1], _read_split(mine, theirs, keep), strict=True))
+    # Lexing time goes with size.
+    shares = deal([len(data) for _, data in items], 2)
+    try:
+        done = fork_map(lambda share: _read([items[i] for i in share], keep), shares)
+    except WorkerFailed:        # a child that fails leaves its headers to this process
+        return _read(items, keep)
+    out = dict(zip([i for share in shares for i in share],
+                   [src for part in done for src in part], strict=True))
     return [out[i] for i in range(len(items))]
 
 
-def _read(items: list[tuple[str, bytes]], keep: Keep | None) -> list[Source]:
+def _read(items: list[tuple[str, bytes]], keep: Keep | None) -> list[HeaderSource]:
     out = [read_source(p, d) for p, d in items]
     if keep is not None:
         for src in out:
@@ -229,61 +228,20 @@ def _read(items: list[tuple[str, bytes]], keep: Keep | None) -> list[Source]:
     return out
 
 
-def _read_split(mine: list[tuple[str, bytes]], theirs: list[tuple[str, bytes]],
-                keep: Keep | None) -> list[Source]:
-    """The Sources of ``mine`` lexed here and of ``theirs`` in a forked child, meanwhile.
-
-    A bare fork and a pipe: a process pool's feeder threads, starved of the GIL
-    by the lexing here, start its worker 50 ms late.  A child that fails leaves
-    its headers to this process.
-    """
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:    # the child: lex, send, and leave without running the parent's cleanup
-        code = 1
-        try:
-            os.close(read_fd)
-            blobs = [pickle.dumps(read_source(p, d), protocol=pickle.HIGHEST_PROTOCOL)
-                     for p, d in theirs]
-            for (path, _data), blob in zip(theirs, blobs, strict=True):
-                if keep is not None:
-                    keep(path, blob)
-            with os.fdopen(write_fd, "wb") as pipe:
-                pickle.dump(blobs, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    try:
-        out = _read(mine, keep)
-    finally:
-        with os.fdopen(read_fd, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(pid, 0)
-    try:
-        sent = ([pickle.loads(b) for b in pickle.loads(data)]
-                if os.waitstatus_to_exitcode(status) == 0 else None)
-    except Exception:   # a truncated pickle: the child died mid-write
-        sent = None
-    if sent is None or len(sent) != len(theirs):
-        sent = _read(theirs, keep)
-    return out + sent
-
-
-def _unpickle_source(blob: bytes | None) -> Source | None:
+def _unpickle_source(blob: bytes | None) -> HeaderSource | None:
     if blob is None:
         return None
     try:
         src = pickle.loads(blob)
     except Exception:   # a blob of an older layout: re-read the header
         return None
-    return src if isinstance(src, Source) else None
+    return src if isinstance(src, HeaderSource) else None
 
 
 # ------------------------------------------------------------------ facts
 
 
-def skeleton_digest(sources: dict[str, Source]) -> str:
+def skeleton_digest(sources: dict[str, HeaderSource]) -> str:
     """What every arch's parse depends on in the headers: paths and code skeletons."""
     h = hashlib.sha256()
     for path in sorted(sources):

@@ -52,7 +52,7 @@ class Define:
 # ------------------------------------------------------------------ scanning
 
 
-class _Source:
+class _AptSource:
     """The text with backslash-newlines spliced out, and where each char came from.
 
     C splices lines before it recognises comments, so ``// a \\`` continues onto
@@ -136,7 +136,7 @@ def _blank(segment: str, *, utf8: bool = False) -> str:
 
 def scan_comments(text: str, file: str) -> list[LexComment]:
     """Every ``/* */`` and ``//`` comment of ``text``, in order."""
-    src = _Source(text)
+    src = _AptSource(text)
     spans = [(src.origin[s], src.origin[e - 1] + 1, ok)
              for s, e, ok in _comment_spans(src.logical)]
     mask = _code_mask(src.text, [(s, e) for s, e, _ in spans])
@@ -236,7 +236,7 @@ _DIRECTIVE = re.compile(r"[ \t\f\v]*#[ \t]*(\w+)(.*)", re.S)
 _GUARD_IF = re.compile(r"(?:ifndef\s+(\w+)|if\s+!\s*defined\s*\(?\s*(\w+)\s*\)?)\s*$")
 
 
-def _code_only(src: _Source) -> tuple[str, list[int]]:
+def _code_only(src: _AptSource) -> tuple[str, list[int]]:
     """The spliced text with each comment replaced by one space, and its origin map."""
     parts: list[str] = []
     origin: list[int] = []
@@ -282,7 +282,7 @@ def _guard_index(directives: list[_Directive]) -> int | None:
     return None
 
 
-def _parse_define(d: _Directive, origin: list[int], src: _Source, file: str,
+def _parse_define(d: _Directive, origin: list[int], src: _AptSource, file: str,
                   conditional: bool) -> Define | None:
     m = re.match(r"\s+([A-Za-z_]\w*)", d.rest)
     if not m:
@@ -302,7 +302,7 @@ def _parse_define(d: _Directive, origin: list[int], src: _Source, file: str,
 
 def scan_defines(text: str, file: str) -> list[Define]:
     """Every ``#define`` of ``text`` (directives inside comments are not directives)."""
-    src = _Source(text)
+    src = _AptSource(text)
     code, origin = _code_only(src)
     directives = _directives(code)
     guard = _guard_index(directives)

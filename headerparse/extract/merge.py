@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from headerparse.extract.archfacts import ArchFacts
 from headerparse.extract.lexer import Define
 from headerparse.extract.markup import arg_lines, direction_of, field_directions
-from headerparse.extract.source import Source
+from headerparse.extract.source import HeaderSource
 from headerparse.model import (
     EMPTY_DOC,
     SCHEMA_VERSION,
@@ -48,7 +48,7 @@ class Merger:
     """The Model of one tree: what compiles from the facts, what is said from the sources."""
 
     def __init__(self, tree: HeaderTree, options: Options, archs: tuple[str, ...],
-                 sources: dict[str, Source], facts: dict[str, ArchFacts],
+                 sources: dict[str, HeaderSource], facts: dict[str, ArchFacts],
                  tools_only: set[str]) -> None:
         self.tree, self.options, self.archs = tree, options, archs
         self.sources, self.facts = sources, facts
@@ -138,7 +138,7 @@ class Merger:
                 expanded_from=first.expanded_from))
         return tuple(out)
 
-    def _fields(self, src: Source | None, raws: list) -> tuple[Field, ...]:
+    def _fields(self, src: HeaderSource | None, raws: list) -> tuple[Field, ...]:
         seen: dict[str, Field] = {}
         lines = sorted({f.line for r in raws for f in r.fields})
         sections = field_directions(src.comments, lines) if src else {}
@@ -196,7 +196,7 @@ class Merger:
                 out.append(self._macro(path, src, d, archs, member_group, last))
         return tuple(out)
 
-    def _macro(self, path: str, src: Source, d: Define, archs: tuple[str, ...],
+    def _macro(self, path: str, src: HeaderSource, d: Define, archs: tuple[str, ...],
                member_group: dict[tuple[str, str], str],
                last: dict[tuple[str, str, str], int]) -> Macro:
         values: dict[str, int] = {}

@@ -10,12 +10,10 @@ model's JSON (:func:`store_json`), which an unchanged tree's next run copies.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import gc
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import tempfile
@@ -40,7 +38,7 @@ from headerparse.extract.cache import (
 )
 from headerparse.extract.merge import Merger
 from headerparse.extract.options import ExtractError, Options
-from headerparse.extract.source import Source
+from headerparse.extract.source import HeaderSource
 from headerparse.model import (
     SCHEMA_VERSION,
     Diagnostic,
@@ -48,6 +46,7 @@ from headerparse.model import (
     diagnostics_from_json,
     to_json,
 )
+from headerparse.parallel import WorkerFailed, can_fork, deal, fork_map
 from headerparse.targets import TARGETS, Target, available_archs, translation_unit_headers
 from headerparse.tree import HeaderTree
 
@@ -226,27 +225,27 @@ def _parse_blob(include_dir: Path, target: Target, headers: list[str], probes: l
 
 def _parse_all(jobs: dict[str, tuple], say: Progress, parsed: Callable[[str, bytes], None]
                ) -> None:
-    """Parse the arches, in parallel processes when there is more than one core.
+    """Parse the arches, shared between processes when there is more than one core.
 
-    ``parsed`` gets each arch's facts in their cache form as soon as they come:
-    its work (decoding, 0.02 s an arch) overlaps the parsing of the others.
+    ``parsed`` gets each arch's facts in their cache form; the arches cost about the
+    same, so they are dealt evenly.
     """
-    workers = min(len(jobs), os.cpu_count() or 1)
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        for n, (arch, job) in enumerate(jobs.items(), 1):
-            parsed(arch, _parse_blob(*job))
-            say(f"[{n}/{len(jobs)}] parsed {arch}")
-        return
-    # fork: the workers inherit the loaded modules, and nothing but the facts comes back.
-    ctx = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        futures = {pool.submit(_parse_blob, *job): arch for arch, job in jobs.items()}
-        for n, fut in enumerate(concurrent.futures.as_completed(futures), 1):
-            parsed(futures[fut], fut.result())
-            say(f"[{n}/{len(jobs)}] parsed {futures[fut]}")
+    arches = list(jobs)
+    workers = min(len(arches), os.cpu_count() or 1) if can_fork() else 1
+    shares = deal([1] * len(arches), workers)
+    try:
+        done = fork_map(lambda share: [_parse_blob(*jobs[arches[i]]) for i in share], shares)
+    except WorkerFailed as exc:
+        raise ExtractError(f"parsing the headers failed: {exc}") from exc
+    n = 0
+    for share, blobs in zip(shares, done, strict=True):
+        for i, blob in zip(share, blobs, strict=True):
+            n += 1
+            parsed(arches[i], blob)
+            say(f"[{n}/{len(arches)}] parsed {arches[i]}")
 
 
-def _defines(options: Options, sources: dict[str, Source]) -> dict[str, str | None]:
+def _defines(options: Options, sources: dict[str, HeaderSource]) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     if options.tools:
         out["__XEN_TOOLS__"] = None

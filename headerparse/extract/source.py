@@ -1,6 +1,6 @@
 """One header's text and what the lexer and markup parser made of it.
 
-A :class:`Source` depends on the file's path and bytes alone, which is what
+A :class:`HeaderSource` depends on the file's path and bytes alone, which is what
 lets the extraction cache it per file (``extract_cache``).  It also carries
 the digest of the file's *code skeleton* (:func:`lexer.code_skeleton`): what
 libclang's parse of the tree depends on, so that a comment edit does not
@@ -25,7 +25,7 @@ from headerparse.model import Diagnostic, Loc
 
 
 @dataclass
-class Source:
+class HeaderSource:
     path: str
     text: str
     comments: list[LexComment]
@@ -36,7 +36,7 @@ class Source:
     code_digest: str = ""    # of the code skeleton, or of the bytes when there is none
 
 
-def read_source(path: str, data: bytes) -> Source:
+def read_source(path: str, data: bytes) -> HeaderSource:
     diags = []
     try:
         text = data.decode("utf-8")
@@ -57,5 +57,5 @@ def read_source(path: str, data: bytes) -> Source:
     skeleton = code_skeleton(text, comments) if valid else None
     digest = (hashlib.sha256(b"bytes\0" + data) if skeleton is None
               else hashlib.sha256(b"skeleton\0" + skeleton.encode()))
-    return Source(path, text, comments, CommentIndex(comments), defines, markup, diags,
+    return HeaderSource(path, text, comments, CommentIndex(comments), defines, markup, diags,
                   digest.hexdigest())

@@ -50,7 +50,7 @@ class ArgTable:
 
 
 @dataclass(frozen=True)
-class Facts:
+class SiteFacts:
     variants: tuple[Variant, ...]
     hypercall_tables: Mapping[str, tuple[ArgTable, ...]]   # hypercall name -> tables
     op_tables: Mapping[str, tuple[ArgTable, ...]]          # sub-op macro -> tables
@@ -106,7 +106,7 @@ def derived_availability(hc: Hypercall,
 
 
 def site_facts(model: Model, aset: AnnotationSet | None = None,
-               diagnostics: Iterable[Diagnostic] = ()) -> Facts:
+               diagnostics: Iterable[Diagnostic] = ()) -> SiteFacts:
     """Everything the pages show beyond the model: derived tables, then what ``aset`` adds;
     ``diagnostics`` are the annotations' and the checks' findings."""
     variants = variants_for_archs(model.archs)
@@ -132,7 +132,7 @@ def site_facts(model: Model, aset: AnnotationSet | None = None,
             avail.setdefault(name, {}).update(per)
             avail_src[name] = extra.availability_source.get(name, "annotation")
     findings = tuple(model.diagnostics) + tuple(diagnostics)
-    return Facts(variants, hc_tables, op_tables, avail, avail_src, findings, annotated, arity)
+    return SiteFacts(variants, hc_tables, op_tables, avail, avail_src, findings, annotated, arity)
 
 
 def _arity(tables: tuple[ArgTable, ...]) -> dict[str, int]:

@@ -6,8 +6,6 @@ writes it to the staging dir with :func:`headerparse.site.render.sync_tree`.
 
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -17,8 +15,9 @@ from typing import Any
 import jinja2
 
 from headerparse.model import Diagnostic, Header, Hypercall, Macro, Model, Record
+from headerparse.parallel import can_fork, deal, fork_map
 from headerparse.site import layoutdata
-from headerparse.site.facts import ArgTable, Facts
+from headerparse.site.facts import ArgTable, SiteFacts
 from headerparse.site.plan import HANDLES_DOC, Plan, c_ident, enum_ident, is_handle, valid_c_name
 from headerparse.site.render import environment, render_page
 
@@ -33,7 +32,7 @@ class Item:
     canonical: bool = False
 
 
-def generate(model: Model, facts: Facts, texts: Mapping[str, str],
+def generate(model: Model, facts: SiteFacts, texts: Mapping[str, str],
              env: jinja2.Environment | None = None, jobs: int = 1) -> dict[str, str]:
     """All generated pages: docname -> reST, rendered by up to ``jobs`` processes."""
     return site_of(model, facts, texts, env).pages(jobs)
@@ -54,34 +53,25 @@ def _render_in_workers(env: jinja2.Environment, todo: list[tuple[str, int, Calla
     global _TODO
     for name in env.list_templates(extensions=["j2"]):
         env.get_template(name)          # compiled once, before the fork
-    shares: list[list[int]] = [[] for _ in range(jobs)]
-    load = [0] * jobs
-    for i in sorted(range(len(todo)), key=lambda i: -todo[i][1]):
-        k = load.index(min(load))
-        shares[k].append(i)
-        load[k] += todo[i][1]
+    shares = deal([cost for _doc, cost, _render in todo], jobs)
     _TODO = todo
     try:
-        ctx = multiprocessing.get_context("fork")
-        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
-            futures = [pool.submit(_render_share, share) for share in shares[1:]]
-            mine = _render_share(shares[0])     # this process renders a share too
-            parts = [f.result() for f in futures]
+        parts = fork_map(_render_share, shares)
     finally:
         _TODO = []
-    done = dict(mine)
+    done: dict[str, str] = {}
     for part in parts:
         done.update(part)
     return {doc: done[doc] for doc, _cost, _render in todo}
 
 
-def site_of(model: Model, facts: Facts, texts: Mapping[str, str],
+def site_of(model: Model, facts: SiteFacts, texts: Mapping[str, str],
             env: jinja2.Environment | None = None) -> _Site:
     return _Site(model, facts, Plan(model), texts, env or environment())
 
 
 class _Site:
-    def __init__(self, model: Model, facts: Facts, plan: Plan, texts: Mapping[str, str],
+    def __init__(self, model: Model, facts: SiteFacts, plan: Plan, texts: Mapping[str, str],
                  env: jinja2.Environment) -> None:
         self.model, self.facts, self.plan, self.texts, self.env = model, facts, plan, texts, env
         self.findings = _findings_by_doc(plan, facts.findings)
@@ -95,7 +85,7 @@ class _Site:
 
     def pages(self, jobs: int = 1) -> dict[str, str]:
         todo = self.page_jobs()
-        if jobs < 2 or len(todo) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        if jobs < 2 or len(todo) < 2 or not can_fork():
             return {doc: render() for doc, _cost, render in todo}
         return _render_in_workers(self.env, todo, jobs)
 

@@ -86,7 +86,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("xen_missing_refs", "warn", "env", types=(str,))
     app.add_config_value("xen_header_root", "", "env", types=(str,))
     app.add_domain(XenDomain)
-    app.add_domain(cdecl.CDomain, override=True)
+    app.add_domain(cdecl.XenCDomain, override=True)
     for name, cls in {"links": LinksDirective, "prose": blocks.ProseDirective,
                       "code": blocks.CodeDirective,
                       "facts": blocks.FactsDirective, "layout": blocks.LayoutDirective,

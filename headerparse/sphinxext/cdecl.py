@@ -10,7 +10,7 @@ one node holding kind, name, parameters and anchor, its children the body, drawn
 straight to the HTML the C domain's nodes would give.
 
 The names are registered in the ``xen`` domain's table of C names (which page
-links resolve through) and shown to the rest of Sphinx by :class:`CDomain`, the
+links resolve through) and shown to the rest of Sphinx by :class:`XenCDomain`, the
 C domain with that table added: ``:c:struct:`x``` roles, ``objects.inv`` and the
 search index see them as C objects, with the C domain's own anchors
 (``c.NAME``; ``c.ENUM.NAME`` for an enumerator inside its enum).
@@ -28,6 +28,8 @@ from sphinx.domains.c import CDomain as SphinxCDomain
 from sphinx.locale import _
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
+
+from headerparse.sphinxext.body import read_body
 
 # NAME, or NAME(a, b, ...) for a macro: what generated pages declare.
 _SIG = re.compile(r"\s*(?P<name>[A-Za-z_]\w*)\s*(?:\((?P<params>[\w\s,.]*)\))?\s*\Z")
@@ -48,7 +50,6 @@ class decl_name(nodes.Inline, nodes.TextElement):
 def fast_run(d: SphinxDirective, objtype: str) -> list[nodes.Node] | None:
     """The nodes of a generated declaration, or None when the signature is not a
     plain one (the C domain's directive then reads it)."""
-    from headerparse.sphinxext.decl import read_body
 
     m = _SIG.match(d.arguments[0])
     if m is None or (m.group("params") is not None and objtype != "macro"):
@@ -132,7 +133,7 @@ def as_desc(node: hp_decl) -> addnodes.desc:
     return desc
 
 
-class CDomain(SphinxCDomain):
+class XenCDomain(SphinxCDomain):
     """Sphinx's C domain, also knowing the declarations of generated pages."""
 
     def _generated(self, target: str) -> tuple[str, str, str] | None:

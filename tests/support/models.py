@@ -33,7 +33,7 @@ from headerparse.model import (
     Record,
     Typedef,
 )
-from headerparse.site.facts import ArgRow, ArgTable, Facts
+from headerparse.site.facts import ArgRow, ArgTable, SiteFacts
 from headerparse.variants import Variant, variants_for_archs
 
 ARCHS = ("x86_32", "x86_64", "arm32", "arm64")
@@ -137,8 +137,8 @@ def synthetic_model() -> Model:
                  diagnostics)
 
 
-def synthetic_facts(model: Model) -> Facts:
-    """Facts as the annotation layer would give them: the SHUTDOWN_suspend third argument."""
+def synthetic_facts(model: Model) -> SiteFacts:
+    """SiteFacts as the annotation layer would give them: the SHUTDOWN_suspend third argument."""
     variants: tuple[Variant, ...] = variants_for_archs(model.archs)
     regs = {v.name: v.arg_registers[2] for v in variants if len(v.arg_registers) > 2}
     rows = []
@@ -154,7 +154,7 @@ def synthetic_facts(model: Model) -> Facts:
                        provenance=("commit bfc2e6e942",), source="hand-written: sched.yaml:41")
     avail = {"sched_op": {v.name: True for v in variants},
              "iret": {v.name: v.name.startswith("x86-pv") for v in variants}}
-    return Facts(variants, {}, {"SCHEDOP_shutdown": (suspend,)}, avail,
+    return SiteFacts(variants, {}, {"SCHEDOP_shutdown": (suspend,)}, avail,
                  {"sched_op": "test", "iret": "test"}, model.diagnostics, True,
                  {"sched_op": {v.name: 3 if v.name.startswith("x86-pv") else 2
                                for v in variants}})

@@ -1,0 +1,144 @@
+"""The one way headerparse spreads work over cores: deal it, largest first, then fork.
+
+Lexing headers, parsing arches and rendering pages each split into shares of
+known rough cost. :func:`deal` gives each item, dearest first, to the share that
+is cheapest so far; :func:`fork_map` runs the first share in this process and
+every other one in a forked child, which inherits the loaded modules (and
+closures, which could not be pickled) and sends back only its result through a
+pipe. A bare fork is used rather than a process pool: a pool's feeder threads,
+starved of the GIL by the work in this process, start its workers tens of
+milliseconds late.
+
+Children die with their parent (``PR_SET_PDEATHSIG`` where Linux offers it), and a
+parent leaving :func:`fork_map` early (an exception, Ctrl-C) kills and reaps them,
+so no run leaves workers behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import pickle
+import signal
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class WorkerFailed(Exception):
+    """A forked worker died or raised; the message says which share and how, and
+    ``error`` is the worker's exception when it raised one."""
+
+    def __init__(self, message: str, error: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.error = error
+
+
+def can_fork() -> bool:
+    return hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
+
+
+def deal(costs: Sequence[int], shares: int) -> list[list[int]]:
+    """Indices of ``costs`` in ``shares`` groups: dearest first, to the lightest group."""
+    groups: list[list[int]] = [[] for _ in range(max(shares, 1))]
+    load = [0] * len(groups)
+    for i in sorted(range(len(costs)), key=lambda i: -costs[i]):
+        k = load.index(min(load))
+        groups[k].append(i)
+        load[k] += costs[i]
+    return groups
+
+
+def fork_map(func: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``[func(item) for item in items]``, items after the first in forked children.
+
+    A child that raises or dies raises :class:`WorkerFailed` here (its ``error`` is
+    the child's exception). This process's own exception propagates after the
+    children are killed.
+    """
+    if len(items) < 2 or not hasattr(os, "fork"):
+        return [func(item) for item in items]
+    children: list[tuple[int, int]] = []       # (pid, read end of its pipe)
+    try:
+        for item in items[1:]:
+            children.append(_spawn(func, item))
+        mine = func(items[0])
+        theirs = []
+        for n in range(1, len(items)):
+            pid, fd = children.pop(0)
+            theirs.append(_collect(pid, fd, n))
+    finally:
+        for pid, fd in children:     # left early: take the workers down with us
+            _kill(pid, fd)
+    return [mine, *theirs]
+
+
+def _spawn(func: Callable[[T], R], item: T) -> tuple[int, int]:
+    read_fd, write_fd = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:    # the child: work, send, and leave without running the parent's cleanup
+        code = 1
+        try:
+            os.close(read_fd)
+            _die_with_parent(parent)
+            try:
+                payload: tuple[str, object] = ("ok", func(item))
+            except Exception as exc:        # the parent raises it; nothing is printed here
+                payload = ("error", exc)
+            with os.fdopen(write_fd, "wb") as pipe:
+                try:
+                    blob = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception:           # an exception that does not pickle
+                    err = payload[1]
+                    blob = pickle.dumps(("error", RuntimeError(f"{type(err).__name__}: {err}")))
+                pipe.write(blob)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    return pid, read_fd
+
+
+def _collect(pid: int, fd: int, n: int) -> object:
+    with os.fdopen(fd, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    try:
+        kind, value = pickle.loads(data) if code == 0 else ("died", code)
+    except Exception:       # a truncated result: the child died mid-write
+        kind, value = "died", code
+    if kind == "ok":
+        return value
+    if kind == "error" and isinstance(value, Exception):
+        raise WorkerFailed(f"worker {n} failed: {type(value).__name__}: {value}", value)
+    raise WorkerFailed(f"worker {n} died (exit status {value})")
+
+
+def _kill(pid: int, fd: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+    os.close(fd)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this child when its parent dies, however it dies."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return      # not Linux: the parent's own clean-up still reaps its workers
+    if os.getppid() != parent:      # the parent died before the request took effect
+        os._exit(1)

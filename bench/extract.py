@@ -34,7 +34,7 @@ from pathlib import Path
 RAW_PARSE = r"""
 import sys
 from pathlib import Path
-from headerparse.extract import clangparse
+from headerparse.extract import translation_unit
 from headerparse.targets import DEFAULT_ARCHS, TARGETS, translation_unit_headers
 from headerparse.tree import open_tree
 import clang.cindex as ci
@@ -43,10 +43,11 @@ inc = tree.materialize(Path(sys.argv[2]))
 index = ci.Index.create()
 for arch in DEFAULT_ARCHS:
     t = TARGETS[arch]
-    src = clangparse.probe_source(translation_unit_headers(tree.files, t), [])
-    index.parse(clangparse.MAIN, args=clangparse.compile_args(inc, t, {"__XEN_TOOLS__": None}),
-                unsaved_files=[(clangparse.MAIN, src),
-                               (clangparse.PRELUDE_PATH, clangparse.PRELUDE)],
+    src = translation_unit.probe_source(translation_unit_headers(tree.files, t), [])
+    args = translation_unit.compile_args(inc, t, {"__XEN_TOOLS__": None})
+    index.parse(translation_unit.MAIN, args=args,
+                unsaved_files=[(translation_unit.MAIN, src),
+                               (translation_unit.PRELUDE_PATH, translation_unit.PRELUDE)],
                 options=ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
 """
 

@@ -13,7 +13,7 @@ import dataclasses
 import json
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -242,11 +242,6 @@ class Macro:
     why_not: Mapping[str, str] = field(default_factory=dict)  # arch -> why no integer value
     args: tuple[ArgLine, ...] = ()
     group: str | None = None
-
-    @property
-    def function_like(self) -> bool:
-        return self.params is not None
-
 
 @dataclass(frozen=True)
 class Hypercall:
@@ -478,18 +473,3 @@ def model_from_json(data: dict[str, Any]) -> Model:
     body = {k: v for k, v in data.items() if k != "$schema"}
     return _reader(Model)(body)
 
-
-def iter_docs(model: Model) -> Iterator[tuple[str, Loc, Doc]]:
-    """Every documented symbol of the model: (name, where, doc)."""
-    for r in model.records:
-        yield r.key, r.loc, r.doc
-        for f in r.fields:
-            yield f"{r.key}.{f.path}", f.loc, f.doc
-    for m in model.macros:
-        yield m.name, m.loc, m.doc
-    for t in model.typedefs:
-        yield t.name, t.loc, t.doc
-    for e in model.enums:
-        yield e.key, e.loc, e.doc
-        for c in e.constants:
-            yield c.name, c.loc, c.doc

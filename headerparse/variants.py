@@ -25,7 +25,6 @@ class Variant:
     arch: str                        # extraction arch whose layouts this variant uses
     index_register: str | None       # None: the tree defines no hypercall convention
     arg_registers: tuple[str, ...]
-    return_register: str | None
     defs_column: str | None          # column of the hypercall-defs.c table
     optional: bool = False           # present only when the tree has the arch's headers
 
@@ -52,23 +51,23 @@ _X86_32 = ("EBX", "ECX", "EDX", "ESI", "EDI")
 
 VARIANTS: tuple[Variant, ...] = (
     Variant("x86-pv32", "x86 PV guest, 32-bit", "x86", "pv", 32, "x86_32",
-            "EAX", _X86_32, "EAX", "pv32"),
+            "EAX", _X86_32, "pv32"),
     Variant("x86-pv64", "x86 PV guest, 64-bit", "x86", "pv", 64, "x86_64",
-            "RAX", _X86_64, "RAX", "pv64"),
+            "RAX", _X86_64, "pv64"),
     Variant("x86-hvm32", "x86 HVM/PVH guest in 32-bit mode", "x86", "hvm", 32, "x86_32",
-            "EAX", _X86_32, "EAX", "hvm32"),
+            "EAX", _X86_32, "hvm32"),
     Variant("x86-hvm64", "x86 HVM/PVH guest in 64-bit mode", "x86", "hvm", 64, "x86_64",
-            "RAX", _X86_64, "RAX", "hvm64"),
+            "RAX", _X86_64, "hvm64"),
     Variant("arm32", "Arm guest, AArch32", "arm", "", 32, "arm32",
-            "r12", ("r0", "r1", "r2", "r3", "r4"), "r0", "arm"),
+            "r12", ("r0", "r1", "r2", "r3", "r4"), "arm"),
     Variant("arm64", "Arm guest, AArch64", "arm", "", 64, "arm64",
-            "x16", ("x0", "x1", "x2", "x3", "x4"), "x0", "arm"),
+            "x16", ("x0", "x1", "x2", "x3", "x4"), "arm"),
     # The RISC-V and PowerPC ports define no guest hypercall convention in the
     # trees we know of; the columns are guesses at what Xen would call them.
     Variant("riscv64", "RISC-V guest, 64-bit", "riscv", "", 64, "riscv64",
-            None, (), None, "riscv", optional=True),
+            None, (), "riscv", optional=True),
     Variant("ppc64", "PowerPC guest, 64-bit", "ppc", "", 64, "ppc64",
-            None, (), None, "ppc", optional=True),
+            None, (), "ppc", optional=True),
 )
 
 BY_NAME = {v.name: v for v in VARIANTS}

@@ -28,14 +28,14 @@ from headerparse.annotations.derive import (
     subop_groups,
 )
 from headerparse.annotations.hypercall_defs import HypercallDefs, parse_hypercall_defs
-from headerparse.annotations.pins import check_pins, layout_diff
-from headerparse.annotations.schema import (
+from headerparse.annotations.parsed import (
     ParsedFile,
     Pin,
     ScopeEntry,
     Selector,
     StructEntry,
 )
+from headerparse.annotations.pins import check_pins, layout_diff
 from headerparse.annotations.types import (
     AnnotationSet,
     ArgStatement,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from headerparse.annotations.schema import Pin, Shape
+from headerparse.annotations.parsed import Pin, Shape
 from headerparse.model import Diagnostic, Loc, Model
 
 _ANON = re.compile(r"\((?:unnamed|anonymous) (struct|union|enum) at [^)]*\)")

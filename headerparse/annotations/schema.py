@@ -2,17 +2,28 @@
 
 The YAML is composed, not loaded, so that every node keeps its position and
 every error points at file:line. Nothing here looks at the model: a file that
-passes is well-formed; whether its symbols exist is ``annotations_bind``'s job.
+passes is well-formed; whether its symbols exist is :mod:`.bind`'s job. The entries it produces are
+:mod:`.parsed`'s.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from headerparse.annotations.parsed import (
+    ArgEntry,
+    AvailEntry,
+    ParsedFile,
+    Pin,
+    ReturnEntry,
+    ScopeEntry,
+    Selector,
+    Shape,
+    StructEntry,
+)
 from headerparse.annotations.types import (
     CONSTRAINTS,
     DIRECTIONS,
@@ -35,96 +46,6 @@ _SYMBOL = re.compile(r"(struct |union )?[A-Za-z_]\w*\Z")
 
 def parse_condition(text: str) -> Condition | None:
     return Condition.parse(text)
-
-
-# ---------------------------------------------------------------- parsed form
-
-
-@dataclass(frozen=True)
-class Selector:
-    names: tuple[str, ...]          # variant and group names as written
-    loc: Loc
-
-
-@dataclass
-class ArgEntry:
-    position: int
-    selector: Selector | None
-    fields: dict[str, Any]
-    loc: Loc
-
-
-@dataclass
-class AvailEntry:
-    selector: Selector
-    requires: str
-    loc: Loc
-
-
-@dataclass
-class ReturnEntry:
-    selector: Selector | None
-    text: str
-    loc: Loc
-
-
-_UNSET: Any = object()
-
-
-@dataclass
-class ScopeEntry:
-    scope: Scope
-    loc: Loc
-    summary: str = ""
-    since: str = ""
-    notes: tuple[str, ...] = ()
-    provenance: tuple[Provenance, ...] = ()
-    overrides: str = ""
-    xen_name: str = ""
-    available: AvailEntry | None = None
-    args: list[ArgEntry] = field(default_factory=list)
-    returns: list[ReturnEntry] = field(default_factory=list)
-    takes: Any = _UNSET              # sub-ops: record name, None for "no argument"
-    takes_loc: Loc | None = None
-    subops: list[ScopeEntry] = field(default_factory=list)
-    cases: list[ScopeEntry] = field(default_factory=list)
-    cond_loc: Loc | None = None
-    no_args: bool = False            # "args: []": the call takes no arguments
-
-    @property
-    def has_takes(self) -> bool:
-        return self.takes is not _UNSET
-
-
-@dataclass
-class StructEntry:
-    name: str
-    loc: Loc
-    intent: str
-    why: str
-    provenance: tuple[Provenance, ...] = ()
-
-
-@dataclass
-class Pin:
-    symbol: str
-    value: Any                       # int | dict[arch, int] | Shape
-    loc: Loc
-
-
-@dataclass(frozen=True)
-class Shape:
-    size: Any                        # int | dict[arch, int]
-    members: tuple[str, ...]
-
-
-@dataclass
-class ParsedFile:
-    path: str
-    family: str
-    hypercalls: list[ScopeEntry]
-    structs: list[StructEntry]
-    pins: list[Pin]
 
 
 # ---------------------------------------------------------------- validation

@@ -369,7 +369,7 @@ def _apply_hunks(path: str, source: list[str], hunks: list[Hunk],
     for h in hunks:
         old = h.old_lines()
         want = h.old_start - 1 + offset if h.old_count else h.old_start + offset
-        at = _locate(lines, old, max(want, 0), eof=h.no_eol_old)
+        at = _locate(lines, old, max(want, 0))
         if at is None:
             failures.append(f"{path}: hunk {h.header} (patch line {h.patch_line}) does not "
                             "apply: its context is not in the tree")
@@ -396,7 +396,7 @@ def _new_side(h: Hunk) -> list[bool]:
     return [ln[:1] == "+" for ln in h.lines if ln[:1] in (" ", "+")]
 
 
-def _locate(lines: list[str], old: list[str], want: int, *, eof: bool) -> int | None:
+def _locate(lines: list[str], old: list[str], want: int) -> int | None:
     """Where ``old`` occurs, nearest to ``want`` first (git apply's search, no fuzz)."""
     if not old:
         return min(want, len(lines))

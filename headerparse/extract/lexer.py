@@ -471,11 +471,6 @@ class CommentIndex:
         # Most symbols have no doc: share one empty Doc rather than build thousands.
         return Doc(before, trailing) if before is not None or trailing is not None else EMPTY_DOC
 
-    def comments_between(self, first: int, last: int) -> list[LexComment]:
-        """The comments that start on lines ``first`` to ``last`` (inclusive)."""
-        return [c for c in self._comments if first <= c.comment.loc.line <= last]
-
-
 def _join(comments: list[Comment]) -> Comment:
     """Consecutive comments read as one: raw and text concatenated, loc of the first."""
     if len(comments) == 1:

@@ -6,7 +6,6 @@ writes it to the staging dir with :func:`headerparse.site.render.sync_tree`.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -338,10 +337,6 @@ def _sorted_findings(findings: tuple[Diagnostic, ...]) -> list[Diagnostic]:
     return sorted(findings, key=lambda d: (_SEVERITY.get(d.severity, 3),
                                            d.loc.file if d.loc else "",
                                            d.loc.line if d.loc else 0, d.rule))
-
-
-def severity_counts(findings: list[Diagnostic]) -> Counter:
-    return Counter(d.severity for d in findings)
 
 
 __all__ = ["generate", "Item", "valid_c_name", "Record"]

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from headerparse.model import Enum, Macro, Model, OpGroup, Record, Typedef
+from headerparse.model import Enum, Model, OpGroup, Record, Typedef
 
 # C keywords (Sphinx's C domain refuses them as names, conf.py clears
 # c_extra_keywords so that only these remain).
@@ -237,10 +237,6 @@ class Plan:
         docs.update(d for d in self.record_doc.values() if d)
         return sorted(docs)
 
-    def line_target(self, file: str, line: int) -> str:
-        return f"{file}:{line}"
-
-
 def _home_hypercall(group: str, users: Iterable) -> str | None:
     """The hypercall page that hosts a group: the same-named one, else a non-compat one."""
     users = list(users)
@@ -269,8 +265,3 @@ def _field_names(model: Model) -> frozenset[str]:
         _FIELD_CACHE[key] = frozenset(f.name for r in model.records for f in r.fields)
     return _FIELD_CACHE[key]
 
-
-def macro_signature(mac: Macro) -> str:
-    if mac.params is None:
-        return mac.name
-    return f"{mac.name}({', '.join(mac.params)})"

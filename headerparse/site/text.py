@@ -68,14 +68,6 @@ def names_in(text: str, known: Callable[[str], bool]) -> set[str]:
     return {key for key in found if key is not None}
 
 
-def tagged_miss(key: str, known: Callable[[str], bool]) -> str | None:
-    """For ``struct foo`` that is not known as such, the bare tag if that is known."""
-    if " " in key:
-        tag = key.split()[1]
-        return tag if known(tag) else None
-    return None
-
-
 def rst_escape(text: str) -> str:
     """``text`` as reST inline text that renders exactly as written, on one line."""
     text = " ".join(text.split())

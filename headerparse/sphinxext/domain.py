@@ -9,7 +9,7 @@ processes is safe.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Set
+from collections.abc import Iterator, Set
 from typing import Any, ClassVar
 
 from docutils import nodes
@@ -219,6 +219,3 @@ class XenDomain(Domain):
     def get_full_qualified_name(self, node: nodes.Element) -> str | None:
         return node.get("reftarget")
 
-
-def object_names(domain: XenDomain, objtype: str) -> Iterable[str]:
-    return [name for (t, name) in domain.objects if t == objtype]

@@ -19,26 +19,6 @@ CASES = sorted((DATA / "bind").glob("*.yaml"))
 DEFS = (DATA / "hypercall-defs.c").read_text()
 
 
-def _model_args(path: Path) -> dict:
-    # "# model: key=value" on the first line picks a variant of the synthetic model.
-    first = path.read_text().splitlines()[0]
-    if not first.startswith("# model:"):
-        return {}
-    key, _, value = first.removeprefix("# model:").strip().partition("=")
-    if key == "drop":
-        return {"drop": tuple(value.split(","))}
-    return {key: int(value) if value.isdigit() else value}
-
-
-@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
-def test_binding_case(path: Path) -> None:
-    parsed, diags = parse_file(path.read_bytes(), path.name)
-    assert parsed is not None, [d.render() for d in diags]
-    _, diags = bind([parsed], make_model(**_model_args(path)), None, "hypercall-defs.c")
-    assert [d.render() for d in diags] == path.with_suffix(".expected").read_text().splitlines()
-    assert all(d.rule.startswith("XA2") for d in diags)
-
-
 def test_binding_cases_cover_every_drift_rule() -> None:
     rules = {line.rsplit("[", 1)[1].rstrip("]") for p in CASES
              for line in p.with_suffix(".expected").read_text().splitlines()}

@@ -243,3 +243,41 @@ def test_simulated_head_checkout_with_hypercall_defs(xen_tree_417, capsys, monke
     assert code == 1
     assert "error: availability of xenpmu_op: hand-written not available, but derived: " \
            "hypercall-defs.c table row xenpmu_op" in err
+
+
+def test_every_command_binds_the_same_annotations_the_same_way(
+        small, capsys, monkeypatch, tmp_path) -> None:
+    """``check``, ``annotations check``, ``show`` and ``build`` find the annotations through
+    ``$HEADERPARSE_ANNOTATIONS`` and bind them with the checkout's hypercall-defs.c."""
+    from headerparse.annotations import load
+    from headerparse.site import sphinxrun
+
+    _cache(monkeypatch, tmp_path)
+    public, ann = small
+    root = tmp_path / "checkout"
+    shutil.copytree(public, root / "xen" / "include" / "public")
+    (root / "xen" / "Makefile").write_text("# synthetic checkout\n")
+    shutil.copy(DATA / "hypercall-defs.c", root / "xen" / "include" / "hypercall-defs.c")
+    monkeypatch.setenv("HEADERPARSE_ANNOTATIONS", str(ann))
+    calls: list[tuple] = []
+    real = load.load_annotations
+
+    def spy(directory, model, defs_text=None, *, defs_path="?"):
+        aset, diags = real(directory, model, defs_text, defs_path=defs_path)
+        calls.append((str(directory), defs_text, defs_path, model.tree_hash,
+                      json.dumps(aset.coverage(), sort_keys=True),
+                      sorted(d.render() for d in diags)))
+        return aset, diags
+
+    monkeypatch.setattr(load, "load_annotations", spy)
+    # The build's Sphinx half is not what this test is about.
+    monkeypatch.setattr(sphinxrun, "start", lambda *a, **k: lambda jobs: True)
+    tree = ["--tree", str(root), "-q"]
+    for argv in (["annotations", "check", *tree], ["check", *tree],
+                 ["show", "sched_op", *tree], ["build", "-o", str(tmp_path / "site"), *tree]):
+        _run(capsys, *argv)
+    assert len(calls) == 4, "each command binds the annotations exactly once"
+    directory, defs_text, _path, _hash, coverage, _diags = calls[0]
+    assert directory == str(ann) and defs_text and "sched_op" in defs_text
+    assert json.loads(coverage)["hypercall_defs"] is True
+    assert all(c == calls[0] for c in calls), [c[:3] for c in calls]

@@ -13,23 +13,6 @@ DATA = Path(__file__).parent / "data" / "annotations"
 BAD = sorted((DATA / "bad").glob("*.yaml"))
 
 
-@pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
-def test_malformed_file_gives_expected_errors(path: Path) -> None:
-    parsed, diags = parse_file(path.read_bytes(), path.name)
-    assert parsed is None
-    got = [d.render() for d in diags]
-    want = path.with_suffix(".expected").read_text().splitlines()
-    assert got == want
-    assert all(d.loc is not None and d.loc.line >= 1 for d in diags)
-    assert all(d.rule.startswith("XA1") for d in diags)
-
-
-def test_every_bad_file_has_its_expected_text() -> None:
-    assert len(BAD) >= 30
-    for p in BAD:
-        assert p.with_suffix(".expected").is_file(), p
-
-
 @pytest.mark.parametrize("name", ["sched.yaml", "other.yaml"])
 def test_good_files_parse_cleanly(name: str) -> None:
     parsed, diags = parse_file((DATA / "good" / name).read_bytes(), name)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from extract_cases import case_files, write_tree
+from support.extract_case import case_files, write_tree
 
 from headerparse.tree import fetch_debian_headers
 

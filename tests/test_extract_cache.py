@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from extract_cases import case_files, write_tree
+from support.extract_case import case_files, write_tree
 
 from headerparse.extract import cache as extract_cache
 from headerparse.extract.cache import STATS, Store

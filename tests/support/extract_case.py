@@ -15,7 +15,7 @@ from headerparse.extract.pipeline import Options, extract
 from headerparse.model import Model
 from headerparse.tree import open_tree
 
-DATA = Path(__file__).parent / "data" / "extract"
+DATA = Path(__file__).resolve().parents[1] / "data" / "extract"
 CASES = sorted(p.stem for p in DATA.glob("*.h") if p.name != "xen.h")
 
 

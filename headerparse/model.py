@@ -177,6 +177,7 @@ class Field:
     flexible: bool = False            # flexible array member
     guest_handle: str | None = None   # XEN_GUEST_HANDLE(x) -> "x"
     bitfield: bool = False
+    heading: Comment | None = None    # the comment heading its group: IN parameters, ...
 
 
 @dataclass(frozen=True)

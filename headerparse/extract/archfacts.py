@@ -17,7 +17,7 @@ from typing import Any
 from headerparse.model import Diagnostic, Hole, Layout, Loc, Member
 
 # Bump when encode/decode change shape (the code hash also covers this module).
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass
@@ -29,6 +29,7 @@ class RawField:
     bitfield: bool
     flexible: bool
     guest_handle: str | None
+    file: str | None = None      # the declaring header, when not the record's (nested records)
 
 
 @dataclass
@@ -82,7 +83,7 @@ def encode(facts: ArchFacts) -> tuple:
          (r.layout.arch, r.layout.size, r.layout.align,
           [(m.path, m.type, m.offset, m.size, m.bit_offset, m.bit_size) for m in r.layout.members],
           [(h.offset, h.size, h.after, h.scope) for h in r.layout.holes]),
-         [(f.path, f.name, f.line, f.col, f.bitfield, f.flexible, f.guest_handle)
+         [(f.path, f.name, f.line, f.col, f.bitfield, f.flexible, f.guest_handle, f.file)
           for f in r.fields])
         for r in facts.records]
     return (

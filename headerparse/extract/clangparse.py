@@ -448,9 +448,10 @@ class _Walker:
             # A builtin integer's spelling names no guest handle.
             handle = (None if canon_kind in _BUILTIN_INT_KIND_IDS
                       else _HANDLE.search(c_lib.string(c_lib.type_spelling(canon))))
-            _, line, col, _ = c_lib.expansion(c_lib.location(f))
+            handle_file, line, col, _ = c_lib.expansion(c_lib.location(f))
             fields.append(RawField(name, name, line, col, bits is not None, flexible,
-                                   handle.group(1) if handle else None))
+                                   handle.group(1) if handle else None,
+                                   self.rel_handle(handle_file)))
             if canon_kind == _RECORD and decl._kind_id in _RECORD_KIND_IDS:
                 self._members(decl, name + ".", off_bits, members, fields)
                 self._nested_record(decl)
@@ -533,4 +534,4 @@ class _Walker:
 def _moved(f: RawField, prefix: str) -> RawField:
     """A copy of ``f`` (each record owns its fields) with ``prefix`` before its path."""
     return RawField(prefix + f.path, f.name, f.line, f.col, f.bitfield, f.flexible,
-                    f.guest_handle)
+                    f.guest_handle, f.file)

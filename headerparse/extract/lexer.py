@@ -416,6 +416,10 @@ def _not_documentation(c: Comment) -> bool:
     return bool(lines) and all(is_markup_line(ln) for ln in lines)
 
 
+# A comment naming what it documents: "EVTCHNOP_alloc_unbound: Allocate a port ..."
+_NAMED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*[A-Za-z0-9])\s*:\s+\S")
+
+
 class CommentIndex:
     """Which comment documents which line of one header.
 
@@ -430,6 +434,7 @@ class CommentIndex:
         self._by_end: dict[int, list[int]] = {}
         self._by_start: dict[int, list[int]] = {}
         self._standalone_cache: dict[int, bool] = {}
+        self._named: dict[str, Comment] | None = None
         for i, c in enumerate(self._comments):
             self._by_end.setdefault(c.comment.end_line, []).append(i)
             self._by_start.setdefault(c.comment.loc.line, []).append(i)
@@ -470,6 +475,17 @@ class CommentIndex:
                 break
         # Most symbols have no doc: share one empty Doc rather than build thousands.
         return Doc(before, trailing) if before is not None or trailing is not None else EMPTY_DOC
+
+    def named(self, name: str) -> Comment | None:
+        """The documentation comment that starts with ``name:`` (``EVTCHNOP_send: ...``),
+        the first of the file's when there are several."""
+        if self._named is None:
+            self._named = {}
+            for i, c in enumerate(self._comments):
+                m = _NAMED.match(c.comment.text)
+                if m and self._standalone(i):
+                    self._named.setdefault(m.group(1), c.comment)
+        return self._named.get(name)
 
 def _join(comments: list[Comment]) -> Comment:
     """Consecutive comments read as one: raw and text concatenated, loc of the first."""

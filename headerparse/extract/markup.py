@@ -432,6 +432,11 @@ def _direction(word: str) -> str:
     return "IN/OUT" if "OUT" in word and "IN" in word else word
 
 
+def is_direction_marker(text: str) -> bool:
+    """A comment that only says which way the members after it go: ``IN parameters.``"""
+    return _MARKER.match(" ".join(text.split())) is not None
+
+
 def direction_of(doc: Doc) -> str | None:
     """IN, OUT or IN/OUT when a field's trailing (else before) comment starts with one."""
     for c in (doc.trailing, doc.before):

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from headerparse.extract.archfacts import ArchFacts
+from headerparse.extract.attach import MemberDoc, member_doc
 from headerparse.extract.lexer import Define
 from headerparse.extract.markup import arg_lines, direction_of, field_directions
 from headerparse.extract.source import HeaderSource
@@ -129,28 +130,38 @@ class Merger:
         for (key, file, _line), items in self._by_location(lambda f: f.records).items():
             raws = [raw for _arch, raw in items]
             first = raws[0]
+            doc = self._doc(file, first.loc.line)
             out.append(Record(
                 key=key, kind=first.kind, tag=first.tag,
                 typedefs=tuple(sorted(typedefs.get(key, set()) - {key})),
-                loc=first.loc, doc=self._doc(file, first.loc.line),
-                fields=self._fields(self.sources.get(file), raws),
+                loc=first.loc, doc=doc, fields=self._fields(raws, doc),
                 layouts={r.layout.arch: r.layout for r in raws},
                 expanded_from=first.expanded_from))
         return tuple(out)
 
-    def _fields(self, src: HeaderSource | None, raws: list) -> tuple[Field, ...]:
+    def _fields(self, raws: list, record_doc: Doc) -> tuple[Field, ...]:
+        """Each member once, documented by the rules of :mod:`.attach`."""
+        lines: dict[str, set[int]] = {}
+        for r in raws:
+            for f in r.fields:
+                lines.setdefault(f.file or r.loc.file, set()).add(f.line)
+        sections = {file: field_directions(src.comments, sorted(lines[file]))
+                    for file in lines if (src := self.sources.get(file))}
         seen: dict[str, Field] = {}
-        lines = sorted({f.line for r in raws for f in r.fields})
-        sections = field_directions(src.comments, lines) if src else {}
         for raw in raws:
             for f in raw.fields:
                 if f.path in seen:
                     continue
-                doc = self._doc(raw.loc.file, f.line)
+                file = f.file or raw.loc.file
+                src = self.sources.get(file)
+                found = (member_doc(src.index, f.line, f.name, record_doc, lines[file])
+                         if src else MemberDoc(EMPTY_DOC, None))
+                whole = self._doc(file, f.line)
                 seen[f.path] = Field(
-                    path=f.path, name=f.name, loc=Loc(raw.loc.file, f.line, f.col), doc=doc,
-                    direction=direction_of(doc) or sections.get(f.line), flexible=f.flexible,
-                    guest_handle=f.guest_handle, bitfield=f.bitfield)
+                    path=f.path, name=f.name, loc=Loc(file, f.line, f.col), doc=found.doc,
+                    direction=direction_of(whole) or sections.get(file, {}).get(f.line),
+                    flexible=f.flexible, guest_handle=f.guest_handle, bitfield=f.bitfield,
+                    heading=found.heading)
         return tuple(seen.values())
 
     # ------------------------------------------------------------ typedefs, enums
@@ -213,6 +224,8 @@ class Merger:
             elif d.name in f.why_not:
                 why[arch] = f.why_not[d.name]
         doc = src.index.doc_for(d.line, d.end_line)
+        if not doc and (named := src.index.named(d.name)) is not None:
+            doc = Doc(before=named)         # described where its argument struct is
         args = arg_lines(doc.before) if doc.before else ()
         return Macro(name=d.name, loc=Loc(path, d.line, d.col), doc=doc, params=d.params,
                      body=d.body, archs=archs, values=values, why_not=why, args=args,

@@ -35,7 +35,12 @@ def table(r: Record, archs: tuple[str, ...]) -> dict[str, Any]:
     fields = {f.path: f for f in r.fields}
     rows: list[dict[str, Any]] = []
     rows += _hole_rows(r, present, None)
+    heading = None
     for path in paths:
+        f = fields.get(path)
+        if f is not None and f.heading is not None and f.heading != heading:
+            heading = f.heading
+            rows.append({"kind": "heading", "doc": first_sentence(heading.text, 200)})
         cells: dict[str, Any] = {}
         types: list[str] = []
         for a in present:
@@ -45,7 +50,6 @@ def table(r: Record, archs: tuple[str, ...]) -> dict[str, Any]:
                 [m.offset, m.size, m.bit_offset, m.bit_size])
             if m is not None and m.type not in types:
                 types.append(m.type)
-        f = fields.get(path)
         rows.append({"kind": "member", "path": path, "types": types, "cells": cells,
                      "odd": _odd(cells),
                      "doc": first_sentence(f.doc.text, 200) if f and f.doc else "",
@@ -81,6 +85,7 @@ def _hole_rows(r: Record, present: list[str], after: str | None) -> list[dict[st
 def texts(r: Record) -> list[str]:
     """Every text the table shows, for the page's link table."""
     out = [f.doc.text for f in r.fields if f.doc]
+    out += [f.heading.text for f in r.fields if f.heading is not None]
     out += [m.type for lay in r.layouts.values() for m in lay.members]
     return out
 

@@ -190,6 +190,11 @@ class LayoutDirective(SphinxDirective):
         table = layout_table(archs=archs)
         for r in data["rows"]:
             kind = r["kind"]
+            if kind == "heading":       # a comment heading the members below it
+                rows.append({"kind": kind})
+                table += cell([])
+                table += cell(linked_nodes(self.env, r["doc"]))
+                continue
             odd = set(r.get("odd", ()))
             rows.append({
                 "kind": kind, "differs": bool(odd), "dir": r.get("dir", ""),
@@ -221,6 +226,11 @@ def visit_layout_table_html(self: Any, node: layout_table) -> None:
     out.append("</tr></thead><tbody>")
     self.body.append("".join(out))
     for i, r in enumerate(node["rows"]):
+        if r["kind"] == "heading":
+            self.body.append(f'<tr class="hp-heading"><td colspan="{len(heads)}"><em>')
+            node.children[2 * i + 1].walkabout(self)
+            self.body.append("</em></td></tr>\n")
+            continue
         cls = f"hp-{r['kind']}" + (" hp-differs" if r["differs"] else "")
         name = (f'<code class="docutils literal">{enc(r["path"])}</code>'
                 if r["kind"] == "member" else f"<em>{enc(r['path'])}</em>")

@@ -18,18 +18,28 @@ here, one rule each (tests/data/attach holds a labelled set read off real header
 6. A member is looked up in the file that declares it, which for a nested record
    from another header is not the outer record's file.
 
-A macro without a comment of its own is described by a comment of its header that
-starts with its name and a colon (``EVTCHNOP_alloc_unbound: Allocate a port ...``,
-written on the sub-op's argument struct): :meth:`CommentIndex.named`.
+For a ``#define``:
+
+7. The comment trailing its line describes it.
+8. The last comment of the block above describes it; earlier comments of the block
+   head it. A title (``/* REQUEST CODES. */``, ``/* Commands to X. */``) heads the
+   defines below it and describes none.
+9. A define in a run of ``#define`` lines without a block of its own shares the
+   block above the run's first define, unless every define of the run has its own
+   trailing comment (the block is then their heading).
+10. ``NAME: text`` entries of a comment describe the define they name, each its own
+    (``GTF_permit_access: Allow @domid to map/access @frame.``), wherever the comment
+    is in the header (``EVTCHNOP_alloc_unbound: ...`` on the sub-op's argument
+    struct); a block of entries describes none of the defines it does not name.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from headerparse.extract.lexer import CommentIndex
+from headerparse.extract.lexer import CommentIndex, Define, comment_entries
 from headerparse.extract.markup import is_direction_marker
 from headerparse.model import EMPTY_DOC, Comment, Doc, Loc
 
@@ -98,3 +108,76 @@ def _at_entries(block: Comment) -> tuple[dict[str, Comment], Comment | None]:
            for n, c in entries.items()}
     head = "\n".join(lead).strip()
     return out, Comment(block.raw, head, block.loc, block.end_line) if head else None
+
+
+# ------------------------------------------------------------------ macros
+
+# A one-line comment that names what follows rather than describing it.
+_TITLE = re.compile(r"(?:Commands|Flags|Values|Subflags|Sub-flags|Bitfield values|Bits|"
+                    r"Options|Operations|Possible values)\b[^\n]{0,60}\Z")
+
+
+def is_title(c: Comment) -> bool:
+    """``/* REQUEST CODES. */``, ``/* Commands to HYPERVISOR_vm_assist(). */``"""
+    text = c.text.strip()
+    if "\n" in text or not text:
+        return False
+    letters = [ch for ch in text if ch.isalpha()]
+    return (bool(letters) and all(ch.isupper() for ch in letters)) or bool(_TITLE.match(text))
+
+
+def macro_doc(index: CommentIndex, define: Define, run: Sequence[Define],
+              entries: Mapping[str, Comment]) -> Doc:
+    """The documentation of a ``#define`` (rules 7-10 of the module docstring).
+
+    ``run`` is the run of ``#define`` lines it stands in, first to last; ``entries``
+    the ``NAME: text`` entries of the header's comments that name its defines.
+    """
+    trailing = index.doc_for(define.line, define.end_line).trailing
+    block = index.block_before(define.line)
+    inherited = not block and run and run[0] is not define
+    if inherited:
+        block = index.block_before(run[0].line)
+    before = _describe(block, define.name, entries)
+    if before is not None and inherited and all(_has_trailing(index, d) for d in run):
+        before = None       # it heads defines that each say what they are
+    if before is None and trailing is None:
+        before = entries.get(define.name)
+    return _doc(before, trailing)
+
+
+def _describe(block: list[Comment], name: str, entries: Mapping[str, Comment]) -> Comment | None:
+    if not block:
+        return None
+    for c in block:
+        own = {n: e for n, e in comment_entries(c).items() if n in entries}
+        if own:     # a list of entries: each describes the define it names, and only that
+            return _entry(c, own[name]) if name in own else None
+    last = block[-1]
+    return None if is_title(last) else last
+
+
+def _entry(comment: Comment, entry: Comment) -> Comment:
+    """An entry; the whole comment when it opens the comment (its subject is the name)."""
+    return comment if entry.loc.line == comment.loc.line else entry
+
+
+def _has_trailing(index: CommentIndex, d: Define) -> bool:
+    return index.doc_for(d.line, d.end_line).trailing is not None
+
+
+_CONDITIONAL = re.compile(r"\s*#\s*(?:if|ifdef|ifndef|elif|else|endif)\b")
+
+
+def runs(defines: Sequence[Define], lines: Sequence[str]) -> dict[str, list[Define]]:
+    """Each define's run: the defines around it with nothing between them but
+    preprocessor conditionals (``lines`` is the header's text, line 1 first)."""
+    out: dict[str, list[Define]] = {}
+    current: list[Define] = []
+    for d in sorted(defines, key=lambda d: d.line):
+        between = lines[current[-1].end_line:d.line - 1] if current else []
+        if current and not all(_CONDITIONAL.match(ln) for ln in between):
+            current = []
+        current.append(d)
+        out[f"{d.name}:{d.line}"] = current
+    return out

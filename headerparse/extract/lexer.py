@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -416,9 +417,32 @@ def _not_documentation(c: Comment) -> bool:
     return bool(lines) and all(is_markup_line(ln) for ln in lines)
 
 
-# A comment naming what it documents: "EVTCHNOP_alloc_unbound: Allocate a port ..."
-_NAMED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*[A-Za-z0-9])\s*:\s+\S")
+def comment_entries(c: Comment) -> dict[str, Comment]:
+    """``NAME: text`` lines of a comment (a bullet before NAME allowed), each with the
+    lines that continue it (indented further, up to a blank line or the next entry)."""
+    lines = c.text.split("\n")
+    out: dict[str, Comment] = {}
+    i = 0
+    while i < len(lines):
+        m = _ENTRY.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        indent = len(lines[i]) - len(lines[i].lstrip())
+        text = [m.group(2)]
+        j = i + 1
+        while j < len(lines) and lines[j].strip() and not _ENTRY.match(lines[j]) \
+                and len(lines[j]) - len(lines[j].lstrip()) > indent:
+            text.append(lines[j].strip())
+            j += 1
+        out.setdefault(m.group(1), Comment(c.raw, " ".join(text),
+                                           Loc(c.loc.file, c.loc.line + i, c.loc.col),
+                                           c.end_line))
+        i = j
+    return out
 
+
+_ENTRY = re.compile(r"^\s*(?:[*\-]\s+)?([A-Za-z_][A-Za-z0-9_]*[A-Za-z0-9])\s*:\s+(\S.*)$")
 
 class CommentIndex:
     """Which comment documents which line of one header.
@@ -434,7 +458,6 @@ class CommentIndex:
         self._by_end: dict[int, list[int]] = {}
         self._by_start: dict[int, list[int]] = {}
         self._standalone_cache: dict[int, bool] = {}
-        self._named: dict[str, Comment] | None = None
         for i, c in enumerate(self._comments):
             self._by_end.setdefault(c.comment.end_line, []).append(i)
             self._by_start.setdefault(c.comment.loc.line, []).append(i)
@@ -461,6 +484,23 @@ class CommentIndex:
             block.insert(0, prev)
         return block
 
+    def block_before(self, line: int) -> list[Comment]:
+        """The comments, each as written, of the block that ends on ``line - 1``."""
+        return [self._comments[i].comment for i in self._block_before(line)]
+
+    def entries(self, names: Collection[str]) -> dict[str, Comment]:
+        """``NAME: text`` entries of the file's documentation comments, for ``names``:
+        each entry as a comment of its own (its text, where it starts)."""
+        out: dict[str, Comment] = {}
+        for i, c in enumerate(self._comments):
+            if ":" in c.comment.text and self._standalone(i):
+                for name, entry in comment_entries(c.comment).items():
+                    if name in names:
+                        # An entry that opens its comment makes the name its subject.
+                        whole = entry.loc.line == c.comment.loc.line
+                        out.setdefault(name, c.comment if whole else entry)
+        return out
+
     def doc_for(self, line: int, end_line: int | None = None) -> Doc:
         """The comment block right before ``line`` and the comment trailing it."""
         block = self._block_before(line)
@@ -476,16 +516,6 @@ class CommentIndex:
         # Most symbols have no doc: share one empty Doc rather than build thousands.
         return Doc(before, trailing) if before is not None or trailing is not None else EMPTY_DOC
 
-    def named(self, name: str) -> Comment | None:
-        """The documentation comment that starts with ``name:`` (``EVTCHNOP_send: ...``),
-        the first of the file's when there are several."""
-        if self._named is None:
-            self._named = {}
-            for i, c in enumerate(self._comments):
-                m = _NAMED.match(c.comment.text)
-                if m and self._standalone(i):
-                    self._named.setdefault(m.group(1), c.comment)
-        return self._named.get(name)
 
 def _join(comments: list[Comment]) -> Comment:
     """Consecutive comments read as one: raw and text concatenated, loc of the first."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from headerparse.extract.archfacts import ArchFacts
-from headerparse.extract.attach import MemberDoc, member_doc
+from headerparse.extract.attach import MemberDoc, macro_doc, member_doc, runs
 from headerparse.extract.lexer import Define
 from headerparse.extract.markup import arg_lines, direction_of, field_directions
 from headerparse.extract.source import HeaderSource
@@ -200,14 +200,17 @@ class Merger:
         member_group = {(g.loc.file, m): g.name for g in groups for m in g.members}
         out = []
         for path, src in self.sources.items():
+            in_runs = runs(src.defines, src.text.split("\n"))
+            entries = src.index.entries({d.name for d in src.defines})
             for d in src.defines:
                 if not d.body and d.params is None and _GUARD.search(d.name):
                     continue    # include guard
                 archs = tuple(active.get((d.name, path, d.line), ()))
-                out.append(self._macro(path, src, d, archs, member_group, last))
+                doc = macro_doc(src.index, d, in_runs[f"{d.name}:{d.line}"], entries)
+                out.append(self._macro(path, d, doc, archs, member_group, last))
         return tuple(out)
 
-    def _macro(self, path: str, src: HeaderSource, d: Define, archs: tuple[str, ...],
+    def _macro(self, path: str, d: Define, doc: Doc, archs: tuple[str, ...],
                member_group: dict[tuple[str, str], str],
                last: dict[tuple[str, str, str], int]) -> Macro:
         values: dict[str, int] = {}
@@ -223,9 +226,6 @@ class Merger:
                 values[arch] = f.values[d.name]
             elif d.name in f.why_not:
                 why[arch] = f.why_not[d.name]
-        doc = src.index.doc_for(d.line, d.end_line)
-        if not doc and (named := src.index.named(d.name)) is not None:
-            doc = Doc(before=named)         # described where its argument struct is
         args = arg_lines(doc.before) if doc.before else ()
         return Macro(name=d.name, loc=Loc(path, d.line, d.col), doc=doc, params=d.params,
                      body=d.body, archs=archs, values=values, why_not=why, args=args,

@@ -25,8 +25,11 @@ Kind = Literal["contradiction", "abi-change", "cross-arch", "drift", "hygiene", 
 class Loc:
     """A position in a header; ``file`` is relative to the public include root."""
 
+    #: Relative to the public include root, e.g. ``sched.h`` or ``io/blkif.h``.
     file: str
+    #: 1-based.
     line: int
+    #: 1-based, in characters.
     col: int = 1
 
     def __str__(self) -> str:

@@ -48,7 +48,7 @@ def render(loc: Loc | None, severity: str, message: str, scope: Sequence[str],
 class Diagnostic:
     """A finding of any stage: parse errors, markup problems, check results."""
 
-    #: Stable rule id, e.g. ``XC001`` (see :data:`RULES`).
+    #: Stable rule id, e.g. ``XC001`` (see :data:`headerparse.diagnostics.RULES`).
     rule: str
     #: ``error``, ``warning`` or ``note``.
     severity: Severity

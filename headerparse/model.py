@@ -3,22 +3,24 @@
 Parsing produces a :class:`Model`; annotations, checks and the site only read it.
 The JSON form (``headerparse extract --json``) is versioned by ``SCHEMA_VERSION``
 and documented in ``docs/model-json.md``; bump the version on any incompatible
-change so that consumers can refuse what they do not understand.
+change so that consumers can refuse what they do not understand. The encoding is
+generic (:mod:`headerparse.jsonform`): a field's JSON key is its name.
+
+That document is generated from these dataclasses: every field carries a ``#:``
+comment saying what it means (``python3 tests/regen.py model-json`` rewrites it,
+and a test fails while the two differ).
 """
 
 from __future__ import annotations
 
-import collections.abc
-import dataclasses
 import json
-import types
-import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
 from headerparse.diagnostics import Diagnostic, Loc
+from headerparse.jsonform import reader, shallow, to_json
 
 SCHEMA_VERSION = 1
 
@@ -409,7 +411,8 @@ class Model:
     tree: str
     #: SHA-256 over the header paths and bytes.
     tree_hash: str
-    #: The extraction arches, e.g. ``["x86_32", "x86_64", "arm32", "arm64"]``.
+    #: The extraction arches: ``["x86_32", "x86_64", "arm32", "arm64"]``, then ``riscv64`` and
+    #: ``ppc64`` where the tree has those ports.
     archs: tuple[str, ...]
     #: ``tools`` (``"true"`` when ``__XEN_TOOLS__`` was defined) and ``interface_version``
     #: (the value of ``__XEN_INTERFACE_VERSION__``, ``latest`` by default).
@@ -477,60 +480,6 @@ class Model:
 # ---------------------------------------------------------------- JSON form
 
 
-_ENCODERS: dict[type, Callable[[Any], Any]] = {}
-_PLAIN = (str, int, bool, float, type(None))
-
-
-def to_json(obj: Any) -> Any:
-    """Plain JSON data for any model value (dataclasses, mappings, tuples)."""
-    tp = type(obj)
-    encoder = _ENCODERS.get(tp)
-    if encoder is None:
-        encoder = _ENCODERS[tp] = _make_encoder(tp)
-    return encoder(obj)
-
-
-def _make_encoder(tp: type) -> Callable[[Any], Any]:
-    if tp in _PLAIN:
-        return _identity
-    if dataclasses.is_dataclass(tp):
-        return _dataclass_encoder(tp)
-    if issubclass(tp, Mapping):
-        return lambda obj: {str(k): to_json(v) for k, v in obj.items()}
-    if issubclass(tp, (list, tuple)):
-        return lambda obj: [to_json(v) for v in obj]
-    return _identity
-
-
-def _dataclass_encoder(tp: type) -> Callable[[Any], Any]:
-    """One dict display per dataclass, with no call for fields of plain type.
-
-    A whole model is ~120,000 objects: a generic getattr loop over the fields
-    cost a third of a second of every cache write, this a third of that.  The
-    source is built from the field names, which are identifiers, as
-    ``dataclasses`` builds ``__init__``.
-    """
-    try:
-        hints = typing.get_type_hints(tp)
-    except Exception:   # an unresolvable annotation: encode every field generically
-        hints = {}
-    items = []
-    for f in dataclasses.fields(tp):
-        plain = _is_plain(hints.get(f.name))
-        items.append(f"{f.name!r}: obj.{f.name}" if plain else f"{f.name!r}: enc(obj.{f.name})")
-    namespace: dict[str, Any] = {"enc": to_json}
-    exec(f"def encode(obj):\n    return {{{', '.join(items)}}}\n", namespace)
-    return namespace["encode"]
-
-
-def _is_plain(hint: Any) -> bool:
-    if hint in _PLAIN or typing.get_origin(hint) is typing.Literal:
-        return True
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        return all(_is_plain(a) for a in typing.get_args(hint))
-    return False
-
-
 def model_to_json(model: Model) -> dict[str, Any]:
     data = to_json(model)
     data["$schema"] = f"headerparse-model/{SCHEMA_VERSION}"
@@ -540,89 +489,23 @@ def model_to_json(model: Model) -> dict[str, Any]:
 def model_json_text(model: Model, indent: int | None = None) -> str:
     """``json.dumps(model_to_json(model), indent=indent)``, byte for byte, made faster.
 
-    The encoder walks the model itself and asks :func:`_shallow` for one
-    object's dict at a time, instead of a whole plain copy being built first
-    and then walked (0.12 s against 0.16 s on 4.17).  Lists, tuples and the
+    The encoder walks the model itself and asks :func:`~headerparse.jsonform.shallow`
+    for one object's dict at a time, instead of a whole plain copy being built
+    first and then walked (0.12 s against 0.16 s on 4.17).  Lists, tuples and the
     model's mappings (all keyed by strings) it encodes as ``to_json`` would.
     """
-    data = _shallow(model)
+    data = shallow(model)
     data["$schema"] = f"headerparse-model/{SCHEMA_VERSION}"
     # The model is a tree of frozen values: there is no cycle to look for.
-    return json.dumps(data, indent=indent, default=_shallow, check_circular=False)
-
-
-_SHALLOW: dict[type, Callable[[Any], dict[str, Any]]] = {}
-
-
-def _shallow(obj: Any) -> dict[str, Any]:
-    """``to_json(obj)`` for a dataclass or mapping, one level deep: the encoder does the rest."""
-    tp = type(obj)
-    encoder = _SHALLOW.get(tp)
-    if encoder is None:
-        encoder = _SHALLOW[tp] = _make_shallow(tp)
-    return encoder(obj)
-
-
-def _make_shallow(tp: type) -> Callable[[Any], dict[str, Any]]:
-    if dataclasses.is_dataclass(tp):
-        # As _dataclass_encoder, without its calls: the encoder calls back for each value.
-        items = ", ".join(f"{f.name!r}: obj.{f.name}" for f in dataclasses.fields(tp))
-        namespace: dict[str, Any] = {}
-        exec(f"def encode(obj):\n    return {{{items}}}\n", namespace)
-        return namespace["encode"]
-    if issubclass(tp, Mapping):     # a mapping that is not a dict
-        return lambda obj: {str(k): v for k, v in obj.items()}
-    raise TypeError(f"Object of type {tp.__name__} is not JSON serializable")
+    return json.dumps(data, indent=indent, default=shallow, check_circular=False)
 
 
 class SchemaError(ValueError):
     pass
 
 
-Reader = Callable[[Any], Any]
-_READERS: dict[Any, Reader] = {}
-
-
-def _reader(tp: Any) -> Reader:
-    """A function rebuilding a value of type ``tp`` from JSON, built once per type."""
-    cached = _READERS.get(tp)
-    if cached is not None:
-        return cached
-    _READERS[tp] = lambda data: _READERS[tp](data)   # placeholder for recursive types
-    fn = _make_reader(tp)
-    _READERS[tp] = fn
-    return fn
-
-
-def _make_reader(tp: Any) -> Reader:
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if dataclasses.is_dataclass(tp):
-        hints = typing.get_type_hints(tp)
-        parts = [(f.name, _reader(hints[f.name])) for f in dataclasses.fields(tp)]
-
-        def read_dataclass(data: Any) -> Any:
-            if data is None:
-                return None
-            return tp(**{n: r(data[n]) for n, r in parts if n in data})
-        return read_dataclass
-    if origin is tuple:
-        inner = _reader(args[0]) if args else _identity
-        return lambda data: None if data is None else tuple(inner(v) for v in data)
-    if origin in (Mapping, dict, collections.abc.Mapping):
-        inner = _reader(args[1]) if len(args) == 2 else _identity
-        return lambda data: None if data is None else {k: inner(v) for k, v in data.items()}
-    if origin in (typing.Union, types.UnionType):
-        alts = [a for a in args if a is not type(None)]
-        return _reader(alts[0]) if len(alts) == 1 else _identity
-    return _identity
-
-
-def _identity(data: Any) -> Any:
-    return data
-
-
 def diagnostics_from_json(data: list[dict[str, Any]]) -> tuple[Diagnostic, ...]:
-    read = _reader(Diagnostic)
+    read = reader(Diagnostic)
     return tuple(read(d) for d in data)
 
 
@@ -632,5 +515,5 @@ def model_from_json(data: dict[str, Any]) -> Model:
         raise SchemaError(f"unsupported model schema {tag!r}; this headerparse reads "
                           f"headerparse-model/{SCHEMA_VERSION}")
     body = {k: v for k, v in data.items() if k != "$schema"}
-    return _reader(Model)(body)
+    return reader(Model)(body)
 

@@ -25,8 +25,11 @@ Kind = Literal["contradiction", "abi-change", "cross-arch", "drift", "hygiene", 
 class Loc:
     """A position in a header; ``file`` is relative to the public include root."""
 
+    #: Relative to the public include root, e.g. ``sched.h`` or ``io/blkif.h``.
     file: str
+    #: 1-based.
     line: int
+    #: 1-based, in characters.
     col: int = 1
 
     def __str__(self) -> str:
@@ -45,7 +48,7 @@ def render(loc: Loc | None, severity: str, message: str, scope: Sequence[str],
 class Diagnostic:
     """A finding of any stage: parse errors, markup problems, check results."""
 
-    #: Stable rule id, e.g. ``XC001`` (see :data:`RULES`).
+    #: Stable rule id, e.g. ``XC001`` (see :data:`headerparse.diagnostics.RULES`).
     rule: str
     #: ``error``, ``warning`` or ``note``.
     severity: Severity

@@ -4,7 +4,8 @@
     python3 tests/regen.py                      # every suite
     python3 tests/regen.py markup extract/macros
 
-Suites: extract, markup, annotations-schema, annotations-bind (tests/support/golden.py).
+Suites: extract, markup, annotations-schema, annotations-bind; generated files:
+model-json (docs/model-json.md) (tests/support/golden.py).
 Review the diff before committing; the extraction goldens are also checked against
 GCC by test_extract.py::test_golden_layouts_match_gcc.
 """

@@ -7,7 +7,7 @@ the diff like code.
 from __future__ import annotations
 
 import pytest
-from support.golden import SUITES
+from support.golden import GENERATED, SUITES
 
 CASES = [(s, c) for s in SUITES.values() for c in s.cases()]
 
@@ -24,3 +24,9 @@ def test_every_case_has_its_expected_output() -> None:
         missing = [c for c in suite.cases() if not suite.expected_file(c).is_file()]
         assert not missing, f"{suite.name}: run tests/regen.py for {missing}"
     assert len(SUITES["annotations-schema"].cases()) >= 30
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_generated_file(name: str) -> None:
+    expected, actual = GENERATED[name].compare()
+    assert actual == expected, f"regenerate with tests/regen.py {name} and review"

@@ -20,15 +20,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from headerparse.model import Loc
 from headerparse.variants import BY_NAME, Variant
 
-DIRECTIONS = ("in", "out", "in/out", "none")
-READERS = ("xen", "toolstack", "guest", "nobody")
-CONSTRAINTS = ("any", "must-be", "zero", "reserved")
-LAYOUT_INTENTS = ("same", "differs")
+# The closed sets of the annotation format: the types, and the tuples the schema offers.
+Direction = Literal["in", "out", "in/out", "none"]
+Reader = Literal["xen", "toolstack", "guest", "nobody"]
+ConstraintKind = Literal["any", "must-be", "zero", "reserved"]
+LayoutIntentKind = Literal["same", "differs"]
+DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
+READERS: tuple[Reader, ...] = get_args(Reader)
+CONSTRAINTS: tuple[ConstraintKind, ...] = get_args(ConstraintKind)
+LAYOUT_INTENTS: tuple[LayoutIntentKind, ...] = get_args(LayoutIntentKind)
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,7 @@ class Scope:
 
 @dataclass(frozen=True)
 class Constraint:
-    kind: str            # "any" | "must-be" | "zero" | "reserved"
+    kind: ConstraintKind
     text: str = ""
 
     def __str__(self) -> str:
@@ -148,8 +153,8 @@ class ArgStatement:
     ctype: str = ""
     struct: str | None = None        # the record the argument points to, bound to the model
     meaning: str = ""
-    direction: str | None = None
-    readers: tuple[str, ...] = ()
+    direction: Direction | None = None
+    readers: tuple[Reader, ...] = ()
     constraint: Constraint | None = None
     source: Source = field(default_factory=lambda: Source("derived", ""))
 
@@ -193,7 +198,7 @@ class SubopBinding:
 @dataclass(frozen=True)
 class LayoutIntent:
     struct: str
-    intent: str                      # "same": one layout on every arch; "differs": by design
+    intent: LayoutIntentKind         # "same": one layout on every arch; "differs": by design
     why: str
     source: Source
 

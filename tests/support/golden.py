@@ -5,7 +5,8 @@ expected output its renderer gives (``<case><expected>``). ``tests/test_golden.p
 checks every case of every suite; ``python3 tests/regen.py [SUITE[/CASE]...]``
 rewrites the expected files from what the code does now. Regenerate only for an
 intended change of behaviour or a new case, and review the diff like code: the
-expected files are the specification.
+expected files are the specification. A generated file (``GENERATED``, e.g.
+``docs/model-json.md``) is a golden of its own: the file is what the code renders.
 """
 
 from __future__ import annotations
@@ -110,10 +111,38 @@ SUITES: dict[str, Suite] = {s.name: s for s in (
 )}
 
 
+@dataclass(frozen=True)
+class Generated:
+    """A file of the repository that the code renders whole: a golden of one case."""
+
+    name: str
+    path: Path
+    render: Callable[[], str]
+
+    def compare(self) -> tuple[list[str], list[str]]:
+        return self.path.read_text(encoding="utf-8").splitlines(), self.render().splitlines()
+
+
+def _model_json() -> str:
+    from support.model_doc import render
+
+    return render()
+
+
+GENERATED: dict[str, Generated] = {g.name: g for g in (
+    Generated("model-json", DATA.parent.parent / "docs" / "model-json.md", _model_json),
+)}
+
+
 def regen(selectors: list[str]) -> list[Path]:
-    """Rewrite the expected files of ``SUITE`` or ``SUITE/CASE`` (all when none)."""
+    """Rewrite the expected files of ``SUITE``, ``SUITE/CASE`` or generated file (all when none)."""
     written = []
-    for sel in selectors or list(SUITES):
+    for sel in selectors or [*SUITES, *GENERATED]:
+        if sel in GENERATED:
+            gen = GENERATED[sel]
+            gen.path.write_text(gen.render(), encoding="utf-8")
+            written.append(gen.path)
+            continue
         name, _, case = sel.partition("/")
         suite = SUITES[name]
         for c in [case] if case else suite.cases():

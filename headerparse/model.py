@@ -255,9 +255,11 @@ class Field:
     path: str
     #: The last component of ``path``: the name as written.
     name: str
-    #: Where the member is declared.
+    #: Where the member is declared: in the header that declares it, which for a member
+    #: of a nested record from another header is that header.
     loc: Loc
-    #: Its comments.
+    #: What describes this member: the comment trailing its line, the comment above it
+    #: that is not a heading, or its own ``@name:`` line (headerparse/extract/attach.py).
     doc: Doc = EMPTY_DOC
     #: Who writes it: from the field's comment (``/* IN: ... */``) or from a section
     #: comment among the fields such as ``/* IN variables. */``; null when neither says.
@@ -268,7 +270,9 @@ class Field:
     guest_handle: str | None = None
     #: Whether it is a bitfield.
     bitfield: bool = False
-    heading: Comment | None = None    # the comment heading its group: IN parameters, ...
+    #: The comment heading the group of members it is in (``/* IN parameters. */``, a
+    #: title above members that each have their own trailing comment); null when none.
+    heading: Comment | None = None
 
 
 @dataclass(frozen=True)
@@ -360,7 +364,9 @@ class Macro:
     name: str
     #: Where it is defined.
     loc: Loc
-    #: Its comments.
+    #: What describes it: its trailing comment, the block above it (or above the run of
+    #: ``#define`` lines it stands in), or a ``NAME: text`` entry naming it
+    #: (headerparse/extract/attach.py).
     doc: Doc
     #: The parameter names of a function-like macro; null for an object-like one.
     params: tuple[str, ...] | None

@@ -105,7 +105,7 @@ EXAMPLES: dict[type, tuple[str, dict[str, Any]]] = {
                         "loc": {"file": "io/blkif.h", "line": 642, "col": 34},
                         "end_line": 642}},
                     "direction": None, "flexible": False, "guest_handle": None,
-                    "bitfield": False}],
+                    "bitfield": False, "heading": None}],
         "layouts": {arch: {"arch": arch, "size": size, "align": align, "members": [
             {"path": "handle", "type": "uint16_t", "offset": 2, "size": 2,
              "bit_offset": None, "bit_size": None},

@@ -4,17 +4,20 @@
 a line and the comment trailing it. Which of those describes a *member* is decided
 here, one rule each (tests/data/attach holds a labelled set read off real headers):
 
-1. The comment trailing the member's line describes it.
-2. A block above that is a direction marker (``/* IN parameters. */``) heads the
-   members after it: it is their heading (and gives their direction), never a
-   member's description.
+1. The comment trailing the member's line describes it, unless it only gives a
+   direction (``/* IN */``).
+2. In the block above, direction markers (``/* IN parameters. */``), titles and tags
+   head the members after them (giving their direction), and the last comment
+   describes: ``/* IN */ /* Which domain to change the mapping for. */``.
 3. ``@name: text`` lines describe the member they name, each its own; a member a
    block of such lines does not name gets nothing from it, and text before the
    first such line heads the group.
 4. A block that is the record's own documentation (members declared by a macro
    expansion all sit on the macro's line) describes none of its members.
-5. A block above a run of two or more member lines, the first of which has its
-   own trailing comment, heads that run: it is not the first member's description.
+5. A block describes the member on the line below it only. Above a run of two or
+   more member lines, the first of which has its own trailing comment, it heads the
+   run and describes none of them (the labelled set shows readers split on whether
+   such a block also describes the uncommented members further down: it does not).
 6. A member is looked up in the file that declares it, which for a nested record
    from another header is not the outer record's file.
 
@@ -54,21 +57,25 @@ class MemberDoc:
 
 def member_doc(index: CommentIndex, line: int, name: str, record_doc: Doc,
                member_lines: Collection[int]) -> MemberDoc:
-    """The description and heading of member ``name`` declared on ``line`` (rules 1-5)."""
-    found = index.doc_for(line)
-    before, trailing = found.before, found.trailing
-    if before is None:
-        return MemberDoc(found, None)
-    if record_doc.before is not None and before.loc == record_doc.before.loc:
+    """The description and heading of member ``name`` declared on ``line`` (rules 1-6)."""
+    trailing = index.doc_for(line).trailing
+    if trailing is not None and (is_direction_marker(trailing.text) or is_code(trailing)):
+        trailing = None                                                     # rule 2
+    first = line
+    block = index.block_before(first)
+    if record_doc.before is not None and block and block[0].loc == record_doc.before.loc:
         return MemberDoc(_doc(None, trailing), None)                        # rule 4
-    if is_direction_marker(before.text):
-        return MemberDoc(_doc(None, trailing), before)                      # rule 2
-    entries, lead = _at_entries(before)
+    joined = index.doc_for(first).before
+    entries, lead = _at_entries(joined) if joined is not None else ({}, None)
     if entries:                                                             # rule 3
-        return MemberDoc(_doc(entries.get(name), trailing), lead)
-    if trailing is not None and _run(line, member_lines) >= 2:
-        return MemberDoc(_doc(None, trailing), before)                      # rule 5
-    return MemberDoc(found, None)
+        return MemberDoc(_doc(entries.get(name) if first == line else None, trailing), lead)
+    heads = [c for c in block[:-1] if is_direction_marker(c.text) or is_tag(c) or is_title(c)]
+    last = block[-1] if block else None
+    if last is None or is_code(last) or is_direction_marker(last.text):
+        return MemberDoc(_doc(None, trailing), (heads or [last])[-1] if last else None)
+    if trailing is not None and _run(first, member_lines) >= 2:
+        return MemberDoc(_doc(None, trailing), last)                        # rule 5
+    return MemberDoc(_doc(last, trailing), heads[-1] if heads else None)
 
 
 def _doc(before: Comment | None, trailing: Comment | None) -> Doc:
@@ -112,13 +119,21 @@ def _at_entries(block: Comment) -> tuple[dict[str, Comment], Comment | None]:
 
 # ------------------------------------------------------------------ macros
 
-# A one-line comment that names what follows rather than describing it.
-_TITLE = re.compile(r"(?:Commands|Flags|Values|Subflags|Sub-flags|Bitfield values|Bits|"
-                    r"Options|Operations|Possible values)\b[^\n]{0,60}\Z")
+# A one-line comment that names a category of what follows rather than describing it.
+_CATEGORY = (r"(?:types?|bits|codes|flags|commands|values|definitions|constants|operations|"
+             r"options)")
+_TITLE = re.compile(r"(?:(?:Commands|Flags|Values|Subflags|Sub-flags|Bitfield values|Bits|"
+                    r"Options|Operations|Possible values)\b[^\n]{0,60}"
+                    r"|(?:[\w/()-]+ ){0,6}" + _CATEGORY + r"\.?(?::[^\n]*)?)\Z", re.I)
+# Only names: "XEN_DOMCTL_sendtrigger", "OP_PEEK / OP_CLEAN": a tag, not prose.
+_TAG = re.compile(r"[A-Za-z_]\w*(?:\(\))?(?:\s*(?:/|,|or|and)\s*[A-Za-z_]\w*(?:\(\))?)*\Z")
+# Commented-out code: "#define XEN_SCHEDULER_SEDF 4 (Removed)", "uint32_t pad;".
+_CODE = re.compile(r"\A#\s*(?:define|if|ifdef|ifndef|endif|include)\b|\A[^:.\n]*(?:;|\{|\A\})\Z")
 
 
 def is_title(c: Comment) -> bool:
-    """``/* REQUEST CODES. */``, ``/* Commands to HYPERVISOR_vm_assist(). */``"""
+    """``/* REQUEST CODES. */``, ``/* Commands to HYPERVISOR_vm_assist(). */``,
+    ``/* ability bits */``"""
     text = c.text.strip()
     if "\n" in text or not text:
         return False
@@ -126,19 +141,39 @@ def is_title(c: Comment) -> bool:
     return (bool(letters) and all(ch.isupper() for ch in letters)) or bool(_TITLE.match(text))
 
 
+def is_tag(c: Comment) -> bool:
+    """A comment that only names symbols (``/* XEN_DOMCTL_sendtrigger */``)."""
+    text = c.text.strip()
+    return bool(text) and "\n" not in text and bool(_TAG.match(text)) and any(
+        ch == "_" or ch.isupper() for ch in text)
+
+
+def is_code(c: Comment) -> bool:
+    """Commented-out code: a retired ``#define``, a declaration."""
+    return bool(_CODE.search(c.text.strip()))
+
+
+def _prose(c: Comment | None) -> bool:
+    """Whether ``c`` can describe a symbol at all."""
+    return c is not None and bool(c.text.strip()) and not (
+        is_direction_marker(c.text) or is_tag(c) or is_code(c))
+
+
 def macro_doc(index: CommentIndex, define: Define, run: Sequence[Define],
-              entries: Mapping[str, Comment]) -> Doc:
+              entries: Mapping[str, Comment], lines: Sequence[str]) -> Doc:
     """The documentation of a ``#define`` (rules 7-10 of the module docstring).
 
     ``run`` is the run of ``#define`` lines it stands in, first to last; ``entries``
     the ``NAME: text`` entries of the header's comments that name its defines.
     """
     trailing = index.doc_for(define.line, define.end_line).trailing
-    block = index.block_before(define.line)
+    if trailing is not None and (is_direction_marker(trailing.text) or is_code(trailing)):
+        trailing = None
+    block = index.block_before(_above_conditionals(define.line, lines))
     inherited = not block and run and run[0] is not define
     if inherited:
-        block = index.block_before(run[0].line)
-    before = _describe(block, define.name, entries)
+        block = index.block_before(_above_conditionals(run[0].line, lines))
+    before = _describe(block, define.name, entries, len(run) > 1)
     if before is not None and inherited and all(_has_trailing(index, d) for d in run):
         before = None       # it heads defines that each say what they are
     if before is None and trailing is None:
@@ -146,7 +181,16 @@ def macro_doc(index: CommentIndex, define: Define, run: Sequence[Define],
     return _doc(before, trailing)
 
 
-def _describe(block: list[Comment], name: str, entries: Mapping[str, Comment]) -> Comment | None:
+def _above_conditionals(line: int, lines: Sequence[str]) -> int:
+    """``line``, or the first of the preprocessor conditionals right above it: a comment
+    above ``#if __XEN_INTERFACE_VERSION__ < ...`` documents the define inside."""
+    while line > 1 and _CONDITIONAL.match(lines[line - 2]):
+        line -= 1
+    return line
+
+
+def _describe(block: list[Comment], name: str, entries: Mapping[str, Comment],
+              in_run: bool) -> Comment | None:
     if not block:
         return None
     for c in block:
@@ -154,7 +198,8 @@ def _describe(block: list[Comment], name: str, entries: Mapping[str, Comment]) -
         if own:     # a list of entries: each describes the define it names, and only that
             return _entry(c, own[name]) if name in own else None
     last = block[-1]
-    return None if is_title(last) else last
+    # A title heads a run of defines; over a single one it is its description.
+    return last if _prose(last) and not (in_run and is_title(last)) else None
 
 
 def _entry(comment: Comment, entry: Comment) -> Comment:

@@ -429,7 +429,7 @@ def comment_entries(c: Comment) -> dict[str, Comment]:
             i += 1
             continue
         indent = len(lines[i]) - len(lines[i].lstrip())
-        text = [m.group(2)]
+        text = [m.group(2)] if m.group(2) else []
         j = i + 1
         while j < len(lines) and lines[j].strip() and not _ENTRY.match(lines[j]) \
                 and len(lines[j]) - len(lines[j].lstrip()) > indent:
@@ -442,7 +442,7 @@ def comment_entries(c: Comment) -> dict[str, Comment]:
     return out
 
 
-_ENTRY = re.compile(r"^\s*(?:[*\-]\s+)?([A-Za-z_][A-Za-z0-9_]*[A-Za-z0-9])\s*:\s+(\S.*)$")
+_ENTRY = re.compile(r"^\s*(?:[*\-]\s+)?([A-Za-z_][A-Za-z0-9_]*[A-Za-z0-9])\s*:(?:\s+(\S.*))?$")
 
 class CommentIndex:
     """Which comment documents which line of one header.
@@ -467,8 +467,23 @@ class CommentIndex:
         if i not in self._standalone_cache:
             c = self._comments[i]
             self._standalone_cache[i] = (not c.code_before and not c.code_after
-                                         and not _not_documentation(c.comment))
+                                         and not _not_documentation(c.comment)
+                                         and self._continues(i) is None)
         return self._standalone_cache[i]
+
+    def _continues(self, i: int) -> int | None:
+        """The trailing comment that comment ``i`` continues, if it does: it starts on
+        the next line, alone on it, in the trailing comment's column or to its right
+        (a trailing comment wrapped over several lines)."""
+        c = self._comments[i]
+        if c.code_before or c.code_after or i == 0:
+            return None
+        prev = self._comments[i - 1]
+        if (prev.comment.end_line == c.comment.loc.line - 1
+                and c.comment.loc.col > 1 and c.comment.loc.col >= prev.comment.loc.col - 2
+                and (prev.code_before or self._continues(i - 1) is not None)):
+            return i - 1 if prev.code_before else self._continues(i - 1)
+        return None
 
     def _block_before(self, line: int) -> list[int]:
         """Indexes of the comments making up the block that ends on ``line - 1``."""
@@ -484,14 +499,26 @@ class CommentIndex:
             block.insert(0, prev)
         return block
 
+    def _wrapped(self, i: int) -> Comment:
+        """Trailing comment ``i`` with the comments that continue it on the lines below."""
+        parts = [self._comments[i].comment]
+        k = i + 1
+        while k < len(self._comments) and self._continues(k) == i:
+            parts.append(self._comments[k].comment)
+            k += 1
+        return _join(parts) if len(parts) > 1 else parts[0]
+
     def block_before(self, line: int) -> list[Comment]:
         """The comments, each as written, of the block that ends on ``line - 1``."""
         return [self._comments[i].comment for i in self._block_before(line)]
 
     def entries(self, names: Collection[str]) -> dict[str, Comment]:
-        """``NAME: text`` entries of the file's documentation comments, for ``names``:
-        each entry as a comment of its own (its text, where it starts)."""
+        """What the file's documentation comments say of ``names`` by naming them: each
+        ``NAME: text`` entry as a comment of its own, and the prose of a block in which
+        a comment is just the name (``/* XEN_DOMCTL_setvcpuaffinity */`` under
+        ``/* Get/set which physical cpus a vcpu can execute on. */``)."""
         out: dict[str, Comment] = {}
+        self._tagged(names, out)
         for i, c in enumerate(self._comments):
             if ":" in c.comment.text and self._standalone(i):
                 for name, entry in comment_entries(c.comment).items():
@@ -500,6 +527,22 @@ class CommentIndex:
                         whole = entry.loc.line == c.comment.loc.line
                         out.setdefault(name, c.comment if whole else entry)
         return out
+
+    def _tagged(self, names: Collection[str], out: dict[str, Comment]) -> None:
+        seen: set[int] = set()
+        for i, c in enumerate(self._comments):
+            name = c.comment.text.strip()
+            if i in seen or name not in names or not self._standalone(i):
+                continue
+            block = self._block_before(c.comment.end_line + 1)
+            seen.update(block)
+            prose = [self._comments[k].comment for k in block
+                     if self._comments[k].comment.text.strip() not in names]
+            tags = [self._comments[k].comment.text.strip() for k in block
+                    if self._comments[k].comment.text.strip() in names]
+            if prose:
+                for tag in tags:
+                    out.setdefault(tag, prose[-1])
 
     def doc_for(self, line: int, end_line: int | None = None) -> Doc:
         """The comment block right before ``line`` and the comment trailing it."""
@@ -511,7 +554,7 @@ class CommentIndex:
             starting = sorted(starting + self._by_start[end_line])
         for i in starting:
             if self._comments[i].code_before:
-                trailing = self._comments[i].comment
+                trailing = self._wrapped(i)
                 break
         # Most symbols have no doc: share one empty Doc rather than build thousands.
         return Doc(before, trailing) if before is not None or trailing is not None else EMPTY_DOC

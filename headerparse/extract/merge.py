@@ -200,13 +200,14 @@ class Merger:
         member_group = {(g.loc.file, m): g.name for g in groups for m in g.members}
         out = []
         for path, src in self.sources.items():
-            in_runs = runs(src.defines, src.text.split("\n"))
+            lines = src.text.split("\n")
+            in_runs = runs(src.defines, lines)
             entries = src.index.entries({d.name for d in src.defines})
             for d in src.defines:
                 if not d.body and d.params is None and _GUARD.search(d.name):
                     continue    # include guard
                 archs = tuple(active.get((d.name, path, d.line), ()))
-                doc = macro_doc(src.index, d, in_runs[f"{d.name}:{d.line}"], entries)
+                doc = macro_doc(src.index, d, in_runs[f"{d.name}:{d.line}"], entries, lines)
                 out.append(self._macro(path, d, doc, archs, member_group, last))
         return tuple(out)
 

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from test_review import COMMITTED, diff, model_of
 
+from headerparse.annotations.load import load_for_tree
 from headerparse.checks.reference import Loaded, from_annotations
 from headerparse.checks.review import review
 from headerparse.tree import HeaderTree
@@ -24,7 +25,7 @@ CASES = yaml.safe_load((Path(__file__).parent / "data" / "prose" /
 
 @pytest.fixture(scope="module")
 def real_annotations(xen_tree_417: HeaderTree) -> Loaded:
-    loaded = from_annotations(model_of(xen_tree_417))
+    loaded = from_annotations(*load_for_tree(model_of(xen_tree_417), xen_tree_417))
     assert not loaded.problems, loaded.problems
     assert loaded.reference.facts, "the annotation layer yielded no hand-written facts"
     return loaded

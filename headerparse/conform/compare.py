@@ -32,6 +32,7 @@ class Mapping:
     records: dict[str, tuple[str, str]] = field(default_factory=dict)
     leaves: dict[str, tuple[str, str]] = field(default_factory=dict)
     consts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    embedded: set[str] = field(default_factory=set)     # compared inside their container
 
 
 def compare_arch(xen: View, copy: View, aliases: Aliases, xen_files: dict[str, str],
@@ -42,12 +43,12 @@ def compare_arch(xen: View, copy: View, aliases: Aliases, xen_files: dict[str, s
     out: list[Drift] = []
     matched_xen: set[str] = set()
     unmatched: list[tuple[str, Loc | None]] = []
-    folded = _embedded(xen, copy, aliases, mapping, matched_xen)
-    out += folded
+    out += _embedded(xen, copy, aliases, mapping, matched_xen)
+    own_handles = any(k.startswith("__guest_handle_64_") for k in copy.records)
     for r in copy.records.values():
-        if (r.loc and r.loc.file in broken) or _name(r) in aliases.embedded:
+        if (r.loc and r.loc.file in broken) or _name(r) in mapping.embedded:
             continue
-        hit = index.record(r, aliases)
+        hit = index.record(r, aliases, own_handles)
         if hit is None:
             unmatched.append((_name(r), r.loc))
             continue
@@ -78,9 +79,11 @@ def _embedded(xen: View, copy: View, aliases: Aliases, mapping: Mapping,
     for xname, (container, prefix) in aliases.embedded.items():
         xrec = next((r for r in xen.records.values() if xname in r.names), None)
         crec = by_name.get(container)
-        if xrec is None or crec is None:
+        if xrec is None or crec is None or not any(leaf.path.startswith(prefix)
+                                                   for leaf in crec.leaves):
             continue
         matched.add(xrec.key)
+        mapping.embedded.add(xname)
         mapping.records[xname] = (xname, f"embedded in {container}.{prefix.rstrip('.')}")
         leaves = tuple(replace(leaf, path=leaf.path[len(prefix):]) for leaf in crec.leaves
                        if leaf.path.startswith(prefix)) + tuple(

@@ -67,7 +67,7 @@ def _bare(name: str) -> str:
 
 
 def _fold(name: str) -> str:
-    return _bare(name).removesuffix("_t").replace("_", "").lower()
+    return _bare(name).lower().removesuffix("_t").replace("_", "")
 
 
 class NameIndex:
@@ -88,14 +88,17 @@ class NameIndex:
         self.consts = set(xen.consts)
         self.folded_consts = {_fold(n): n for n in xen.consts}
 
-    def record(self, r: RecordView, aliases: Aliases) -> tuple[str, str] | None:
-        """(Xen record key, how) for the copy's record ``r``."""
+    def record(self, r: RecordView, aliases: Aliases, own_handles: bool = False
+               ) -> tuple[str, str] | None:
+        """(Xen record key, how) for the copy's record ``r``; ``own_handles``: the copy
+        defines Xen's own guest-handle macros (so its names are Xen's)."""
         names = [_bare(n) for n in r.names]
         for n in names:
             if n in aliases.names and _bare(aliases.names[n]) in self.records:
                 return self.records[_bare(aliases.names[n])], "alias"
         for n in names:
-            if n.startswith("__guest_handle_") and not n.startswith("__guest_handle_64_"):
+            if n.startswith("__guest_handle_") and not n.startswith("__guest_handle_64_") \
+                    and not own_handles:
                 want = self.handle + n[len("__guest_handle_"):]
                 for cand in (want, want + "_t", want.removesuffix("_t")):
                     if cand in self.records:

@@ -8,7 +8,9 @@ real copies from Debian's sources (test set-up fetches them) and pin what was re
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -267,3 +269,123 @@ typedef struct blkif_request blkif_request_t;""")
     assert not [f for f in doc["findings"] if f["severity"] == "error"
                 and "x86" in f["arch"] and f["rule"] != "XK002"]
     shutil.rmtree(tmp_path / "linux")
+
+
+# ----------------------------------------------------------------- real copies (slow)
+
+# Every error and warning conform reports on Debian bookworm's copies against Xen 4.17
+# (bookworm's libxen-dev), reviewed one by one (docs/conform.md says why each is real).
+REVIEWED = {
+    "linux": {
+        ("XK001", "mcinfo_extended", "x86_32"), ("XK004", "mcinfo_extended.mc_msr", "x86_32"),
+        ("XK001", "physdev_op", "arm32"), ("XK002", "physdev_op", "arm32"),
+        ("XK001", "physdev_set_iobitmap", "arm32"), ("XK002", "physdev_set_iobitmap", "arm32"),
+        ("XK003", "physdev_set_iobitmap.nr_ports", "arm32"),
+        *{("XK003", f"physdev_op.u.{m}", "arm32") for m in (
+            "apic_op.apic_physbase", "apic_op.reg", "apic_op.value", "irq_op.irq",
+            "irq_op.vector", "irq_status_query.flags", "irq_status_query.irq",
+            "set_iobitmap.nr_ports", "set_iopl.iopl")},
+        ("XK001", "shared_info", "arm32,arm64"), ("XK003", "shared_info.arch", "arm32,arm64"),
+        ("XK009", "xen_pvcalls_release", "x86_32"), ("XK009", "xen_pvcalls_connect", "x86_32"),
+        ("XK009", "xen_pvcalls_listen", "x86_32"), ("XK009", "xen_pvcalls_socket", "x86_32"),
+        ("XK002", "blkif_request", "x86_32"), ("XK002", "blkif_request", "x86_64,arm32,arm64"),
+        ("XK002", "pvclock_vcpu_time_info", "arm32,arm64"),
+        ("XK002", "xen_hvm_pagetable_dying", "x86_32"),
+        ("XK002", "xenfb_in_event", "x86_32,x86_64,arm32,arm64"),
+        ("XK006", "mcinfo_logical_cpu.mc_cpuid_level", "x86_32,x86_64"),
+        ("XK006", "mcinfo_logical_cpu.mc_nmsrvals", "x86_32,x86_64"),
+        ("XK006", "multicall_entry.result", "x86_32,x86_64,arm32,arm64"),
+        ("XK010", "HVM_NR_PARAMS", "x86_32,x86_64,arm32,arm64"),
+        ("XK010", "XEN_NETIF_EXTRA_TYPE_MAX", "x86_32,x86_64,arm32,arm64"),
+        ("XK030", "include/xen/interface/callback.h", "arm32,arm64"),
+        ("XK030", "include/xen/interface/xenpmu.h", "arm32,arm64"),
+    },
+    "uboot": {
+        ("XK006", "GNTTAB_CACHE_SOURCE_GREF", "arm32,arm64"),
+        ("XK009", "xenstore_domain_interface", "arm32,arm64"),
+        ("XK010", "HVM_NR_PARAMS", "arm32,arm64"),
+    },
+    "grub": {
+        ("XK001", "arch_shared_info", "x86_32"), ("XK001", "arch_shared_info", "x86_64"),
+        ("XK001", "shared_info", "x86_32"), ("XK001", "shared_info", "x86_64"),
+        ("XK009", "hvm_start_info", "x86_32,x86_64"),
+        ("XK009", "xenstore_domain_interface", "x86_32,x86_64"),
+        ("XK010", "HVMPV_feature_mask", "x86_32,x86_64"),
+        ("XK012", "SHUTDOWN_MAX", "x86_32,x86_64"),
+    },
+    "edk2": {
+        ("XK001", "arch_shared_info", "x86_32"), ("XK001", "arch_shared_info", "x86_64"),
+        ("XK001", "shared_info", "x86_32"), ("XK001", "shared_info", "x86_64"),
+        ("XK003", "shared_info.arch", "arm32,arm64"),
+        ("XK009", "xenstore_domain_interface", "x86_32,x86_64,arm32,arm64"),
+        ("XK010", "HVM_NR_PARAMS", "x86_32,x86_64,arm32,arm64"),
+    },
+    "qemu": set(),
+}
+
+
+def _consumer(name: str) -> Path:
+    from headerparse.conform.fetch import fetch_consumer
+    from headerparse.tree import TreeError
+
+    try:
+        return fetch_consumer(name)
+    except TreeError as exc:
+        error = str(exc)
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs {name}'s copy of the Xen headers: {error}", pytrace=False)
+    pytest.skip(f"{name}'s copy of the Xen headers is unavailable: {error}")
+
+
+@pytest.fixture(scope="module")
+def xen417() -> Path:
+    from headerparse.tree import TreeError, fetch_debian_headers
+
+    try:
+        return fetch_debian_headers("bookworm")
+    except TreeError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(REVIEWED))
+def test_real_copy_findings_are_the_reviewed_ones(name: str, xen417: Path, run: Run) -> None:
+    code, doc = run("--consumer", str(_consumer(name)), "--profile", name, "--tree", str(xen417))
+    got = {(f["rule"], f["symbol"], f["arch"]) for f in doc["findings"]
+           if f["severity"] != "note"}
+    assert got == REVIEWED[name]
+    errors = [f for f in doc["findings"] if f["severity"] == "error"]
+    assert code == (1 if errors else 0)
+
+
+@pytest.mark.slow
+def test_linux_copy_is_mapped_and_stubbed(xen417: Path, run: Run) -> None:
+    _, doc = run("--consumer", str(_consumer("linux")), "--profile", "linux",
+                 "--tree", str(xen417))
+    records = {(m["copy"], m["xen"], m["how"]) for m in doc["mapping"]["records"]}
+    assert ("pvclock_vcpu_time_info", "vcpu_time_info", "alias") in records
+    # GUEST_HANDLE(x) on Arm is Xen's XEN_GUEST_HANDLE(x_t), __guest_handle_64_x_t there.
+    assert ("__guest_handle_evtchn_op", "__guest_handle_64_evtchn_op_t", "guest-handle") \
+        in records
+    members = {(m["copy"], m["xen"]) for m in doc["mapping"]["members"]}
+    assert ("blkif_request.u.rw.id", "blkif_request.id") in members
+    stubbed = {f["symbol"] for f in doc["findings"] if f["rule"] == "XK031"}
+    assert "linux/types.h" in stubbed
+
+
+@pytest.mark.slow
+def test_provenance_of_real_copies(xen417: Path, run: Run, tmp_path: Path) -> None:
+    bundle = Path(__file__).resolve().parents[2] / "shared/xen-history/xen-public.bundle"
+    if not bundle.is_file():
+        pytest.skip("no Xen history bundle beside the project")
+    repo = tmp_path / "xen-public"
+    subprocess.run(["git", "clone", "-q", str(bundle), str(repo)], check=True)
+    best = {}
+    for name in ("grub", "edk2", "linux"):
+        _, doc = run("--consumer", str(_consumer(name)), "--profile", name, "--tree",
+                     str(xen417), "--history", str(repo))
+        best[name] = doc["best_match"]
+        assert doc["provenance"]["newer_upstream"] > 0
+    # GRUB's copy keeps ten Xen 4.4 files byte for byte; EDK2's rewritten one says
+    # __XEN_LATEST_INTERFACE_VERSION__ 0x00040400; Linux 6.1 came out with Xen 4.17.
+    assert best == {"grub": "4.4.x", "edk2": "4.4.x", "linux": "4.17.x"}

@@ -44,6 +44,26 @@ def register(sub: Any) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report here, not stdout")
     p.set_defaults(func=cmd_conform)
+    from headerparse.conform.fetch import PACKAGES
+
+    p = sub.add_parser("fetch-consumer", help="fetch consumers' copies of the Xen headers from "
+                       "Debian's sources into the cache, print their directories")
+    p.add_argument("names", nargs="+", choices=tuple(PACKAGES), metavar="NAME",
+                   help=f"one of {', '.join(PACKAGES)}")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    p.set_defaults(func=cmd_fetch_consumer)
+
+
+def cmd_fetch_consumer(args: argparse.Namespace) -> int:
+    from headerparse.conform.fetch import fetch_consumer
+    from headerparse.tree import TreeError
+
+    for name in args.names:
+        try:
+            print(fetch_consumer(name, progress=progress(args)))
+        except TreeError as exc:
+            raise UsageError(f"{name}: {exc}") from exc
+    return EXIT_OK
 
 
 def cmd_conform(args: argparse.Namespace) -> int:

@@ -117,8 +117,9 @@ def _record(x: RecordView, c: RecordView, aliases: Aliases, arch: str,
         out += _leaf(xl, cl, name, xname, c.loc, arch)
     if x.size != c.size:
         # Members appended by a later Xen (a versioned or size-negotiated record).
+        end = max((leaf.offset + leaf.size for leaf in c.leaves), default=0)
         extended = (not out and not extra and x.size > c.size and missing
-                    and all(m.offset >= c.size for m in missing))
+                    and all(m.offset >= end for m in missing))
         out.append(_finding("XK009" if extended else "XK001", c.loc,
                             f"{name} is {c.size} bytes, Xen's {xname} is {x.size}"
                             + (f" (it adds {_listed(m.path for m in missing)})"

@@ -198,7 +198,7 @@ def _trimmed(xen: View, matched: set[str], copied: set[str], arch: str) -> list[
     """One note per Xen header the copy copies: what of it the copy leaves out."""
     left: dict[str, list[str]] = {}
     for key, r in xen.records.items():
-        if key not in matched and r.loc and r.loc.file in copied:
+        if key not in matched and r.loc and r.loc.file in copied and not _handle(key):
             left.setdefault(r.loc.file, []).append(_name(r))
     for name, c in xen.consts.items():
         if name not in matched and c.loc and c.loc.file in copied:
@@ -211,12 +211,17 @@ def _copy_only(unmatched: list[tuple[str, Loc | None]], arch: str) -> list[Drift
     by_file: dict[str, list[str]] = {}
     first: dict[str, Loc] = {}
     for name, loc in unmatched:
-        if loc is not None:
+        if loc is not None and not _handle(name):
             by_file.setdefault(loc.file, []).append(name)
             first.setdefault(loc.file, loc)
     return [_finding("XK021", Loc(f, first[f].line), f"{len(names)} symbol(s) of the copy's "
                      f"{f} are not Xen's: {_listed(names)}", f, arch, None)
             for f, names in sorted(by_file.items())]
+
+
+def _handle(name: str) -> bool:
+    """A guest-handle type: one per handled type, listed with it, not on its own."""
+    return name.startswith("__guest_handle_")
 
 
 def merge(drifts: Iterable[Drift]) -> list[Drift]:

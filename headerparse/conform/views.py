@@ -89,6 +89,13 @@ def _leaves(members: tuple[Member, ...], typedefs: dict[str, str],
                  for m in members if m.path not in parents)
 
 
+def _names(tag: str | None, typedefs: tuple[str, ...], key: str) -> tuple[str, ...]:
+    """The record's names, the one to show first: its tag, else its key (an anonymous
+    record is keyed by its first typedef: ``__guest_handle_64_char``, not a later
+    ``tmem_cli_va_t``)."""
+    return tuple(dict.fromkeys(n for n in (tag or key, *typedefs, key) if n))
+
+
 def xen_view(model: Model, arch: str) -> View:
     typedefs = {t.name: t.underlying[arch] for t in model.typedefs if arch in t.underlying}
     view = View(arch)
@@ -96,7 +103,7 @@ def xen_view(model: Model, arch: str) -> View:
         layout = r.layouts.get(arch)
         if layout is None:
             continue
-        names = tuple(dict.fromkeys(n for n in (r.tag, *r.typedefs, r.key) if n))
+        names = _names(r.tag, r.typedefs, r.key)
         view.records[r.key] = RecordView(r.key, r.kind, names, layout.size, layout.align,
                                          _leaves(layout.members, typedefs), r.loc)
     for m in model.macros:
@@ -124,7 +131,7 @@ def copy_view(facts: ArchFacts, files: set[str], prelude: str) -> View:
     for r in facts.records:
         if r.loc.file not in files:
             continue
-        own = tuple(dict.fromkeys(n for n in (r.tag, *names.get(r.key, ()), r.key) if n))
+        own = _names(r.tag, tuple(names.get(r.key, ())), r.key)
         locs = {f.path: Loc(f.file or r.loc.file, f.line, f.col) for f in r.fields}
         view.records[r.key] = RecordView(r.key, r.kind, own, r.layout.size, r.layout.align,
                                          _leaves(r.layout.members, typedefs, locs), r.loc)

@@ -223,9 +223,59 @@ _BLKIF_FILES = ("xen.h", "xen-compat.h", "arch-x86/xen.h", "arch-x86/xen-x86_32.
                 "io/blkif.h")
 
 
-def test_linux_blkif_arm_bug(tmp_path: Path, run: Run, xen_tree_417: HeaderTree) -> None:
+_XEN_REQUEST = """\
+struct blkif_request {
+    uint8_t        operation;    /* BLKIF_OP_???                         */
+    uint8_t        nr_segments;  /* number of segments                   */
+    blkif_vdev_t   handle;       /* only for read/write requests         */
+    uint64_t       id;           /* private guest value, echoed in resp  */
+    blkif_sector_t sector_number;/* start sector idx on disk (r/w only)  */
+    struct blkif_request_segment seg[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+};
+"""
+# Xen's request with the padding as Linux had it, packed as Linux's was.
+_FLAT = """\
+struct blkif_request {
+    uint8_t        operation;
+    uint8_t        nr_segments;
+    blkif_vdev_t   handle;
+#ifdef CONFIG_X86_64
+    uint32_t       _pad1;        /* offsetof(blkif_request,u.rw.id) == 8 */
+#endif
+    uint64_t       id;
+    blkif_sector_t sector_number;
+    struct blkif_request_segment seg[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+} __attribute__((__packed__));
+"""
+# Linux's own shape before its commit 380108d891ac: the read/write members in u.rw.
+_LINUX = """\
+struct blkif_request_rw {
+    uint8_t        nr_segments;
+    blkif_vdev_t   handle;
+#ifdef CONFIG_X86_64
+    uint32_t       _pad1;        /* offsetof(blkif_request,u.rw.id) == 8 */
+#endif
+    uint64_t       id;
+    blkif_sector_t sector_number;
+    struct blkif_request_segment seg[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+} __attribute__((__packed__));
+
+struct blkif_request {
+    uint8_t        operation;
+    union {
+        struct blkif_request_rw rw;
+    } u;
+} __attribute__((__packed__));
+"""
+
+
+@pytest.mark.parametrize("shape, member", [(_FLAT, "id"), (_LINUX, "u.rw.id")],
+                         ids=["flat", "linux-union"])
+def test_linux_blkif_arm_bug(shape: str, member: str, tmp_path: Path, run: Run,
+                             xen_tree_417: HeaderTree) -> None:
     """Linux padded blkif_request before id under #ifdef CONFIG_X86_64 (fixed by Linux
-    commit 380108d891ac): on Arm id sat at 4 where Xen's backend reads it at 8."""
+    commit 380108d891ac, which made it #ifndef CONFIG_X86_32): on Arm id sat at 4 where
+    Xen's backend reads it at 8. x86 was right on both widths."""
     xen = tmp_path / "xen" / "public"
     copy = tmp_path / "linux" / "include" / "xen" / "interface"
     for rel in _BLKIF_FILES:
@@ -233,41 +283,29 @@ def test_linux_blkif_arm_bug(tmp_path: Path, run: Run, xen_tree_417: HeaderTree)
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_bytes(xen_tree_417.files[rel])
     blkif = (copy / "io/blkif.h").read_text()
-    flat = """\
-    blkif_vdev_t   handle;       /* only for read/write requests         */
-    uint64_t       id;           /* private guest value, echoed in resp  */"""
-    assert flat in blkif
-    blkif = blkif.replace(flat, """\
-    blkif_vdev_t   handle;       /* only for read/write requests         */
-#ifdef CONFIG_X86_64
-    uint32_t       _pad1;        /* offsetof(blkif_request,u.rw.id) == 8 */
-#endif
-    uint64_t       id;           /* private guest value, echoed in resp  */""")
-    blkif = blkif.replace("""    struct blkif_request_segment seg[BLKIF_MAX_SEGMENTS_PER_REQUEST];
-};
-typedef struct blkif_request blkif_request_t;""", """\
-    struct blkif_request_segment seg[BLKIF_MAX_SEGMENTS_PER_REQUEST];
-} __attribute__((__packed__));
-typedef struct blkif_request blkif_request_t;""")
-    (copy / "io/blkif.h").write_text(blkif)
+    assert blkif.count(_XEN_REQUEST) == 1
+    (copy / "io/blkif.h").write_text(blkif.replace(_XEN_REQUEST, shape))
     # Both sides at 4.17's interface version: without one the copy would get the legacy
     # interface (__HYPERVISOR_sched_op is sched_op_compat there), which is another finding.
     code, doc = run("--consumer", str(tmp_path / "linux"), "--profile", "linux",
                     "--tree", str(xen), "--interface-version", "0x00040e00")
     assert code == 1
-    # (The copy is built without __XEN_INTERFACE_VERSION__, as Linux builds its own: the
-    # legacy vcpu_time_info.pad1 moves, a note as padding.)
-    offsets = [f for f in doc["findings"] if f["rule"] == "XK003" and f["severity"] == "error"]
-    [rid] = [f for f in offsets if f["symbol"] == "blkif_request.id"]
-    assert (rid["xen_symbol"], rid["arch"]) == ("blkif_request.id", "arm32,arm64")
-    assert "at offset 4, Xen's blkif_request.id at 8" in rid["message"]
-    assert (rid["file"], rid["line"]) == ("include/xen/interface/io/blkif.h", 645)
+    offsets = [f for f in doc["findings"] if f["rule"] == "XK003"]
+    [rid] = [f for f in offsets if f["symbol"] == f"blkif_request.{member}"]
+    assert (rid["xen_symbol"], rid["arch"], rid["severity"]) == (
+        "blkif_request.id", "arm32,arm64", "error")
+    assert f"blkif_request.{member} is at offset 4, Xen's blkif_request.id at 8" \
+        in rid["message"]
+    assert rid["file"] == "include/xen/interface/io/blkif.h"
     # The members after the padding move with id, in blkif_request and in the ring's
-    # entries; x86 is right on both widths.
+    # entries; only on Arm. (Packed, the copy's request is also 1-aligned on every arch.)
     assert {f["symbol"].rsplit(".", 1)[-1] for f in offsets} == {"id", "sector_number", "seg"}
-    assert all(f["arch"] == "arm32,arm64" for f in offsets)
-    assert not [f for f in doc["findings"] if f["severity"] == "error"
-                and "x86" in f["arch"] and f["rule"] != "XK002"]
+    assert {f["arch"] for f in offsets} == {"arm32,arm64"}
+    assert {(f["rule"], f["symbol"]) for f in doc["findings"] if f["severity"] == "error"
+            and "x86" in f["arch"]} == {("XK002", "blkif_request")}
+    if member != "id":
+        assert {"copy": f"blkif_request.{member}", "xen": "blkif_request.id",
+                "how": "alias"} in doc["mapping"]["members"]
     shutil.rmtree(tmp_path / "linux")
 
 

@@ -427,3 +427,29 @@ def test_provenance_of_real_copies(xen417: Path, run: Run, tmp_path: Path) -> No
     # GRUB's copy keeps ten Xen 4.4 files byte for byte; EDK2's rewritten one says
     # __XEN_LATEST_INTERFACE_VERSION__ 0x00040400; Linux 6.1 came out with Xen 4.17.
     assert best == {"grub": "4.4.x", "edk2": "4.4.x", "linux": "4.17.x"}
+
+
+@pytest.mark.parametrize("name, text", [
+    ("debian.sources", "Types: deb\nURIs: http://mirror.invalid/debian\nSuites: bookworm "
+     "bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/k.gpg\n"),
+    ("sources.list", "deb [arch=amd64] http://mirror.invalid/debian bookworm main\n"),
+])
+def test_private_apt_adds_deb_src_to_the_systems_entry(name: str, text: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from headerparse.conform import fetch
+
+    etc = tmp_path / "etc"
+    (etc / "sources.list.d").mkdir(parents=True)
+    (etc / "sources.list.d" / name.replace("sources.list", "main.list")).write_text(text)
+    monkeypatch.setattr(fetch, "default_suite", lambda: "bookworm")
+    opts = fetch._private_apt(tmp_path / "apt", etc)
+    written = next((tmp_path / "apt").glob("*.list")) if name == "sources.list" \
+        else tmp_path / "apt" / "debian.sources"
+    out = written.read_text()
+    assert "deb-src" in out and "http://mirror.invalid/debian" in out
+    if name == "debian.sources":
+        assert "Types: deb deb-src" in out and "Signed-By: /usr/share/keyrings/k.gpg" in out
+    else:
+        assert out.splitlines()[1].startswith("deb-src [arch=amd64] http://mirror.invalid")
+    assert f"-oDir::State::Lists={tmp_path / 'apt' / 'lists'}" in opts
+    assert "-oDir::Etc::SourceParts=/dev/null" in opts

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from headerparse.tree import TreeError, cache_dir, default_suite
+from headerparse.tree import TreeError, _locked, cache_dir, default_suite
 
 Progress = Callable[[str], None] | None
 _TIMEOUT = 900
@@ -56,9 +56,15 @@ def fetch_consumer(name: str, *, cache: Path | None = None, progress: Progress =
     if (final / _MARKER).is_file():
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=final.parent))
+    with _locked(final.parent / f".{name}.lock"):
+        if not (final / _MARKER).is_file():     # another process may have fetched it
+            _fetch_into(PACKAGES[name], final, base, progress)
+    return final
+
+
+def _fetch_into(pkg: Package, final: Path, base: Path, progress: Progress) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
     try:
-        pkg = PACKAGES[name]
         opts = _private_apt(base / "apt" / f"src-{default_suite()}")
         _say(progress, "updating private apt lists (deb-src)…")
         _check(_apt(opts, "update"), "apt-get update")
@@ -76,7 +82,6 @@ def fetch_consumer(name: str, *, cache: Path | None = None, progress: Progress =
         root.rename(final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return final
 
 
 def _say(progress: Progress, msg: str) -> None:

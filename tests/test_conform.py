@@ -111,7 +111,7 @@ def test_every_conformance_rule_fires_on_a_drifted_copy(tmp_path: Path, run: Run
     code, doc = run("--consumer", str(copy), "--tree", str(xen), "--arch", "x86_64,arm64")
     assert code == 1
     assert set(doc) >= {"consumer", "profile", "best_match", "findings"}
-    assert doc["profile"] == "generic"
+    assert (doc["profile"], doc["consumer"], doc["best_match"]) == ("generic", str(copy), None)
     found = _by_rule(doc)
     assert set(found) == set(EXPECTED) == {r for r in RULES if r.startswith("XK")}
     for rule, (symbol, severity) in EXPECTED.items():

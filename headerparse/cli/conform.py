@@ -90,7 +90,7 @@ def cmd_conform(args: argparse.Namespace) -> int:
         fail = SEVERITIES[:SEVERITIES.index(args.fail_on) + 1] if args.fail_on != "never" else ()
         text = formats.FORMATTERS[args.format](
             kept, verbose=args.verbose, fail_on=fail, suite="headerparse.conform",
-            root_uri=Path(report.consumer).as_uri())
+            root_uri=Path(report.extra["source_root"]).as_uri())
         if args.format == "text":
             text += run.mapping_text(report.mapping)
             if report.provenance is not None:
@@ -132,6 +132,8 @@ def _report(args: argparse.Namespace) -> Any:
     except (ExtractError, ConformError) as exc:
         raise UsageError(str(exc)) from exc
     report.extra["xen"] = model.tree
+    # Findings name files relative to the source root, which --consumer may be below.
+    report.consumer, report.extra["source_root"] = args.consumer, str(consumer.base)
     report.provenance = _provenance(args, consumer, cache, say)
     return report
 

@@ -309,6 +309,27 @@ def test_linux_blkif_arm_bug(shape: str, member: str, tmp_path: Path, run: Run,
     shutil.rmtree(tmp_path / "linux")
 
 
+def test_interface_version_that_never_took_effect(tmp_path: Path, run: Run,
+                                                   xen_tree_417: HeaderTree) -> None:
+    """A verbatim copy built without __XEN_INTERFACE_VERSION__ gets the legacy interface
+    (xen-compat.h's default 0), as the unikernel of the issue did on Xen 4.14: the
+    hypercall numbers say so."""
+    xen = tmp_path / "xen" / "public"
+    copy = tmp_path / "copy"
+    for rel in _BLKIF_FILES:
+        for root in (xen, copy):
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_bytes(xen_tree_417.files[rel])
+    _, doc = run("--consumer", str(copy), "--tree", str(xen), "--arch", "x86_64")
+    calls = {(f["symbol"], f["message"]) for f in doc["findings"] if f["rule"] == "XK011"}
+    assert ("__HYPERVISOR_event_channel_op",
+            "__HYPERVISOR_event_channel_op is 16, Xen's __HYPERVISOR_event_channel_op is 32") \
+        in calls
+    _, doc = run("--consumer", str(copy), "--tree", str(xen), "--arch", "x86_64",
+                 "--interface-version", "0x00040e00")
+    assert not [f for f in doc["findings"] if f["severity"] != "note"]
+
+
 # ----------------------------------------------------------------- real copies (slow)
 
 # Every error and warning conform reports on Debian bookworm's copies against Xen 4.17

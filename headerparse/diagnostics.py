@@ -4,7 +4,8 @@ Every stage reports through :class:`Diagnostic` (checks through
 :class:`~headerparse.checks.rules.Finding`, which becomes one). Rule ids are stable
 (scripts and waiver files name them) and grouped in families: ``XC0xx`` compiling the
 headers, ``XE0xx`` reading them, ``XM1xx`` Xen's backtick markup, ``XA1xx``/``XA2xx``
-the annotation files and their binding, ``XC1xx``-``XC5xx`` the checks. A retired rule
+the annotation files and their binding, ``XC1xx``-``XC5xx`` the checks, ``XK0xx`` a
+consumer's copy against Xen (``conform``). A retired rule
 keeps its id reserved. Each rule says why it matters and how to fix what it finds.
 """
 
@@ -18,7 +19,7 @@ Severity = Literal["error", "warning", "note"]
 #: Worst first: a threshold selects its own severity and everything before it.
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "note")
 Kind = Literal["contradiction", "abi-change", "cross-arch", "drift", "hygiene", "extraction",
-               "markup", "annotations"]
+               "markup", "annotations", "conformance"]
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,27 @@ _CHECK_RULES = (
          "point the mapping at an existing type, or fix the pattern"),
 )
 
+_CONFORMANCE_RULES = _family("conformance", """
+XK001 error record-size-mismatch | a copy whose record has another size than Xen's reads and writes the wrong bytes | make the copy's declaration match Xen's on this arch (padding, member types, packing)
+XK002 error record-align-mismatch | a record aligned differently is placed differently inside others and in arrays | match Xen's member types or alignment attributes on this arch
+XK003 error member-offset-mismatch | the copy reads the member where Xen does not write it | restore Xen's padding and member order for this arch
+XK004 error member-size-mismatch | a member of another size truncates or overruns what Xen writes | use a type of Xen's width for this arch
+XK005 error bitfield-mismatch | a bit-field at other bits reads the wrong flag | declare the bit-field as Xen does
+XK006 warning signedness-mismatch | the same bits read with another sign change comparisons and widening | use the signedness Xen declares
+XK007 note member-missing | a member Xen has that the copy does not name (trimmed or renamed) | add it, or map it with a leaves alias
+XK008 note member-copy-only | a member the copy has that Xen does not (padding, or a renamed one) | check that it stands for Xen's padding, or map it
+XK009 warning record-extended-upstream | Xen's record is the copy's with members added at the end: compatible for a record Xen reads only up to a version or size it is told | copy the new members when the consumer needs them; check nothing sizes an array of it
+XK010 error constant-value-mismatch | a constant with another value than Xen's asks for something else | take Xen's value
+XK011 error hypercall-number-mismatch | a wrong hypercall number calls another hypercall | take Xen's __HYPERVISOR_* number
+XK012 error subop-number-mismatch | a wrong sub-op number asks the hypercall for another operation | take Xen's sub-op number
+XK013 note interface-version-differs | the copy follows another interface version than the Xen it is compared with | compare with the release the copy follows (see its best match), or update the copy
+XK020 note trimmed-symbols | symbols of Xen's header the copy leaves out; fine unless the consumer needs them | copy them when the consumer starts using them
+XK021 note copy-only-symbols | symbols the copy adds to Xen's header: the consumer's own, or renamed ones | map renamed ones with an alias file
+XK030 error copy-parse-error | a copy that does not compile on an arch has no layout there to compare | fix the copy, or give the profile what the consumer's own headers provide
+XK031 note include-stubbed | an include of the copy found nowhere was replaced by an empty header | nothing, unless it declares types the copy uses (then XK030 says so)
+""")
+
 #: Every rule of every family, by id.
 RULES: dict[str, Rule] = {r.id: r for r in (*_EXTRACTION_RULES, *_MARKUP_RULES,
-                                            *_ANNOTATION_RULES, *_CHECK_RULES)}
+                                            *_ANNOTATION_RULES, *_CHECK_RULES,
+                                            *_CONFORMANCE_RULES)}

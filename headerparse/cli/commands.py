@@ -14,10 +14,10 @@ import argparse
 import sys
 
 from headerparse import __version__
-from headerparse.cli import annotations, check, extract, show, site
+from headerparse.cli import annotations, check, conform, extract, show, site
 from headerparse.cli.common import EXIT_OK, EXIT_USAGE, UsageError
 
-FAMILIES = (extract, show, check, annotations, site)
+FAMILIES = (extract, show, check, conform, annotations, site)
 
 
 def build_parser() -> argparse.ArgumentParser:

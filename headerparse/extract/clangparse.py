@@ -108,21 +108,26 @@ def _evaluate_int(cursor: ci.Cursor) -> int | None:
 
 
 def parse_arch(include_dir: Path, target: Target, headers: list[str], probes: list[str],
-               defines: dict[str, str | None]) -> ArchFacts:
+               defines: dict[str, str | None], *, prelude: str = PRELUDE,
+               root: Path | None = None, args: list[str] | None = None,
+               prefix: str = "public/") -> ArchFacts:
     """Parse every header of ``headers`` for one target in a single translation unit.
 
     Records may share their RawField and Member objects: the facts are for
-    :func:`archfacts.dumps` to encode, not to edit.
+    :func:`archfacts.dumps` to encode, not to edit.  The keywords let another
+    environment (a consumer's copy of the headers, with its own prelude, include
+    dirs and spelling of the header paths) be parsed alike; facts are then kept
+    for the files under ``root``.
     """
     index = _get_index()
-    source = probe_source(headers, probes)
+    source = probe_source(headers, probes, prefix)
     tu = index.parse(
-        MAIN, args=compile_args(include_dir, target, defines),
-        unsaved_files=[(MAIN, source), (PRELUDE_PATH, PRELUDE)],
+        MAIN, args=args if args is not None else compile_args(include_dir, target, defines),
+        unsaved_files=[(MAIN, source), (PRELUDE_PATH, prelude)],
         options=ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
         | ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES,
     )
-    walker = _Walker(include_dir / "public", target.name)
+    walker = _Walker(root if root is not None else include_dir / "public", target.name)
     facts = walker.walk(tu, probes)
     return facts
 

@@ -78,8 +78,8 @@ def stub_dir(include_dir: Path) -> Path:
     return stubs
 
 
-def probe_source(headers: list[str], probes: list[str]) -> str:
-    lines = [f'#include "public/{h}"' for h in headers]
+def probe_source(headers: list[str], probes: list[str], prefix: str = "public/") -> str:
+    lines = [f'#include "{prefix}{h}"' for h in headers]
     # Each probe gets its own line so that a diagnostic on it names the macro.
     for i, name in enumerate(probes):
         lines.append(f"#ifdef {name}\nstatic const __typeof__(({name})) {PROBE}{i} = ({name});"

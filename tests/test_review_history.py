@@ -114,7 +114,6 @@ PRIVATE_HUNK = "\n".join([
 ])
 
 
-@_xfail("1")
 def test_private_header_is_skipped_and_said(history) -> None:
     clone, env = history
     commit = rh.resolve(clone, "e03427ebb6af")

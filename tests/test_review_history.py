@@ -69,10 +69,9 @@ CASES = [
     pytest.param("2381dfab083f", 0, set(), id="renest-same-bytes", marks=_xfail("3")),
     pytest.param("62a72092a517", 0, set(), id="padding-reused", marks=_xfail("3")),
     # 2: a tree that does not compile is a finding of its own, not size-1 structs.
-    pytest.param("afab29d0882f", 1, {"XC001"}, id="breaks-the-build", marks=_xfail("2")),
-    pytest.param("2a9a19be134e", 0, set(), id="revert-of-build-break", marks=_xfail("2")),
-    pytest.param("4a2f68f90930", 0, set(), id="ppc-parent-did-not-compile",
-                 marks=_xfail("2")),
+    pytest.param("afab29d0882f", 1, {"XC001"}, id="breaks-the-build"),
+    pytest.param("2a9a19be134e", 0, set(), id="revert-of-build-break"),
+    pytest.param("4a2f68f90930", 0, set(), id="ppc-parent-did-not-compile"),
     # 4: versioned once per release cycle, or by an interface-version branch.
     pytest.param("0291089f6ea8", 0, set(), id="domctl-bumped-this-cycle", marks=_xfail("4")),
     pytest.param("93d913c6e66e", 0, set(), id="flex-array-versioned", marks=_xfail("4")),

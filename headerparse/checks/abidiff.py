@@ -73,13 +73,50 @@ class _Collector:
 def diff(old: Model, new: Model) -> list[Change]:
     col = _Collector()
     archs = [a for a in new.archs if a in old.archs]
+    uncompared: dict[str, list[str]] = {}
     for arch in archs:
-        _records(col, _by_key(old, arch), _by_key(new, arch), arch)
-        _macros(col, _macro_values(old, arch), _macro_values(new, arch), new, arch)
+        # A header that fails to compile has no layout to compare (clang gives its
+        # records size 1): leave it out on that arch rather than invent changes.
+        broken = not_compiling(old, arch) | not_compiling(new, arch)
+        for path in broken:
+            uncompared.setdefault(path, []).append(arch)
+        _records(col, _by_key(old, arch, broken), _by_key(new, arch, broken), arch)
+        _macros(col, _macro_values(old, arch, broken), _macro_values(new, arch, broken), new,
+                arch)
     _hypercalls(col, old, new)
     _prototypes(col, old, new)
     changes = col.changes()
-    return changes + _guards(changes, old, new)
+    return changes + _guards(changes, old, new) + _uncompared(uncompared)
+
+
+_BROKEN = ("errors", "unsupported")
+
+
+def not_compiling(model: Model, arch: str) -> set[str]:
+    """Headers that fail on ``arch``, and every header that includes one of them."""
+    broken = {h.path for h in model.headers if h.status.get(arch) in _BROKEN}
+    grown = True
+    while grown:
+        more = {h.path for h in model.headers if h.path not in broken
+                and any(i in broken for i in h.includes)}
+        broken |= more
+        grown = bool(more)
+    return broken
+
+
+def _uncompared(uncompared: dict[str, list[str]]) -> list[Change]:
+    """One ``not-compared`` entry per arch set: what the diff could not see, said once."""
+    by_archs: dict[tuple[str, ...], list[str]] = {}
+    for path, archs in sorted(uncompared.items()):
+        by_archs.setdefault(tuple(archs), []).append(path)
+    out = []
+    for archs, paths in sorted(by_archs.items()):
+        shown = ", ".join(paths[:6]) + (f" and {len(paths) - 6} more" if len(paths) > 6 else "")
+        out.append(Change("not-compared", paths[0], paths[0], 1, archs, None, None,
+                          f"not compared on {', '.join(archs)}, where the header does not "
+                          f"compile before or after the change (or includes one that does "
+                          f"not): {shown}", False))
+    return out
 
 
 # --------------------------------------------------------------------------- records
@@ -89,11 +126,11 @@ def _public(path: str) -> bool:
     return not path.startswith(_SKIP_PREFIXES)
 
 
-def _by_key(model: Model, arch: str) -> dict[str, tuple[Record, Layout]]:
+def _by_key(model: Model, arch: str, skip: set[str]) -> dict[str, tuple[Record, Layout]]:
     out: dict[str, tuple[Record, Layout]] = {}
     for r in model.records:
         lay = r.layout(arch)
-        if lay is not None and _public(r.loc.file):
+        if lay is not None and _public(r.loc.file) and r.loc.file not in skip:
             out.setdefault(r.key, (r, lay))
     return out
 
@@ -165,10 +202,10 @@ def _type_class(t: str) -> str:
 # --------------------------------------------------------------------------- macros
 
 
-def _macro_values(model: Model, arch: str) -> dict[str, tuple[int, Loc]]:
+def _macro_values(model: Model, arch: str, skip: set[str]) -> dict[str, tuple[int, Loc]]:
     out: dict[str, tuple[int, Loc]] = {}
     for m in model.macros:
-        if arch in m.values and _public(m.loc.file):
+        if arch in m.values and _public(m.loc.file) and m.loc.file not in skip:
             out.setdefault(m.name, (m.values[arch], m.loc))
     return out
 

@@ -30,8 +30,20 @@ class CheckInput:
     baseline: Model | None = None
 
 
+#: A header that does not compile on an arch: errors on the established arches, warnings
+#: on the young ports (the model's own diagnostics, see extract.merge).
+COMPILE_RULES = ("XC001", "XC003")
+
+
+def compile_findings(model: Model) -> list[Finding]:
+    """The model's compile diagnostics as findings: a tree that does not compile says so."""
+    return [Finding(d.rule, d.loc, d.message, d.symbol, archs=d.archs, severity=d.severity,
+                    key=f"{d.loc.file if d.loc else ''}|{d.message}")
+            for d in model.diagnostics if d.rule in COMPILE_RULES]
+
+
 def run_checks(inp: CheckInput, only_files: Iterable[str] | None = None) -> list[Finding]:
-    out: list[Finding] = []
+    out: list[Finding] = compile_findings(inp.model)
     out += prose_findings(inp.model, inp.loaded.reference, inp.files)
     out += fact_findings(inp.model, inp.loaded)
     out += hygiene.layout_findings(inp.model, inp.loaded.invariant)
@@ -52,7 +64,8 @@ def site_diagnostics(files: Mapping[str, bytes] | None, model: Model, aset: Anno
     if files is None:
         return diags
     found = run_checks(CheckInput(files, model, from_annotations(aset, diags)))
-    return diags + [f.diagnostic() for f in found]
+    # The site lists the model's own diagnostics (compile errors included) already.
+    return diags + [f.diagnostic() for f in found if f.rule not in COMPILE_RULES]
 
 
 # --------------------------------------------------------------------------- contexts

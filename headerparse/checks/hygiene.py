@@ -50,8 +50,17 @@ def _invariant(r: Record) -> list[Finding]:
         return []
     desc = "; ".join(f"{','.join(archs)}: size {s[0]}, align {s[1]}"
                      for s, archs in shapes.items())
-    return [Finding("XC301", r.loc, f"{r.key} is declared arch-invariant but its layout differs "
-                    f"({desc})", r.key, archs=tuple(r.layouts), key=f"{r.key}|{desc}")]
+    # The arches are not part of the key: a new port joining must not make it new.
+    bytes_differ = len({(s[0], s[2]) for s in shapes}) > 1
+    if bytes_differ:
+        return [Finding("XC301", r.loc, f"{r.key} is declared arch-invariant but its layout "
+                        f"differs ({desc})", r.key, archs=tuple(r.layouts),
+                        key=f"{r.key}|bytes")]
+    # Same size and offsets everywhere: the bytes a guest shares agree; only embedding
+    # the struct in another, or an array of it, can place it differently.
+    return [Finding("XC301", r.loc, f"{r.key} is declared arch-invariant: same size and "
+                    f"offsets on every arch, but its alignment differs ({desc})", r.key,
+                    archs=tuple(r.layouts), severity="note", key=f"{r.key}|align")]
 
 
 def _uint64_trap(r: Record) -> list[Finding]:

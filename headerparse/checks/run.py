@@ -16,7 +16,8 @@ from headerparse.checks import abidiff, hygiene, prose
 from headerparse.checks.reference import Loaded, Reference, from_annotations
 from headerparse.checks.rules import Finding
 from headerparse.extract.lexer import comment_lines
-from headerparse.model import Comment, Diagnostic, Loc, Model
+from headerparse.model import Comment, Diagnostic, Loc, Model, Prototype
+from headerparse.variants import BY_NAME, slots
 
 if TYPE_CHECKING:
     from headerparse.annotations.types import AnnotationSet
@@ -235,10 +236,10 @@ def _arity(model: Model, ref: Reference, arity: Mapping[str, Mapping[str, int]])
             continue
         more: dict[int, set[str]] = {}
         for f in ref.facts:
-            if f.hypercall == hc.name and f.arg > p.arity and f.used:
+            if f.hypercall == hc.name and f.arg > _registers(p, f.variant) and f.used:
                 more.setdefault(f.arg, set()).add(f.variant)
         for variant, n in arity.get(hc.name, {}).items():
-            if n > p.arity:
+            if n > _registers(p, variant):
                 more.setdefault(n, set()).add(variant)
         if more:
             n = max(more)
@@ -248,6 +249,13 @@ def _arity(model: Model, ref: Reference, arity: Mapping[str, Mapping[str, int]])
                 f"'...', but the annotations say argument {n} is used on "
                 f"{', '.join(variants)}", p.name, variants, key=f"{p.name}|{n}"))
     return out
+
+
+def _registers(p: Prototype, variant: str) -> int:
+    """Argument registers the prototype fills on ``variant``: annotations count registers,
+    and a 32-bit guest passes a 64-bit argument (update_descriptor's u64) in two."""
+    v = BY_NAME.get(variant)
+    return sum(slots(a.type, v) for a in p.params) if v is not None else p.arity
 
 
 _TYPE_NAME = re.compile(r"\b(?:struct|union)\s+(\w+)|\b(\w+_t)\b")

@@ -97,6 +97,17 @@ def _only(paths: list[str] | None) -> set[str] | None:
     return {p.split(prefix, 1)[1] if prefix in p else p for p in paths}
 
 
+def _sarif_root(args: argparse.Namespace, tree: Any) -> dict[str, str]:
+    """Where SARIF locations start: a checkout's root (paths xen/include/public/...), else
+    the directory given; Debian's headers have no root worth naming."""
+    from headerparse.tree import PUBLIC
+
+    if tree.checkout_root or (args.tree and args.rev):
+        root = Path(tree.checkout_root or args.tree).resolve()
+        return {"root_uri": root.as_uri(), "uri_prefix": PUBLIC + "/"}
+    return {"root_uri": Path(args.tree).resolve().as_uri()} if args.tree else {}
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from headerparse.checks import formats
     from headerparse.checks.rules import WaiverError, apply_waivers, load_waivers
@@ -120,7 +131,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     fail = SEVERITIES[:SEVERITIES.index(args.fail_on) + 1] if args.fail_on != "never" else ()
     text = formats.FORMATTERS[args.format](
         kept, verbose=args.verbose, fail_on=fail,
-        extra={"tree": model.tree, "waived": len(waived)})
+        extra={"tree": model.tree, "waived": len(waived)}, **_sarif_root(args, tree))
     if args.format == "text" and not args.quiet:
         text += f"{len(kept)} finding(s), {len(waived)} waived\n"
     emit(args.output, text)

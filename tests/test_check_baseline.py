@@ -84,9 +84,19 @@ def test_every_layout_difference_gcc_sees_is_in_the_diff(xen_tree_414, xen_tree_
             if path not in x["offsets"]:
                 expect.append(f"member {path} added")
         seen += bool(expect)
-        missing += [(key, e) for e in expect if (key, e) not in ours]
+        missing += [(key, e) for e in expect if (key, e) not in ours
+                    and not _matched_by_bytes(key, e, ours)]
     assert seen > 0, "the sample should contain structs whose layout changed"
-    assert missing == []
+    assert missing == [], missing
+
+
+def _matched_by_bytes(key: str, expected: str, ours: set[tuple[str, str]]) -> bool:
+    """GCC names a path removed; the diff may have found its bytes renamed or reused."""
+    if not expected.endswith(" removed"):
+        return False
+    path = expected[len("member "):-len(" removed")]
+    return any(k == key and (d.startswith(f"member {path} renamed to ")
+                             or d == f"member {path} reused (padding)") for k, d in ours)
 
 
 @pytest.mark.parametrize("arch", ARCHS)

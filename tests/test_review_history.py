@@ -65,9 +65,9 @@ CASES = [
     pytest.param("320e644616c0", 1, {"XC403", "XC406"}, id="trace-names-removed"),
     pytest.param("d2bbb0d4554a", 1, {"XC406"}, id="multicall-nr_calls-type"),
     # 3: same bytes, other names or nesting.
-    pytest.param("21e3ef57e040", 0, set(), id="rename-same-bytes", marks=_xfail("3")),
-    pytest.param("2381dfab083f", 0, set(), id="renest-same-bytes", marks=_xfail("3")),
-    pytest.param("62a72092a517", 0, set(), id="padding-reused", marks=_xfail("3")),
+    pytest.param("21e3ef57e040", 0, set(), id="rename-same-bytes"),
+    pytest.param("2381dfab083f", 0, set(), id="renest-same-bytes"),
+    pytest.param("62a72092a517", 0, set(), id="padding-reused"),
     # 2: a tree that does not compile is a finding of its own, not size-1 structs.
     pytest.param("afab29d0882f", 1, {"XC001"}, id="breaks-the-build"),
     pytest.param("2a9a19be134e", 0, set(), id="revert-of-build-break"),

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from headerparse.checks.rules import Finding
-from headerparse.model import Layout, Loc, Model, Record
+from headerparse.model import Layout, Loc, Member, Model, Record
 
 LATEST = "__XEN_LATEST_INTERFACE_VERSION__"
 _GUARDS = {
@@ -152,26 +152,104 @@ def _records(col: _Collector, old: dict, new: dict, arch: str) -> None:
 
 
 def _layout_changes(a: Layout, b: Layout) -> Iterable[tuple[str, Any, Any, bool]]:
+    """What changed between two layouts of one record, matching members by their bytes.
+
+    A member whose path is gone is renamed when a new member has its exact bytes
+    (offset, size, bit-field): renames and re-nesting keep the ABI. Padding whose
+    bytes new members now use is reused, not removed. A container (a nested struct
+    or union) that moves or grows is incompatible only when one of its own members is.
+    """
     if a.size != b.size:
         yield "size", a.size, b.size, True
     if a.align != b.align:
         yield "align", a.align, b.align, True
+    members = list(_member_changes(a, b))
+    containers = _containers(a) & _containers(b)
+    broken = [p for p, c in members if p not in containers and c[3]]
+    for path, change in members:
+        if path in containers:
+            detail, before, after, _bad = change
+            yield detail, before, after, any(p.startswith(path + ".") for p in broken)
+        else:
+            yield change
+
+
+def _member_changes(a: Layout, b: Layout) -> Iterable[tuple[str, tuple]]:
+    """(member path, change) for every member change."""
     new_members = {m.path: m for m in b.members}
-    for m in a.members:
+    old_paths = {m.path for m in a.members}
+    pool: dict[tuple, list[Member]] = {}
+    for n in sorted(b.members, key=lambda n: n.path):
+        if n.path not in old_paths:
+            pool.setdefault(_bytes(n), []).append(n)
+    renamed: set[str] = set()
+    for m in sorted(a.members, key=lambda m: m.path):
         n = new_members.get(m.path)
         if n is None:
-            yield f"member {m.path} removed", m.offset, None, True
+            for change in _gone(m, pool, renamed, b):
+                yield m.path, change
+            continue
+        if _is_padding(m.path) and _bytes(m) != _bytes(n) and _within(n, m) and _covered(m, b):
+            yield m.path, (f"member {m.path} partly reused (padding)", m.size, n.size,
+                                   False)
             continue
         if (m.offset, m.bit_offset) != (n.offset, n.bit_offset):
-            yield f"member {m.path} offset", m.offset, n.offset, True
+            yield m.path, (f"member {m.path} offset", m.offset, n.offset, True)
         if (m.size, m.bit_size) != (n.size, n.bit_size):
-            yield f"member {m.path} size", m.size, n.size, True
+            yield m.path, (f"member {m.path} size", m.size, n.size, True)
         elif _type_class(m.type) != _type_class(n.type):
-            yield f"member {m.path} type", m.type, n.type, False
-    old_paths = {m.path for m in a.members}
+            yield m.path, (f"member {m.path} type", m.type, n.type, False)
     for n in b.members:
-        if n.path not in old_paths:
-            yield f"member {n.path} added", None, n.offset, False
+        if n.path not in old_paths and n.path not in renamed:
+            yield n.path, (f"member {n.path} added", None, n.offset, False)
+
+
+def _containers(lay: Layout) -> set[str]:
+    paths = [m.path for m in lay.members]
+    return {p.rsplit(".", 1)[0] for p in paths if "." in p} & set(paths)
+
+
+def _bytes(m: Member) -> tuple:
+    return (m.offset, m.size, m.bit_offset, m.bit_size)
+
+
+def _gone(m: Member, pool: dict[tuple, list[Member]], renamed: set[str],
+          b: Layout) -> Iterable[tuple[str, Any, Any, bool]]:
+    # Padding taken by new fields is reuse, and those fields are added; any other
+    # member whose bytes a new member has is a rename.
+    if _is_padding(m.path) and _covered(m, b):
+        yield f"member {m.path} reused (padding)", m.offset, None, False
+        return
+    candidates = pool.get(_bytes(m))
+    if candidates:
+        n = candidates.pop(0)
+        renamed.add(n.path)
+        yield f"member {m.path} renamed to {n.path} (same bytes)", m.path, n.path, False
+        if _type_class(m.type) != _type_class(n.type):
+            yield f"member {m.path} type", m.type, n.type, False
+    else:
+        yield f"member {m.path} removed", m.offset, None, True
+
+
+_PADDING = re.compile(r"_*(?:pad|padding|rsvd|reserved|spare|unused)\w*", re.I)
+
+
+def _is_padding(path: str) -> bool:
+    return _PADDING.fullmatch(path.rsplit(".", 1)[-1]) is not None
+
+
+def _within(n: Member, m: Member) -> bool:
+    return m.offset <= n.offset and n.offset + n.size <= m.offset + m.size
+
+
+def _covered(m: Member, b: Layout) -> bool:
+    """Whether members of ``b`` (leaves) lay over every byte of ``m``."""
+    paths = [n.path for n in b.members]
+    leaves = [n for n in b.members if not any(p.startswith(n.path + ".") for p in paths)]
+    want = set(range(m.offset, m.offset + m.size))
+    for n in leaves:
+        want -= set(range(n.offset, n.offset + max(n.size, 1)))
+    return not want
 
 
 def _norm(t: str) -> str:

@@ -11,10 +11,11 @@ reported as unguarded.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from headerparse.checks import conditions
 from headerparse.checks.rules import Finding
 from headerparse.model import Layout, Loc, Member, Model, Record
 
@@ -41,11 +42,13 @@ class Change:
     after: Any
     detail: str
     incompatible: bool
+    tools_only: bool = False      # under __XEN_TOOLS__: Xen and its tools, built together
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "symbol": self.symbol, "file": self.file, "line": self.line,
                 "archs": list(self.archs), "before": self.before, "after": self.after,
-                "detail": self.detail, "incompatible": self.incompatible}
+                "detail": self.detail, "incompatible": self.incompatible,
+                "tools_only": self.tools_only}
 
 
 @dataclass
@@ -66,12 +69,15 @@ class _Collector:
         for k, c in self.proto.items():
             archs = tuple(dict.fromkeys(self.items[k])) or c.archs
             out.append(Change(c.kind, c.symbol, c.file, c.line, archs, c.before, c.after,
-                              c.detail, c.incompatible))
+                              c.detail, c.incompatible, c.tools_only))
         return out
 
 
-def diff(old: Model, new: Model) -> list[Change]:
+def diff(old: Model, new: Model, files: Mapping[str, bytes] | None = None) -> list[Change]:
+    """The ABI changes from ``old`` to ``new``; ``files`` (the new headers' bytes) tell
+    which constants are tools-only."""
     col = _Collector()
+    tools = conditions.tools_only(files) if files is not None else {}
     archs = [a for a in new.archs if a in old.archs]
     uncompared: dict[str, list[str]] = {}
     for arch in archs:
@@ -82,7 +88,7 @@ def diff(old: Model, new: Model) -> list[Change]:
             uncompared.setdefault(path, []).append(arch)
         _records(col, _by_key(old, arch, broken), _by_key(new, arch, broken), arch)
         _macros(col, _macro_values(old, arch, broken), _macro_values(new, arch, broken), new,
-                arch)
+                arch, tools)
     _hypercalls(col, old, new)
     _prototypes(col, old, new)
     changes = col.changes()
@@ -288,24 +294,42 @@ def _macro_values(model: Model, arch: str, skip: set[str]) -> dict[str, tuple[in
     return out
 
 
-def _macros(col: _Collector, old: dict, new: dict, new_model: Model, arch: str) -> None:
+def _macros(col: _Collector, old: dict, new: dict, new_model: Model, arch: str,
+            tools: Mapping[str, set[int]]) -> None:
     defined = {m.name for m in new_model.macros if arch in m.archs}
+    added = [name for name in new if name not in old]
     for name, (v, loc) in old.items():
         if name in new:
             w, nloc = new[name]
             if v != w:
-                kind = "version" if name.endswith("INTERFACE_VERSION__") or \
-                    name.endswith("_INTERFACE_VERSION") else "constant"
-                col.add(Change(kind, name, nloc.file, nloc.line, (), v, w,
-                               f"{name} {v:#x} -> {w:#x}" if kind == "version"
-                               else f"{name} {v} -> {w}", kind == "constant"), arch)
+                col.add(_constant(name, v, w, nloc, added, tools), arch)
         elif name not in defined:
             col.add(Change("removed", name, loc.file, loc.line, (), v, None,
-                           f"{name} is gone", True), arch)
-    for name, (w, loc) in new.items():
-        if name not in old:
-            col.add(Change("added", name, loc.file, loc.line, (), None, w,
-                           f"new {name} = {w}", False), arch)
+                           f"{name} is gone", True, _in_tools(loc, tools)), arch)
+    for name in added:
+        w, loc = new[name]
+        col.add(Change("added", name, loc.file, loc.line, (), None, w,
+                       f"new {name} = {w}", False), arch)
+
+
+_SENTINEL = re.compile(r"(.+_)(?:MAX|COUNT|NR|NUM|LAST|END|MASK)")
+
+
+def _constant(name: str, v: int, w: int, loc: Loc, added: list[str],
+              tools: Mapping[str, set[int]]) -> Change:
+    if name.endswith("INTERFACE_VERSION__") or name.endswith("_INTERFACE_VERSION"):
+        return Change("version", name, loc.file, loc.line, (), v, w, f"{name} {v:#x} -> {w:#x}",
+                      False)
+    # A *_MAX/*_COUNT/*_MASK that grows as a sibling is added counts the new member.
+    m = _SENTINEL.fullmatch(name)
+    grows = m is not None and w > v and any(a.startswith(m.group(1)) for a in added)
+    detail = f"{name} {v} -> {w}" + (" (a sentinel, grown with a new member)" if grows else "")
+    return Change("constant", name, loc.file, loc.line, (), v, w, detail, not grows,
+                  _in_tools(loc, tools))
+
+
+def _in_tools(loc: Loc, tools: Mapping[str, set[int]]) -> bool:
+    return loc.line in tools.get(loc.file, ())
 
 
 # --------------------------------------------------------------------------- calls
@@ -359,7 +383,7 @@ def _guards(changes: list[Change], old: Model, new: Model) -> list[Change]:
     bumped = {c.symbol for c in changes if c.kind == "version"}
     per_file: dict[str, list[Change]] = {}
     for c in changes:
-        if c.incompatible and c.kind != "version":
+        if c.incompatible and c.kind != "version" and not c.tools_only:
             per_file.setdefault(c.file, []).append(c)
     out = []
     for path, items in sorted(per_file.items()):
@@ -393,10 +417,12 @@ def diff_findings(changes: Iterable[Change]) -> list[Finding]:
         if c.kind == "layout":
             layouts.setdefault((c.symbol, c.archs), []).append(c)
             continue
-        if rule is None or (c.kind == "prototype" and not c.incompatible):
+        if rule is None or (c.kind in ("prototype", "constant") and not c.incompatible):
             continue
+        # Xen and its tools are built together: a tools-only constant is worth a look.
+        severity = "warning" if c.tools_only and rule in ("XC402", "XC403") else ""
         out.append(Finding(rule, Loc(c.file, c.line), _message(c), c.symbol, archs=c.archs,
-                           key=f"{c.kind}|{c.symbol}|{c.detail}"))
+                           severity=severity, key=f"{c.kind}|{c.symbol}|{c.detail}"))
     for (symbol, archs), items in layouts.items():
         bad = [c for c in items if c.incompatible]
         shown = bad or [c for c in items if c.detail.endswith(" type")]

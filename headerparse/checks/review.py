@@ -63,7 +63,7 @@ def review(data: bytes, tree: HeaderTree, extract_model, loaded: Loaded) -> Revi
     before = run_checks(CheckInput(tree.files, old_model, loaded), touched)
     after = run_checks(CheckInput(applied.files, new_model, loaded, old_model), touched)
     findings = sort_findings(mark_introduced(before, after))
-    changes = abidiff.diff(old_model, new_model)
+    changes = abidiff.diff(old_model, new_model, applied.files)
     return Review(patches, applied, changes, findings, notes)
 
 

@@ -50,7 +50,7 @@ def run_checks(inp: CheckInput, only_files: Iterable[str] | None = None) -> list
     out += hygiene.layout_findings(inp.model, inp.loaded.invariant)
     out += hygiene.hygiene_findings(inp.model, inp.baseline, inp.files)
     if inp.baseline is not None:
-        out += abidiff.diff_findings(abidiff.diff(inp.baseline, inp.model))
+        out += abidiff.diff_findings(abidiff.diff(inp.baseline, inp.model, inp.files))
     if only_files is not None:
         keep = set(only_files)
         out = [f for f in out if f.loc is None or f.loc.file in keep]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from headerparse.checks import conditions
@@ -43,12 +43,13 @@ class Change:
     detail: str
     incompatible: bool
     tools_only: bool = False      # under __XEN_TOOLS__: Xen and its tools, built together
+    versioned: str = ""           # the runtime-checked interface version that moved with it
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "symbol": self.symbol, "file": self.file, "line": self.line,
                 "archs": list(self.archs), "before": self.before, "after": self.after,
                 "detail": self.detail, "incompatible": self.incompatible,
-                "tools_only": self.tools_only}
+                "tools_only": self.tools_only, "versioned": self.versioned}
 
 
 @dataclass
@@ -73,9 +74,11 @@ class _Collector:
         return out
 
 
-def diff(old: Model, new: Model, files: Mapping[str, bytes] | None = None) -> list[Change]:
+def diff(old: Model, new: Model, files: Mapping[str, bytes] | None = None,
+         moved: Iterable[str] = ()) -> list[Change]:
     """The ABI changes from ``old`` to ``new``; ``files`` (the new headers' bytes) tell
-    which constants are tools-only."""
+    which constants are tools-only; ``moved`` names the interface versions that already
+    changed since the last release (Xen bumps them once per release cycle)."""
     col = _Collector()
     tools = conditions.tools_only(files) if files is not None else {}
     archs = [a for a in new.archs if a in old.archs]
@@ -91,7 +94,7 @@ def diff(old: Model, new: Model, files: Mapping[str, bytes] | None = None) -> li
                 arch, tools)
     _hypercalls(col, old, new)
     _prototypes(col, old, new)
-    changes = col.changes()
+    changes = _versioned(col.changes(), set(moved))
     return changes + _guards(changes, old, new) + _uncompared(uncompared)
 
 
@@ -366,6 +369,32 @@ def _prototypes(col: _Collector, old: Model, new: Model) -> None:
 
 # --------------------------------------------------------------------------- guards
 
+# Interface versions the hypervisor checks at run time: a caller built for another
+# version is refused, so a bump is a proper version of every change it covers.
+RUNTIME_CHECKED = ("XEN_DOMCTL_INTERFACE_VERSION", "XEN_SYSCTL_INTERFACE_VERSION",
+                   "VM_EVENT_INTERFACE_VERSION")
+
+
+def moved_since(release: Model, current: Model) -> set[str]:
+    """The runtime-checked interface versions whose value differs from ``release``'s."""
+    def values(model: Model, name: str) -> set[int]:
+        return {v for m in model.macros_named(name) for v in m.values.values()}
+    return {g for g in RUNTIME_CHECKED if values(release, g) != values(current, g)}
+
+
+def _versioned(changes: list[Change], moved: set[str]) -> list[Change]:
+    """Mark incompatible changes that a runtime-checked version bump covers."""
+    bumped = moved | {c.symbol for c in changes if c.kind == "version"}
+    out = []
+    for c in changes:
+        guard = guard_of(c.file)
+        if c.incompatible and c.kind != "version" and guard in bumped \
+                and guard in RUNTIME_CHECKED:
+            c = replace(c, versioned=guard)
+        out.append(c)
+    return out
+
+
 
 def guard_of(path: str) -> str | None:
     """The interface version that guards ``path``; None for the PV protocols of io/.
@@ -383,7 +412,7 @@ def _guards(changes: list[Change], old: Model, new: Model) -> list[Change]:
     bumped = {c.symbol for c in changes if c.kind == "version"}
     per_file: dict[str, list[Change]] = {}
     for c in changes:
-        if c.incompatible and c.kind != "version" and not c.tools_only:
+        if c.incompatible and c.kind != "version" and not c.tools_only and not c.versioned:
             per_file.setdefault(c.file, []).append(c)
     out = []
     for path, items in sorted(per_file.items()):
@@ -421,6 +450,7 @@ def diff_findings(changes: Iterable[Change]) -> list[Finding]:
             continue
         # Xen and its tools are built together: a tools-only constant is worth a look.
         severity = "warning" if c.tools_only and rule in ("XC402", "XC403") else ""
+        severity = "note" if c.versioned else severity
         out.append(Finding(rule, Loc(c.file, c.line), _message(c), c.symbol, archs=c.archs,
                            severity=severity, key=f"{c.kind}|{c.symbol}|{c.detail}"))
     for (symbol, archs), items in layouts.items():
@@ -431,14 +461,20 @@ def diff_findings(changes: Iterable[Change]) -> list[Finding]:
         rule = "XC401" if bad else "XC408"
         text = "; ".join(f"{c.detail} {c.before} -> {c.after}" for c in shown[:3])
         more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
-        out.append(Finding(rule, Loc(items[0].file, items[0].line), f"{symbol}: {text}{more}",
-                           symbol, archs=archs, key=f"layout|{symbol}|{text}{more}"))
+        guard = bad[0].versioned if bad and all(c.versioned for c in bad) else ""
+        note = f" (versioned by {guard})" if guard else ""
+        out.append(Finding(rule, Loc(items[0].file, items[0].line),
+                           f"{symbol}: {text}{more}{note}", symbol, archs=archs,
+                           severity="note" if guard else "",
+                           key=f"layout|{symbol}|{text}{more}"))
     return out
 
 
 def _message(c: Change) -> str:
     if c.kind == "layout":
         return f"{c.symbol}: {c.detail} {c.before} -> {c.after}"
+    if c.versioned:
+        return f"{c.detail} (versioned by {c.versioned})"
     return c.detail
 
 

@@ -9,6 +9,7 @@ reviewer reads about the patch, not about the rest of Xen.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,14 @@ class Review:
         return [f for f in self.findings if f.introduced]
 
 
-def review(data: bytes, tree: HeaderTree, extract_model, loaded: Loaded) -> Review:
-    """Review ``data`` (a patch) against ``tree``; ``extract_model(tree) -> Model``."""
+def review(data: bytes, tree: HeaderTree, extract_model, loaded: Loaded,
+           release: Callable[[], Model | None] | None = None) -> Review:
+    """Review ``data`` (a patch) against ``tree``; ``extract_model(tree) -> Model``.
+
+    ``release()`` gives the model of the last release before ``tree``, asked for only
+    when the patch touches a header guarded by an interface version that Xen checks at
+    run time: if that version moved since the release, it already versions the patch.
+    """
     try:
         patches = patch.parse(data)
         applied = patch.apply(patches, tree.files)
@@ -61,10 +68,23 @@ def review(data: bytes, tree: HeaderTree, extract_model, loaded: Loaded) -> Revi
     touched = set(applied.changed) | set(applied.renames.values())
     touched |= set(tree.files) ^ set(applied.files)
     before = run_checks(CheckInput(tree.files, old_model, loaded), touched)
-    after = run_checks(CheckInput(applied.files, new_model, loaded, old_model), touched)
+    moved = _moved(touched, old_model, release, notes)
+    after = run_checks(CheckInput(applied.files, new_model, loaded, old_model, moved), touched)
     findings = sort_findings(mark_introduced(before, after))
-    changes = abidiff.diff(old_model, new_model, applied.files)
+    changes = abidiff.diff(old_model, new_model, applied.files, moved)
     return Review(patches, applied, changes, findings, notes)
+
+
+def _moved(touched: set[str], old_model: Model, release: Callable[[], Model | None] | None,
+           notes: list[str]) -> frozenset[str]:
+    if release is None or not any(abidiff.guard_of(p) in abidiff.RUNTIME_CHECKED
+                                  for p in touched):
+        return frozenset()
+    base = release()
+    moved = frozenset(abidiff.moved_since(base, old_model)) if base is not None else frozenset()
+    if base is not None and moved:
+        notes.append(f"changed since {base.tree}: {', '.join(sorted(moved))}")
+    return moved
 
 
 # --------------------------------------------------------------------------- output

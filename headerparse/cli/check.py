@@ -138,6 +138,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if at_or_above(kept, args.fail_on) else EXIT_OK
 
 
+def _release(args: argparse.Namespace, extract: Any) -> Any:
+    """The model of the newest RELEASE-* tag reachable from --rev; None off git."""
+    import subprocess
+
+    if not (args.tree and args.rev):
+        return None
+    proc = subprocess.run(["git", "-C", args.tree, "describe", "--tags", "--abbrev=0",
+                           "--match", "RELEASE-*", "--end-of-options", f"{args.rev}"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None
+    return extract(tree_at(args.tree, proc.stdout.strip(), None))
+
+
 def cmd_review(args: argparse.Namespace) -> int:
     from headerparse.checks import review
     from headerparse.diagnostics import at_or_above
@@ -151,7 +165,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     model = extract(tree)
     loaded = reference_for(args, tree, model)
     try:
-        result = review.review(data, tree, extract, loaded)
+        result = review.review(data, tree, extract, loaded, lambda: _release(args, extract))
     except review.ReviewError as exc:
         raise UsageError(str(exc)) from exc
     if args.format == "json":

@@ -152,6 +152,13 @@ def _release(args: argparse.Namespace, extract: Any) -> Any:
     return extract(tree_at(args.tree, proc.stdout.strip(), None))
 
 
+def _at_version(args: argparse.Namespace, tree: Any, version: str) -> Any:
+    """``tree`` as a guest built for ``version`` of the interface sees it (the tools
+    always get the latest: xen-compat.h)."""
+    view = {**vars(args), "interface_version": version, "no_tools": True}
+    return extractor(argparse.Namespace(**view))(tree)
+
+
 def cmd_review(args: argparse.Namespace) -> int:
     from headerparse.checks import review
     from headerparse.diagnostics import at_or_above
@@ -165,7 +172,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     model = extract(tree)
     loaded = reference_for(args, tree, model)
     try:
-        result = review.review(data, tree, extract, loaded, lambda: _release(args, extract))
+        result = review.review(data, tree, extract, loaded, lambda: _release(args, extract),
+                               lambda t, version: _at_version(args, t, version))
     except review.ReviewError as exc:
         raise UsageError(str(exc)) from exc
     if args.format == "json":

@@ -36,6 +36,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -417,6 +418,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     work = Path(tempfile.mkdtemp(prefix="hp-history-"))
+    # A kill (SIGTERM) unwinds like Ctrl-C: the running reviews end, the clone goes.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         return run(args, work)
     finally:

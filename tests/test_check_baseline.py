@@ -84,9 +84,19 @@ def test_every_layout_difference_gcc_sees_is_in_the_diff(xen_tree_414, xen_tree_
             if path not in x["offsets"]:
                 expect.append(f"member {path} added")
         seen += bool(expect)
-        missing += [(key, e) for e in expect if (key, e) not in ours]
+        missing += [(key, e) for e in expect if (key, e) not in ours
+                    and not _matched_by_bytes(key, e, ours)]
     assert seen > 0, "the sample should contain structs whose layout changed"
-    assert missing == []
+    assert missing == [], missing
+
+
+def _matched_by_bytes(key: str, expected: str, ours: set[tuple[str, str]]) -> bool:
+    """GCC names a path removed; the diff may have found its bytes renamed or reused."""
+    if not expected.endswith(" removed"):
+        return False
+    path = expected[len("member "):-len(" removed")]
+    return any(k == key and (d.startswith(f"member {path} renamed to ")
+                             or d == f"member {path} reused (padding)") for k, d in ours)
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -116,10 +126,18 @@ def test_cli_check_baseline(xen_tree_414, xen_tree_417) -> None:
     proc = subprocess.run([sys.executable, "-m", "headerparse", "check", "-q", "--tree", new,
                            "--baseline", old, "--format", "json", "--only", "domctl.h"],
                           capture_output=True, timeout=600)
-    assert proc.returncode == 1, proc.stderr
+    # domctl.h's removals are versioned: XEN_DOMCTL_INTERFACE_VERSION moved from 4.14 to
+    # 4.17, and Xen refuses a caller built for another one (issue 11, defect 4).
+    assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     rules = {f["rule"] for f in doc["findings"]}
-    assert {"XC403", "XC407", "XC402"} <= rules
+    assert {"XC403", "XC407"} <= rules
+    removed = [f for f in doc["findings"] if f["rule"] == "XC403"]
+    assert all(f["severity"] == "note" and "versioned by XEN_DOMCTL_INTERFACE_VERSION"
+               in f["message"] for f in removed), removed[:2]
+    # XEN_DOMCTL_CDF_MAX 32 -> 128 grows with the new CDF flags: a sentinel, not an
+    # XC402 error (issue 11, defect 5).
+    assert "XC402" not in rules
     assert {f["file"] for f in doc["findings"]} == {"domctl.h"}
 
 

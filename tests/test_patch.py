@@ -106,3 +106,20 @@ def test_missing_file_is_reported() -> None:
     result = patch.apply(patch.parse(git_diff("a\n", "b\n", "xen/include/public/io/x.h")
                                      .encode()), {"sched.h": b""})
     assert result.failures == ["io/x.h: no such header in the tree"]
+
+
+@pytest.mark.parametrize(("path", "git", "public"), [
+    # A Xen checkout: only xen/include/public/ is public, whatever the file is called.
+    ("b/xen/include/xen/sched.h", True, None),
+    ("a/xen/include/xen/errno.h", True, None),
+    ("xen/include/xen/sched.h", False, None),
+    ("b/tools/include/xen/sched.h", True, None),
+    ("b/xen/include/public/sched.h", True, "sched.h"),
+    # An installed tree (/usr/include/xen) diffed from /usr/include keeps working.
+    ("xen/sched.h", False, "sched.h"),
+    ("include/xen/sched.h", False, "sched.h"),
+])
+def test_private_headers_of_a_checkout_are_not_public(path: str, git: bool,
+                                                       public: str | None) -> None:
+    known = {"sched.h": b"", "errno.h": b""}
+    assert patch.public_path(path, known, git=git) == public

@@ -11,12 +11,13 @@ reported as unguarded.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from headerparse.checks import conditions
 from headerparse.checks.rules import Finding
-from headerparse.model import Layout, Loc, Model, Record
+from headerparse.model import Layout, Loc, Member, Model, Record
 
 LATEST = "__XEN_LATEST_INTERFACE_VERSION__"
 _GUARDS = {
@@ -41,11 +42,14 @@ class Change:
     after: Any
     detail: str
     incompatible: bool
+    tools_only: bool = False      # under __XEN_TOOLS__: Xen and its tools, built together
+    versioned: str = ""           # the runtime-checked interface version that moved with it
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "symbol": self.symbol, "file": self.file, "line": self.line,
                 "archs": list(self.archs), "before": self.before, "after": self.after,
-                "detail": self.detail, "incompatible": self.incompatible}
+                "detail": self.detail, "incompatible": self.incompatible,
+                "tools_only": self.tools_only, "versioned": self.versioned}
 
 
 @dataclass
@@ -66,20 +70,62 @@ class _Collector:
         for k, c in self.proto.items():
             archs = tuple(dict.fromkeys(self.items[k])) or c.archs
             out.append(Change(c.kind, c.symbol, c.file, c.line, archs, c.before, c.after,
-                              c.detail, c.incompatible))
+                              c.detail, c.incompatible, c.tools_only))
         return out
 
 
-def diff(old: Model, new: Model) -> list[Change]:
+def diff(old: Model, new: Model, files: Mapping[str, bytes] | None = None,
+         moved: Iterable[str] = ()) -> list[Change]:
+    """The ABI changes from ``old`` to ``new``; ``files`` (the new headers' bytes) tell
+    which constants are tools-only; ``moved`` names the interface versions that already
+    changed since the last release (Xen bumps them once per release cycle)."""
     col = _Collector()
+    tools = conditions.tools_only(files) if files is not None else {}
     archs = [a for a in new.archs if a in old.archs]
+    uncompared: dict[str, list[str]] = {}
     for arch in archs:
-        _records(col, _by_key(old, arch), _by_key(new, arch), arch)
-        _macros(col, _macro_values(old, arch), _macro_values(new, arch), new, arch)
+        # A header that fails to compile has no layout to compare (clang gives its
+        # records size 1): leave it out on that arch rather than invent changes.
+        broken = not_compiling(old, arch) | not_compiling(new, arch)
+        for path in broken:
+            uncompared.setdefault(path, []).append(arch)
+        _records(col, _by_key(old, arch, broken), _by_key(new, arch, broken), arch)
+        _macros(col, _macro_values(old, arch, broken), _macro_values(new, arch, broken), new,
+                arch, tools)
     _hypercalls(col, old, new)
     _prototypes(col, old, new)
-    changes = col.changes()
-    return changes + _guards(changes, old, new)
+    changes = _versioned(col.changes(), set(moved))
+    return changes + _guards(changes, old, new) + _uncompared(uncompared)
+
+
+_BROKEN = ("errors", "unsupported")
+
+
+def not_compiling(model: Model, arch: str) -> set[str]:
+    """Headers that fail on ``arch``, and every header that includes one of them."""
+    broken = {h.path for h in model.headers if h.status.get(arch) in _BROKEN}
+    grown = True
+    while grown:
+        more = {h.path for h in model.headers if h.path not in broken
+                and any(i in broken for i in h.includes)}
+        broken |= more
+        grown = bool(more)
+    return broken
+
+
+def _uncompared(uncompared: dict[str, list[str]]) -> list[Change]:
+    """One ``not-compared`` entry per arch set: what the diff could not see, said once."""
+    by_archs: dict[tuple[str, ...], list[str]] = {}
+    for path, archs in sorted(uncompared.items()):
+        by_archs.setdefault(tuple(archs), []).append(path)
+    out = []
+    for archs, paths in sorted(by_archs.items()):
+        shown = ", ".join(paths[:6]) + (f" and {len(paths) - 6} more" if len(paths) > 6 else "")
+        out.append(Change("not-compared", paths[0], paths[0], 1, archs, None, None,
+                          f"not compared on {', '.join(archs)}, where the header does not "
+                          f"compile before or after the change (or includes one that does "
+                          f"not): {shown}", False))
+    return out
 
 
 # --------------------------------------------------------------------------- records
@@ -89,11 +135,11 @@ def _public(path: str) -> bool:
     return not path.startswith(_SKIP_PREFIXES)
 
 
-def _by_key(model: Model, arch: str) -> dict[str, tuple[Record, Layout]]:
+def _by_key(model: Model, arch: str, skip: set[str]) -> dict[str, tuple[Record, Layout]]:
     out: dict[str, tuple[Record, Layout]] = {}
     for r in model.records:
         lay = r.layout(arch)
-        if lay is not None and _public(r.loc.file):
+        if lay is not None and _public(r.loc.file) and r.loc.file not in skip:
             out.setdefault(r.key, (r, lay))
     return out
 
@@ -115,26 +161,104 @@ def _records(col: _Collector, old: dict, new: dict, arch: str) -> None:
 
 
 def _layout_changes(a: Layout, b: Layout) -> Iterable[tuple[str, Any, Any, bool]]:
+    """What changed between two layouts of one record, matching members by their bytes.
+
+    A member whose path is gone is renamed when a new member has its exact bytes
+    (offset, size, bit-field): renames and re-nesting keep the ABI. Padding whose
+    bytes new members now use is reused, not removed. A container (a nested struct
+    or union) that moves or grows is incompatible only when one of its own members is.
+    """
     if a.size != b.size:
         yield "size", a.size, b.size, True
     if a.align != b.align:
         yield "align", a.align, b.align, True
+    members = list(_member_changes(a, b))
+    containers = _containers(a) & _containers(b)
+    broken = [p for p, c in members if p not in containers and c[3]]
+    for path, change in members:
+        if path in containers:
+            detail, before, after, _bad = change
+            yield detail, before, after, any(p.startswith(path + ".") for p in broken)
+        else:
+            yield change
+
+
+def _member_changes(a: Layout, b: Layout) -> Iterable[tuple[str, tuple]]:
+    """(member path, change) for every member change."""
     new_members = {m.path: m for m in b.members}
-    for m in a.members:
+    old_paths = {m.path for m in a.members}
+    pool: dict[tuple, list[Member]] = {}
+    for n in sorted(b.members, key=lambda n: n.path):
+        if n.path not in old_paths:
+            pool.setdefault(_bytes(n), []).append(n)
+    renamed: set[str] = set()
+    for m in sorted(a.members, key=lambda m: m.path):
         n = new_members.get(m.path)
         if n is None:
-            yield f"member {m.path} removed", m.offset, None, True
+            for change in _gone(m, pool, renamed, b):
+                yield m.path, change
+            continue
+        if _is_padding(m.path) and _bytes(m) != _bytes(n) and _within(n, m) and _covered(m, b):
+            yield m.path, (f"member {m.path} partly reused (padding)", m.size, n.size,
+                                   False)
             continue
         if (m.offset, m.bit_offset) != (n.offset, n.bit_offset):
-            yield f"member {m.path} offset", m.offset, n.offset, True
+            yield m.path, (f"member {m.path} offset", m.offset, n.offset, True)
         if (m.size, m.bit_size) != (n.size, n.bit_size):
-            yield f"member {m.path} size", m.size, n.size, True
+            yield m.path, (f"member {m.path} size", m.size, n.size, True)
         elif _type_class(m.type) != _type_class(n.type):
-            yield f"member {m.path} type", m.type, n.type, False
-    old_paths = {m.path for m in a.members}
+            yield m.path, (f"member {m.path} type", m.type, n.type, False)
     for n in b.members:
-        if n.path not in old_paths:
-            yield f"member {n.path} added", None, n.offset, False
+        if n.path not in old_paths and n.path not in renamed:
+            yield n.path, (f"member {n.path} added", None, n.offset, False)
+
+
+def _containers(lay: Layout) -> set[str]:
+    paths = [m.path for m in lay.members]
+    return {p.rsplit(".", 1)[0] for p in paths if "." in p} & set(paths)
+
+
+def _bytes(m: Member) -> tuple:
+    return (m.offset, m.size, m.bit_offset, m.bit_size)
+
+
+def _gone(m: Member, pool: dict[tuple, list[Member]], renamed: set[str],
+          b: Layout) -> Iterable[tuple[str, Any, Any, bool]]:
+    # Padding taken by new fields is reuse, and those fields are added; any other
+    # member whose bytes a new member has is a rename.
+    if _is_padding(m.path) and _covered(m, b):
+        yield f"member {m.path} reused (padding)", m.offset, None, False
+        return
+    candidates = pool.get(_bytes(m))
+    if candidates:
+        n = candidates.pop(0)
+        renamed.add(n.path)
+        yield f"member {m.path} renamed to {n.path} (same bytes)", m.path, n.path, False
+        if _type_class(m.type) != _type_class(n.type):
+            yield f"member {m.path} type", m.type, n.type, False
+    else:
+        yield f"member {m.path} removed", m.offset, None, True
+
+
+_PADDING = re.compile(r"_*(?:pad|padding|rsvd|reserved|spare|unused)\w*", re.I)
+
+
+def _is_padding(path: str) -> bool:
+    return _PADDING.fullmatch(path.rsplit(".", 1)[-1]) is not None
+
+
+def _within(n: Member, m: Member) -> bool:
+    return m.offset <= n.offset and n.offset + n.size <= m.offset + m.size
+
+
+def _covered(m: Member, b: Layout) -> bool:
+    """Whether members of ``b`` (leaves) lay over every byte of ``m``."""
+    paths = [n.path for n in b.members]
+    leaves = [n for n in b.members if not any(p.startswith(n.path + ".") for p in paths)]
+    want = set(range(m.offset, m.offset + m.size))
+    for n in leaves:
+        want -= set(range(n.offset, n.offset + max(n.size, 1)))
+    return not want
 
 
 def _norm(t: str) -> str:
@@ -165,32 +289,50 @@ def _type_class(t: str) -> str:
 # --------------------------------------------------------------------------- macros
 
 
-def _macro_values(model: Model, arch: str) -> dict[str, tuple[int, Loc]]:
+def _macro_values(model: Model, arch: str, skip: set[str]) -> dict[str, tuple[int, Loc]]:
     out: dict[str, tuple[int, Loc]] = {}
     for m in model.macros:
-        if arch in m.values and _public(m.loc.file):
+        if arch in m.values and _public(m.loc.file) and m.loc.file not in skip:
             out.setdefault(m.name, (m.values[arch], m.loc))
     return out
 
 
-def _macros(col: _Collector, old: dict, new: dict, new_model: Model, arch: str) -> None:
+def _macros(col: _Collector, old: dict, new: dict, new_model: Model, arch: str,
+            tools: Mapping[str, set[int]]) -> None:
     defined = {m.name for m in new_model.macros if arch in m.archs}
+    added = [name for name in new if name not in old]
     for name, (v, loc) in old.items():
         if name in new:
             w, nloc = new[name]
             if v != w:
-                kind = "version" if name.endswith("INTERFACE_VERSION__") or \
-                    name.endswith("_INTERFACE_VERSION") else "constant"
-                col.add(Change(kind, name, nloc.file, nloc.line, (), v, w,
-                               f"{name} {v:#x} -> {w:#x}" if kind == "version"
-                               else f"{name} {v} -> {w}", kind == "constant"), arch)
+                col.add(_constant(name, v, w, nloc, added, tools), arch)
         elif name not in defined:
             col.add(Change("removed", name, loc.file, loc.line, (), v, None,
-                           f"{name} is gone", True), arch)
-    for name, (w, loc) in new.items():
-        if name not in old:
-            col.add(Change("added", name, loc.file, loc.line, (), None, w,
-                           f"new {name} = {w}", False), arch)
+                           f"{name} is gone", True, _in_tools(loc, tools)), arch)
+    for name in added:
+        w, loc = new[name]
+        col.add(Change("added", name, loc.file, loc.line, (), None, w,
+                       f"new {name} = {w}", False), arch)
+
+
+_SENTINEL = re.compile(r"(.+_)(?:MAX|COUNT|NR|NUM|LAST|END|MASK)")
+
+
+def _constant(name: str, v: int, w: int, loc: Loc, added: list[str],
+              tools: Mapping[str, set[int]]) -> Change:
+    if name.endswith("INTERFACE_VERSION__") or name.endswith("_INTERFACE_VERSION"):
+        return Change("version", name, loc.file, loc.line, (), v, w, f"{name} {v:#x} -> {w:#x}",
+                      False)
+    # A *_MAX/*_COUNT/*_MASK that grows as a sibling is added counts the new member.
+    m = _SENTINEL.fullmatch(name)
+    grows = m is not None and w > v and any(a.startswith(m.group(1)) for a in added)
+    detail = f"{name} {v} -> {w}" + (" (a sentinel, grown with a new member)" if grows else "")
+    return Change("constant", name, loc.file, loc.line, (), v, w, detail, not grows,
+                  _in_tools(loc, tools))
+
+
+def _in_tools(loc: Loc, tools: Mapping[str, set[int]]) -> bool:
+    return loc.line in tools.get(loc.file, ())
 
 
 # --------------------------------------------------------------------------- calls
@@ -227,6 +369,32 @@ def _prototypes(col: _Collector, old: Model, new: Model) -> None:
 
 # --------------------------------------------------------------------------- guards
 
+# Interface versions the hypervisor checks at run time: a caller built for another
+# version is refused, so a bump is a proper version of every change it covers.
+RUNTIME_CHECKED = ("XEN_DOMCTL_INTERFACE_VERSION", "XEN_SYSCTL_INTERFACE_VERSION",
+                   "VM_EVENT_INTERFACE_VERSION")
+
+
+def moved_since(release: Model, current: Model) -> set[str]:
+    """The runtime-checked interface versions whose value differs from ``release``'s."""
+    def values(model: Model, name: str) -> set[int]:
+        return {v for m in model.macros_named(name) for v in m.values.values()}
+    return {g for g in RUNTIME_CHECKED if values(release, g) != values(current, g)}
+
+
+def _versioned(changes: list[Change], moved: set[str]) -> list[Change]:
+    """Mark incompatible changes that a runtime-checked version bump covers."""
+    bumped = moved | {c.symbol for c in changes if c.kind == "version"}
+    out = []
+    for c in changes:
+        guard = guard_of(c.file)
+        if c.incompatible and c.kind != "version" and guard in bumped \
+                and guard in RUNTIME_CHECKED:
+            c = replace(c, versioned=guard)
+        out.append(c)
+    return out
+
+
 
 def guard_of(path: str) -> str | None:
     """The interface version that guards ``path``; None for the PV protocols of io/.
@@ -244,7 +412,7 @@ def _guards(changes: list[Change], old: Model, new: Model) -> list[Change]:
     bumped = {c.symbol for c in changes if c.kind == "version"}
     per_file: dict[str, list[Change]] = {}
     for c in changes:
-        if c.incompatible and c.kind != "version":
+        if c.incompatible and c.kind != "version" and not c.tools_only and not c.versioned:
             per_file.setdefault(c.file, []).append(c)
     out = []
     for path, items in sorted(per_file.items()):
@@ -278,10 +446,13 @@ def diff_findings(changes: Iterable[Change]) -> list[Finding]:
         if c.kind == "layout":
             layouts.setdefault((c.symbol, c.archs), []).append(c)
             continue
-        if rule is None or (c.kind == "prototype" and not c.incompatible):
+        if rule is None or (c.kind in ("prototype", "constant") and not c.incompatible):
             continue
+        # Xen and its tools are built together: a tools-only constant is worth a look.
+        severity = "warning" if c.tools_only and rule in ("XC402", "XC403") else ""
+        severity = "note" if c.versioned else severity
         out.append(Finding(rule, Loc(c.file, c.line), _message(c), c.symbol, archs=c.archs,
-                           key=f"{c.kind}|{c.symbol}|{c.detail}"))
+                           severity=severity, key=f"{c.kind}|{c.symbol}|{c.detail}"))
     for (symbol, archs), items in layouts.items():
         bad = [c for c in items if c.incompatible]
         shown = bad or [c for c in items if c.detail.endswith(" type")]
@@ -290,14 +461,20 @@ def diff_findings(changes: Iterable[Change]) -> list[Finding]:
         rule = "XC401" if bad else "XC408"
         text = "; ".join(f"{c.detail} {c.before} -> {c.after}" for c in shown[:3])
         more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
-        out.append(Finding(rule, Loc(items[0].file, items[0].line), f"{symbol}: {text}{more}",
-                           symbol, archs=archs, key=f"layout|{symbol}|{text}{more}"))
+        guard = bad[0].versioned if bad and all(c.versioned for c in bad) else ""
+        note = f" (versioned by {guard})" if guard else ""
+        out.append(Finding(rule, Loc(items[0].file, items[0].line),
+                           f"{symbol}: {text}{more}{note}", symbol, archs=archs,
+                           severity="note" if guard else "",
+                           key=f"layout|{symbol}|{text}{more}"))
     return out
 
 
 def _message(c: Change) -> str:
     if c.kind == "layout":
         return f"{c.symbol}: {c.detail} {c.before} -> {c.after}"
+    if c.versioned:
+        return f"{c.detail} (versioned by {c.versioned})"
     return c.detail
 
 

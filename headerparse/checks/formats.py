@@ -48,8 +48,14 @@ def to_json(findings: Iterable[Finding], *, extra: dict[str, Any] | None = None,
     return json.dumps(doc, indent=1) + "\n"
 
 
-def to_sarif(findings: Iterable[Finding], *, root_uri: str | None = None, **_: Any) -> str:
-    """A SARIF 2.1.0 log with one run: every rule as a reportingDescriptor, one result each."""
+def to_sarif(findings: Iterable[Finding], *, root_uri: str | None = None, uri_prefix: str = "",
+             **_: Any) -> str:
+    """A SARIF 2.1.0 log with one run: every rule as a reportingDescriptor, one result each.
+
+    Locations are ``uri_prefix`` + the header's public path, relative to ``SRCROOT``
+    (``root_uri``): in a Xen checkout the prefix is ``xen/include/public/`` so that code
+    scanning finds the file in the repository.
+    """
     found = sort_findings(findings)
     rule_ids = sorted(RULES)
     index = {r: i for i, r in enumerate(rule_ids)}
@@ -60,19 +66,20 @@ def to_sarif(findings: Iterable[Finding], *, root_uri: str | None = None, **_: A
         "defaultConfiguration": {"level": _SARIF_LEVEL[RULES[r].severity]},
         "properties": {"kind": RULES[r].kind},
     } for r in rule_ids]
-    results = [_sarif_result(f, index[f.rule]) for f in found]
+    results = [_sarif_result(f, index[f.rule], uri_prefix) for f in found]
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "headerparse", "version": __version__,
                             "informationUri": "https://xenbits.xen.org/", "rules": rules}},
         "results": results,
     }
-    if root_uri:
-        run["originalUriBaseIds"] = {"SRCROOT": {"uri": root_uri.rstrip("/") + "/"}}
+    # SRCROOT is declared even without a known root, so that consumers can bind it.
+    run["originalUriBaseIds"] = {"SRCROOT": {"uri": root_uri.rstrip("/") + "/"} if root_uri
+                                 else {"description": {"text": "the root of the checkout"}}}
     return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]},
                       indent=1) + "\n"
 
 
-def _sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
+def _sarif_result(f: Finding, rule_index: int, uri_prefix: str = "") -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": f.rule, "ruleIndex": rule_index, "level": _SARIF_LEVEL[f.severity],
         "message": {"text": f.message},
@@ -83,7 +90,7 @@ def _sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
         result["baselineState"] = "new" if f.introduced else "unchanged"
     if f.loc is not None:
         result["locations"] = [{"physicalLocation": {
-            "artifactLocation": {"uri": f.loc.file, "uriBaseId": "SRCROOT"},
+            "artifactLocation": {"uri": uri_prefix + f.loc.file, "uriBaseId": "SRCROOT"},
             "region": {"startLine": max(f.loc.line, 1), "startColumn": max(f.loc.col, 1)},
         }}]
         if f.symbol:

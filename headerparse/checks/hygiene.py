@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from headerparse.checks.rules import Finding
-from headerparse.model import Layout, Loc, Model, Record
+from headerparse.model import Comment, Layout, Loc, Model, Record
 
 _ARCH_SPECIFIC = ("arch-", "foreign/", "sys/")
 _INVARIANT_PROSE = re.compile(
@@ -50,8 +50,17 @@ def _invariant(r: Record) -> list[Finding]:
         return []
     desc = "; ".join(f"{','.join(archs)}: size {s[0]}, align {s[1]}"
                      for s, archs in shapes.items())
-    return [Finding("XC301", r.loc, f"{r.key} is declared arch-invariant but its layout differs "
-                    f"({desc})", r.key, archs=tuple(r.layouts), key=f"{r.key}|{desc}")]
+    # The arches are not part of the key: a new port joining must not make it new.
+    bytes_differ = len({(s[0], s[2]) for s in shapes}) > 1
+    if bytes_differ:
+        return [Finding("XC301", r.loc, f"{r.key} is declared arch-invariant but its layout "
+                        f"differs ({desc})", r.key, archs=tuple(r.layouts),
+                        key=f"{r.key}|bytes")]
+    # Same size and offsets everywhere: the bytes a guest shares agree; only embedding
+    # the struct in another, or an array of it, can place it differently.
+    return [Finding("XC301", r.loc, f"{r.key} is declared arch-invariant: same size and "
+                    f"offsets on every arch, but its alignment differs ({desc})", r.key,
+                    archs=tuple(r.layouts), severity="note", key=f"{r.key}|align")]
 
 
 def _uint64_trap(r: Record) -> list[Finding]:
@@ -102,7 +111,7 @@ def hygiene_findings(model: Model, baseline: Model | None,
     declared = code_identifiers(files) if files is not None else set()
     out = _mapping_targets(model) + _unknown_identifiers(model, declared)
     if baseline is not None:
-        out += _undocumented_new(model, baseline)
+        out += _undocumented_new(model, baseline, files or {})
     return out
 
 
@@ -154,27 +163,49 @@ def _unknown_identifiers(model: Model, declared: set[str]) -> list[Finding]:
 
     Precision first: a struct tag must look like one (an underscore), a *_t name must
     be a xen one, and a MACRO_name must share two components with a real name (so
-    ``XENMEM_access_op_foo`` is checked but ``GUEST_OS``, a string key, is not).
+    ``XENMEM_access_op_foo`` is checked but ``GUEST_OS``, a string key, is not). A
+    commented-out ``#define NAME`` records a retired name and is not prose. One finding
+    per comment and name, at the name's own line and column.
     """
     names = _type_names(model) | {c.name for e in model.enums for c in e.constants}
     names |= {g.name for g in model.groups} | {p.name for p in model.prototypes}
     names |= {m for g in model.groups for m in g.members} | declared
     tags = {n.split(" ", 1)[1] for n in names if n.startswith(("struct ", "union "))} | declared
-    lower = {n.lower(): n for n in names}
+    lower: dict[str, list[str]] = {}
+    for n in sorted(names):
+        lower.setdefault(n.lower(), []).append(n)
     stems = {"_".join(n.split("_")[:2]) + "_" for n in names
              if re.match(r"[A-Z][A-Z0-9]*_[A-Za-z0-9]+_", n)}
     out, seen = [], set()
-    for sym, loc, text in _docs(model):
-        for m in _IDENT.finditer(text):
+    for sym, comment in _docs(model):
+        for m in _IDENT.finditer(comment.text):
             bad = _unknown(m.groups(), names, tags, stems)
-            if bad is None or (sym, bad) in seen:
+            if bad is None or _RETIRED.search(comment.text[:m.start()]):
                 continue
-            seen.add((sym, bad))
-            hint = lower.get(bad.lower())
-            hint = f"; did you mean {hint}?" if hint else ""
-            out.append(Finding("XC502", loc, f"the comment of {sym} names {bad}, which the "
-                               f"headers do not define{hint}", sym, key=f"{sym}|{bad}"))
+            if (comment.loc, bad) in seen:
+                continue
+            seen.add((comment.loc, bad))
+            hints = lower.get(bad.lower(), [])
+            hint = f"; did you mean {' or '.join(hints)}?" if hints else ""
+            out.append(Finding("XC502", _name_loc(comment, m.group(0)), f"the comment of {sym} "
+                               f"names {bad}, which the headers do not define{hint}", sym,
+                               key=f"{sym}|{bad}"))
     return out
+
+
+# "#define NAME" right before the name: a commented-out definition, kept as a record.
+_RETIRED = re.compile(r"#\s*define\s+$")
+
+
+def _name_loc(comment: Comment, name: str) -> Loc:
+    """Where ``name`` is written inside ``comment`` (its first line when not found)."""
+    at = comment.raw.find(name)
+    if at < 0:
+        return comment.loc
+    line_start = comment.raw.rfind("\n", 0, at) + 1
+    line = comment.loc.line + comment.raw.count("\n", 0, at)
+    col = (comment.loc.col + at) if line_start == 0 else at - line_start + 1
+    return Loc(comment.loc.file, line, col)
 
 
 def _unknown(groups: tuple, names: set[str], tags: set[str], stems: set[str]) -> str | None:
@@ -191,19 +222,28 @@ def _unknown(groups: tuple, names: set[str], tags: set[str], stems: set[str]) ->
     return macro if stem in stems else None
 
 
-def _docs(model: Model) -> Iterable[tuple[str, Loc, str]]:
+def _docs(model: Model) -> Iterable[tuple[str, Comment]]:
+    """(symbol, comment) for every documenting comment, each field once where declared.
+
+    Records expanded from a macro (guest handles, ring types) share the macro's
+    comments: reporting them per expansion repeats one comment dozens of times.
+    """
     for m in model.macros:
         if m.doc.before is not None:
-            yield m.name, m.doc.before.loc, m.doc.before.text
+            yield m.name, m.doc.before
     for r in model.records:
+        if r.expanded_from:
+            continue
         if r.doc.before is not None:
-            yield r.key, r.doc.before.loc, r.doc.before.text
+            yield r.key, r.doc.before
         for f in r.fields:
-            if f.doc:
-                yield f"{r.key}.{f.path}", f.loc, f.doc.text
+            for c in (f.doc.before, f.doc.trailing):
+                if c is not None:
+                    yield f"{r.key}.{f.path}", c
 
 
-def _undocumented_new(model: Model, baseline: Model) -> list[Finding]:
+def _undocumented_new(model: Model, baseline: Model,
+                      files: Mapping[str, bytes]) -> list[Finding]:
     old_records = {r.key for r in baseline.records}
     old_macros = {m.name for m in baseline.macros}
     out = []
@@ -213,11 +253,39 @@ def _undocumented_new(model: Model, baseline: Model) -> list[Finding]:
         if not r.doc and not any(f.doc for f in r.fields):
             out.append(Finding("XC501", r.loc, f"new {r.key} has no documentation", r.key,
                                key=r.key))
+    lines: dict[str, list[str]] = {}
     for m in model.macros:
         if m.name in old_macros or m.name.startswith("_") or m.doc:
             continue
-        g = model.group_of(m.name)
-        if g is None or not m.doc:
-            out.append(Finding("XC501", m.loc, f"new macro {m.name} has no documentation",
-                               m.name, key=m.name))
+        if m.loc.file not in lines:
+            lines[m.loc.file] = files.get(m.loc.file, b"").decode("utf-8", "replace").split("\n")
+        if _group_documented(lines[m.loc.file], m.loc.line):
+            continue
+        out.append(Finding("XC501", m.loc, f"new macro {m.name} has no documentation",
+                           m.name, key=m.name))
     return out
+
+
+_DEFINE = re.compile(r"\s*#\s*define\s")
+_OPEN_RECORD = re.compile(r"\s*(?:typedef\s+)?(?:struct|union)\b[^;]*\{\s*$")
+
+
+def _group_documented(lines: list[str], line: int) -> bool:
+    """Whether the define at ``line`` (1-based) sits in a run of defines under a comment.
+
+    Xen documents groups of defines with one block comment above the run (blank
+    lines allowed), or with the comment of the struct whose body holds them.
+    """
+    i, opened = line - 2, False
+    while i >= 0:
+        text = lines[i]
+        continued = i > 0 and lines[i - 1].rstrip().endswith("\\")
+        if not text.strip() or _DEFINE.match(text) or continued:
+            i -= 1      # a sibling's trailing comment documents the sibling, not the run
+        elif text.rstrip().endswith("*/"):
+            return True
+        elif not opened and _OPEN_RECORD.match(text):
+            opened, i = True, i - 1
+        else:
+            return False
+    return False

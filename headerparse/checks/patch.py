@@ -272,6 +272,8 @@ def public_path(path: str, known: Mapping[str, bytes], *, git: bool) -> str | No
     for cand in candidates:
         if cand.startswith(PUBLIC):
             return cand[len(PUBLIC):]
+    if any(_xen_checkout_path(cand) for cand in candidates):
+        return None         # xen/include/xen/sched.h is the hypervisor's, not public/sched.h
     for cand in candidates:
         if cand in known:
             return cand
@@ -283,6 +285,24 @@ def public_path(path: str, known: Mapping[str, bytes], *, git: bool) -> str | No
     if first.endswith(".h") and "/" not in first.strip("/") and not first.startswith("xen/"):
         return first                                       # a new header at the top level
     return None
+
+
+# Top-level directories of Xen's hypervisor tree (xen/...) and of the repository.
+_XEN_DIRS = {"include", "arch", "common", "drivers", "xsm", "lib", "crypto", "test", "tools",
+             "scripts"}
+_REPO_DIRS = {"tools", "docs", "stubdom", "extras", "automation", "m4", "config", "scripts"}
+
+
+def _xen_checkout_path(path: str) -> bool:
+    """Whether ``path`` is laid out as in a Xen repository (and so is not an installed tree).
+
+    An installed tree's ``xen/sched.h`` is public; a checkout's ``xen/include/xen/sched.h``
+    or ``tools/include/...`` is not.
+    """
+    parts = path.split("/")
+    if len(parts) > 2 and parts[0] == "xen" and parts[1] in _XEN_DIRS:
+        return True
+    return len(parts) > 1 and parts[0] in _REPO_DIRS
 
 
 def check_safe(path: str) -> None:

@@ -9,7 +9,8 @@ reviewer reads about the patch, not about the rest of Xen.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,18 @@ class Review:
         return [f for f in self.findings if f.introduced]
 
 
-def review(data: bytes, tree: HeaderTree, extract_model, loaded: Loaded) -> Review:
-    """Review ``data`` (a patch) against ``tree``; ``extract_model(tree) -> Model``."""
+def review(data: bytes, tree: HeaderTree, extract_model, loaded: Loaded,
+           release: Callable[[], Model | None] | None = None,
+           at_version: Callable[[HeaderTree, str], Model] | None = None) -> Review:
+    """Review ``data`` (a patch) against ``tree``; ``extract_model(tree) -> Model``.
+
+    ``release()`` gives the model of the last release before ``tree``, asked for only
+    when the patch touches a header guarded by an interface version that Xen checks at
+    run time: if that version moved since the release, it already versions the patch.
+    ``at_version(tree, version)`` extracts with ``__XEN_INTERFACE_VERSION__`` set: when
+    the patch raises the latest interface version, what a consumer of the previous one
+    does not see is versioned.
+    """
     try:
         patches = patch.parse(data)
         applied = patch.apply(patches, tree.files)
@@ -61,10 +72,48 @@ def review(data: bytes, tree: HeaderTree, extract_model, loaded: Loaded) -> Revi
     touched = set(applied.changed) | set(applied.renames.values())
     touched |= set(tree.files) ^ set(applied.files)
     before = run_checks(CheckInput(tree.files, old_model, loaded), touched)
-    after = run_checks(CheckInput(applied.files, new_model, loaded, old_model), touched)
+    moved = _moved(touched, old_model, release, notes)
+    after = run_checks(CheckInput(applied.files, new_model, loaded, old_model, moved), touched)
+    changes = abidiff.diff(old_model, new_model, applied.files, moved)
+    versioned = _interface_versioned(changes, old_model, new_tree, at_version, notes)
+    after = [replace(f, severity="note", message=f"{f.message} (versioned by "
+                     "__XEN_INTERFACE_VERSION__)") if f.symbol in versioned
+             and f.rule in _VERSIONABLE else f for f in after]
     findings = sort_findings(mark_introduced(before, after))
-    changes = abidiff.diff(old_model, new_model)
     return Review(patches, applied, changes, findings, notes)
+
+
+def _moved(touched: set[str], old_model: Model, release: Callable[[], Model | None] | None,
+           notes: list[str]) -> frozenset[str]:
+    if release is None or not any(abidiff.guard_of(p) in abidiff.RUNTIME_CHECKED
+                                  for p in touched):
+        return frozenset()
+    base = release()
+    moved = frozenset(abidiff.moved_since(base, old_model)) if base is not None else frozenset()
+    if base is not None and moved:
+        notes.append(f"changed since {base.tree}: {', '.join(sorted(moved))}")
+    return moved
+
+
+_VERSIONABLE = ("XC401", "XC402", "XC403", "XC408")
+
+
+def _interface_versioned(changes: list[abidiff.Change], old_model: Model, new_tree: HeaderTree,
+                         at_version: Callable[[HeaderTree, str], Model] | None,
+                         notes: list[str]) -> set[str]:
+    """Symbols whose incompatible change a consumer of the previous latest interface
+    version does not see: the patch versions them with ``__XEN_INTERFACE_VERSION__``."""
+    bump = next((c for c in changes if c.kind == "version" and c.symbol == abidiff.LATEST
+                 and isinstance(c.before, int)), None)
+    if bump is None or at_version is None:
+        return set()
+    compat = at_version(new_tree, f"{bump.before:#010x}")
+    still = {c.symbol for c in abidiff.diff(old_model, compat) if c.incompatible}
+    versioned = {c.symbol for c in changes if c.incompatible and c.symbol not in still}
+    if versioned:
+        notes.append(f"{len(versioned)} changed symbol(s) keep their old ABI for "
+                     f"__XEN_INTERFACE_VERSION__ {bump.before:#010x}: versioned")
+    return versioned
 
 
 # --------------------------------------------------------------------------- output

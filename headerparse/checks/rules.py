@@ -43,7 +43,10 @@ class Finding:
         return RULES[self.rule].fix
 
     def fingerprint(self) -> tuple:
-        return (self.rule, self.symbol, self.key or self.message, self.variants, self.archs)
+        # A cross-arch finding lists the arches compared; a port joining the tree
+        # (riscv64) must not make an old finding new.
+        archs = () if self.kind == "cross-arch" else self.archs
+        return (self.rule, self.symbol, self.key or self.message, self.variants, archs)
 
     def diagnostic(self) -> Diagnostic:
         return Diagnostic(self.rule, self.severity, self.loc, self.message, self.why,

@@ -16,7 +16,8 @@ from headerparse.checks import abidiff, hygiene, prose
 from headerparse.checks.reference import Loaded, Reference, from_annotations
 from headerparse.checks.rules import Finding
 from headerparse.extract.lexer import comment_lines
-from headerparse.model import Comment, Diagnostic, Loc, Model
+from headerparse.model import Comment, Diagnostic, Loc, Model, Prototype
+from headerparse.variants import BY_NAME, slots
 
 if TYPE_CHECKING:
     from headerparse.annotations.types import AnnotationSet
@@ -28,16 +29,31 @@ class CheckInput:
     model: Model
     loaded: Loaded
     baseline: Model | None = None
+    # Runtime-checked interface versions bumped since the last release (see abidiff).
+    moved: frozenset[str] = frozenset()
+
+
+#: A header that does not compile on an arch: errors on the established arches, warnings
+#: on the young ports (the model's own diagnostics, see extract.merge).
+COMPILE_RULES = ("XC001", "XC003")
+
+
+def compile_findings(model: Model) -> list[Finding]:
+    """The model's compile diagnostics as findings: a tree that does not compile says so."""
+    return [Finding(d.rule, d.loc, d.message, d.symbol, archs=d.archs, severity=d.severity,
+                    key=f"{d.loc.file if d.loc else ''}|{d.message}")
+            for d in model.diagnostics if d.rule in COMPILE_RULES]
 
 
 def run_checks(inp: CheckInput, only_files: Iterable[str] | None = None) -> list[Finding]:
-    out: list[Finding] = []
+    out: list[Finding] = compile_findings(inp.model)
     out += prose_findings(inp.model, inp.loaded.reference, inp.files)
     out += fact_findings(inp.model, inp.loaded)
     out += hygiene.layout_findings(inp.model, inp.loaded.invariant)
     out += hygiene.hygiene_findings(inp.model, inp.baseline, inp.files)
     if inp.baseline is not None:
-        out += abidiff.diff_findings(abidiff.diff(inp.baseline, inp.model))
+        changes = abidiff.diff(inp.baseline, inp.model, inp.files, inp.moved)
+        out += abidiff.diff_findings(changes)
     if only_files is not None:
         keep = set(only_files)
         out = [f for f in out if f.loc is None or f.loc.file in keep]
@@ -52,7 +68,8 @@ def site_diagnostics(files: Mapping[str, bytes] | None, model: Model, aset: Anno
     if files is None:
         return diags
     found = run_checks(CheckInput(files, model, from_annotations(aset, diags)))
-    return diags + [f.diagnostic() for f in found]
+    # The site lists the model's own diagnostics (compile errors included) already.
+    return diags + [f.diagnostic() for f in found if f.rule not in COMPILE_RULES]
 
 
 # --------------------------------------------------------------------------- contexts
@@ -222,10 +239,10 @@ def _arity(model: Model, ref: Reference, arity: Mapping[str, Mapping[str, int]])
             continue
         more: dict[int, set[str]] = {}
         for f in ref.facts:
-            if f.hypercall == hc.name and f.arg > p.arity and f.used:
+            if f.hypercall == hc.name and f.arg > _registers(p, f.variant) and f.used:
                 more.setdefault(f.arg, set()).add(f.variant)
         for variant, n in arity.get(hc.name, {}).items():
-            if n > p.arity:
+            if n > _registers(p, variant):
                 more.setdefault(n, set()).add(variant)
         if more:
             n = max(more)
@@ -235,6 +252,13 @@ def _arity(model: Model, ref: Reference, arity: Mapping[str, Mapping[str, int]])
                 f"'...', but the annotations say argument {n} is used on "
                 f"{', '.join(variants)}", p.name, variants, key=f"{p.name}|{n}"))
     return out
+
+
+def _registers(p: Prototype, variant: str) -> int:
+    """Argument registers the prototype fills on ``variant``: annotations count registers,
+    and a 32-bit guest passes a 64-bit argument (update_descriptor's u64) in two."""
+    v = BY_NAME.get(variant)
+    return sum(slots(a.type, v) for a in p.params) if v is not None else p.arity
 
 
 _TYPE_NAME = re.compile(r"\b(?:struct|union)\s+(\w+)|\b(\w+_t)\b")

@@ -97,6 +97,17 @@ def _only(paths: list[str] | None) -> set[str] | None:
     return {p.split(prefix, 1)[1] if prefix in p else p for p in paths}
 
 
+def _sarif_root(args: argparse.Namespace, tree: Any) -> dict[str, str]:
+    """Where SARIF locations start: a checkout's root (paths xen/include/public/...), else
+    the directory given; Debian's headers have no root worth naming."""
+    from headerparse.tree import PUBLIC
+
+    if tree.checkout_root or (args.tree and args.rev):
+        root = Path(tree.checkout_root or args.tree).resolve()
+        return {"root_uri": root.as_uri(), "uri_prefix": PUBLIC + "/"}
+    return {"root_uri": Path(args.tree).resolve().as_uri()} if args.tree else {}
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from headerparse.checks import formats
     from headerparse.checks.rules import WaiverError, apply_waivers, load_waivers
@@ -120,11 +131,32 @@ def cmd_check(args: argparse.Namespace) -> int:
     fail = SEVERITIES[:SEVERITIES.index(args.fail_on) + 1] if args.fail_on != "never" else ()
     text = formats.FORMATTERS[args.format](
         kept, verbose=args.verbose, fail_on=fail,
-        extra={"tree": model.tree, "waived": len(waived)})
+        extra={"tree": model.tree, "waived": len(waived)}, **_sarif_root(args, tree))
     if args.format == "text" and not args.quiet:
         text += f"{len(kept)} finding(s), {len(waived)} waived\n"
     emit(args.output, text)
     return EXIT_FINDINGS if at_or_above(kept, args.fail_on) else EXIT_OK
+
+
+def _release(args: argparse.Namespace, extract: Any) -> Any:
+    """The model of the newest RELEASE-* tag reachable from --rev; None off git."""
+    import subprocess
+
+    if not (args.tree and args.rev):
+        return None
+    proc = subprocess.run(["git", "-C", args.tree, "describe", "--tags", "--abbrev=0",
+                           "--match", "RELEASE-*", "--end-of-options", f"{args.rev}"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None
+    return extract(tree_at(args.tree, proc.stdout.strip(), None))
+
+
+def _at_version(args: argparse.Namespace, tree: Any, version: str) -> Any:
+    """``tree`` as a guest built for ``version`` of the interface sees it (the tools
+    always get the latest: xen-compat.h)."""
+    view = {**vars(args), "interface_version": version, "no_tools": True}
+    return extractor(argparse.Namespace(**view))(tree)
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -140,7 +172,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     model = extract(tree)
     loaded = reference_for(args, tree, model)
     try:
-        result = review.review(data, tree, extract, loaded)
+        result = review.review(data, tree, extract, loaded, lambda: _release(args, extract),
+                               lambda t, version: _at_version(args, t, version))
     except review.ReviewError as exc:
         raise UsageError(str(exc)) from exc
     if args.format == "json":

@@ -1,0 +1,63 @@
+"""Layouts compared by bytes, not by member names (issue 11, defect 3).
+
+The layouts are those of Xen's own changes, as clang lays them out on x86_64:
+62a72092a517 (sysctl livepatch ``pad`` becomes ``flags``), 21e3ef57e040
+(``cpuid_policy`` renamed ``leaves``, a guest handle {p}), 2381dfab083f
+(scaling fields re-nested into ``u.s``); and a real break next to them.
+"""
+
+from __future__ import annotations
+
+from headerparse.checks.abidiff import _layout_changes
+from headerparse.model import Layout, Member
+
+
+def lay(size: int, *members: tuple[str, str, int, int]) -> Layout:
+    return Layout("x86_64", size, 8, tuple(Member(p, t, o, s) for p, t, o, s in members))
+
+
+def incompatible(a: Layout, b: Layout) -> list[str]:
+    return [d for d, _, _, bad in _layout_changes(a, b) if bad]
+
+
+def test_padding_reused_at_the_same_bytes() -> None:
+    old = lay(8, ("cmd", "uint32_t", 0, 4), ("pad", "uint32_t", 4, 4))
+    new = lay(8, ("cmd", "uint32_t", 0, 4), ("flags", "uint32_t", 4, 4))
+    assert incompatible(old, new) == []
+
+
+def test_padding_partly_reused() -> None:
+    old = lay(4, ("op", "uint8_t", 0, 1), ("pad", "uint8_t[3]", 1, 3))
+    new = lay(4, ("op", "uint8_t", 0, 1), ("flag", "uint8_t", 1, 1),
+              ("pad", "uint8_t[2]", 2, 2))
+    assert incompatible(old, new) == []
+
+
+def test_rename_of_a_handle_container() -> None:
+    old = lay(16, ("nr", "uint32_t", 0, 4), ("cpuid_policy", "handle", 8, 8),
+              ("cpuid_policy.p", "void *", 8, 8))
+    new = lay(16, ("nr", "uint32_t", 0, 4), ("leaves", "handle", 8, 8),
+              ("leaves.p", "void *", 8, 8))
+    changes = [d for d, *_ in _layout_changes(old, new)]
+    assert incompatible(old, new) == []
+    assert "member cpuid_policy renamed to leaves (same bytes)" in changes
+
+
+def test_renesting_keeps_the_bytes() -> None:
+    old = lay(32, ("min", "uint32_t", 0, 4), ("cur", "uint32_t", 4, 4),
+              ("u", "union", 8, 16), ("u.userspace", "struct", 8, 4),
+              ("u.ondemand", "struct", 8, 16), ("turbo", "int32_t", 24, 4))
+    new = lay(32, ("min", "uint32_t", 0, 4), ("u", "union", 4, 20), ("u.s", "struct", 4, 20),
+              ("u.s.cur", "uint32_t", 4, 4), ("u.s.u", "union", 8, 16),
+              ("u.s.u.userspace", "struct", 8, 4), ("u.s.u.ondemand", "struct", 8, 16),
+              ("turbo", "int32_t", 24, 4))
+    assert incompatible(old, new) == []
+
+
+def test_a_removed_field_and_a_moved_field_stay_incompatible() -> None:
+    old = lay(16, ("a", "uint32_t", 0, 4), ("b", "uint32_t", 4, 4), ("c", "uint64_t", 8, 8))
+    new = lay(16, ("a", "uint32_t", 0, 4), ("c", "uint64_t", 8, 8))
+    assert incompatible(old, new) == ["member b removed"]
+    moved = lay(24, ("a", "uint32_t", 0, 4), ("x", "uint32_t", 4, 4), ("b", "uint32_t", 8, 4),
+                ("c", "uint64_t", 16, 8))
+    assert incompatible(old, moved) == ["size", "member b offset", "member c offset"]

@@ -121,13 +121,13 @@ def mutate(rng: random.Random, data: bytes, pool: list[bytes]) -> bytes:
 
 
 def _lexer(data: bytes, _seed: dict[str, Any]) -> None:
-    from headerparse.source import read_source
+    from headerparse.extract.source import read_source
 
     read_source("fuzz.h", data)
 
 
 def _patch(data: bytes, seed: dict[str, Any]) -> None:
-    from headerparse import patch
+    from headerparse.checks import patch
 
     try:
         patch.apply(patch.parse(data), seed["tree"])
@@ -136,7 +136,7 @@ def _patch(data: bytes, seed: dict[str, Any]) -> None:
 
 
 def _yaml(data: bytes, _seed: dict[str, Any]) -> None:
-    from headerparse.annotations_schema import parse_file
+    from headerparse.annotations.schema import parse_file
 
     parse_file(data, "fuzz.yaml")
 

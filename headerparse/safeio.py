@@ -77,14 +77,6 @@ def write_output(path: str | Path, data: bytes | str) -> None:
             os.unlink(tmp)
 
 
-def copy_output(source: Path, path: str | Path, cap: int) -> None:
-    """``write_output`` of a (cache) file's bytes; OutputError when it cannot be read."""
-    data = read_regular(source, cap)
-    if data is None:
-        raise OutputError(f"cannot read {source}")
-    write_output(path, data)
-
-
 def _temp_beside(target: Path) -> tuple[int, str]:
     try:
         return tempfile.mkstemp(prefix=f".{target.name[:80]}.", suffix=".tmp",

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from headerparse import patch as patch_mod
-from headerparse.source import read_source
+from headerparse.checks import patch as patch_mod
+from headerparse.extract.source import read_source
 
 FAST = settings(max_examples=300, deadline=2000, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -79,7 +79,7 @@ def test_patch_parser_refuses_or_applies(text: str) -> None:
 @FAST
 @given(_joined(YAML_TOKENS, 50))
 def test_annotation_loader_gives_diagnostics(text: str) -> None:
-    from headerparse.annotations_schema import parse_file
+    from headerparse.annotations.schema import parse_file
 
     parsed, diags = parse_file(text.encode("utf-8", "surrogatepass"), "f.yaml")
     assert parsed is not None or diags
@@ -88,8 +88,8 @@ def test_annotation_loader_gives_diagnostics(text: str) -> None:
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory):
+    from headerparse.checks.reference import Loaded, Reference
     from headerparse.extract import Options, extract
-    from headerparse.reference import Loaded, Reference
     from headerparse.tree import HeaderTree
 
     xen = (Path(__file__).parent / "data" / "extract" / "xen.h").read_bytes()
@@ -108,7 +108,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory):
                                  " struct sched_shutdown {", "+#include \"/dev/zero\""]),
                 max_size=8))
 def test_review_of_a_small_patch(tiny, body: list[str]) -> None:
-    from headerparse.review import ReviewError, review, to_json, to_text
+    from headerparse.checks.review import ReviewError, review, to_json, to_text
 
     tree, model, loaded = tiny
     old = sum(1 for ln in body if ln[:1] in " -")

@@ -7,6 +7,7 @@ diagnostics, files left on disk, processes left running), not how the code is la
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -651,17 +652,24 @@ def _nonutf8_patch(tmp: Path) -> Run:
 
 def _deep_dirs(tmp: Path) -> Run:
     tree = public(tmp)
-    fd = os.open(tree, os.O_RDONLY)
-    for _ in range(2000):
-        os.mkdir("d", dir_fd=fd)
-        new = os.open("d", os.O_RDONLY, dir_fd=fd)
-        os.close(fd)
-        fd = new
-    with open(os.open("deep.h", os.O_WRONLY | os.O_CREAT, dir_fd=fd), "wb") as f:
-        f.write(b"struct deep { int a; };\n")
-    os.close(fd)
-    return hp(tmp, "extract", "-q", "--tree", str(tree), "--arch", "x86_64",
-              "--json", str(tmp / "m.json"))
+    fds = [os.open(tree, os.O_RDONLY)]
+    try:
+        for _ in range(2000):
+            os.mkdir("d", dir_fd=fds[-1])
+            fds.append(os.open("d", os.O_RDONLY, dir_fd=fds[-1]))
+        with open(os.open("deep.h", os.O_WRONLY | os.O_CREAT, dir_fd=fds[-1]), "wb") as f:
+            f.write(b"struct deep { int a; };\n")
+        return hp(tmp, "extract", "-q", "--tree", str(tree), "--arch", "x86_64",
+                  "--json", str(tmp / "m.json"))
+    finally:
+        # Bottom up, by descriptor: shutil.rmtree (and pytest's clean-up) would recurse
+        # 2,000 deep and fail.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink("deep.h", dir_fd=fds[-1])
+        for i in range(len(fds) - 1, 0, -1):
+            os.close(fds[i])
+            os.rmdir("d", dir_fd=fds[i - 1])
+        os.close(fds[0])
 
 
 def _nonutf8_tree(tmp: Path) -> Run:

@@ -17,7 +17,7 @@ from headerparse.cli.common import (
     progress,
     report,
 )
-from headerparse.safeio import check_output_file, copy_output, write_output
+from headerparse.safeio import check_output_file, read_regular, write_output
 
 # A cached model is a few MB (4.17: 8 MB); a cache entry far larger was not written by us.
 MAX_MODEL_BYTES = 256 * 1024 * 1024
@@ -75,8 +75,11 @@ def _cached_extract(args: argparse.Namespace) -> int | None:
     if hit is None:
         return None
     path, diags = hit
+    data = read_regular(path, MAX_MODEL_BYTES)
+    if data is None:
+        return None                 # gone (or replaced) since it was checked: a miss
     errors = report(diags)
-    copy_output(path, args.json, MAX_MODEL_BYTES)
+    write_output(args.json, data)
     progress(args)(f"wrote {args.json} (unchanged tree: served from the cache)")
     return EXIT_FINDINGS if errors else EXIT_OK
 

@@ -109,6 +109,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory):
                 max_size=8))
 def test_review_of_a_small_patch(tiny, body: list[str]) -> None:
     from headerparse.checks.review import ReviewError, review, to_json, to_text
+    from headerparse.extract import ExtractError
 
     tree, model, loaded = tiny
     old = sum(1 for ln in body if ln[:1] in " -")
@@ -117,7 +118,7 @@ def test_review_of_a_small_patch(tiny, body: list[str]) -> None:
     text = (f"--- a/{path}\n+++ b/{path}\n@@ -3,{old} +3,{new} @@\n" + "\n".join(body) + "\n")
     try:
         r = review(text.encode(), tree, model, loaded)
-    except ReviewError as exc:
+    except (ReviewError, ExtractError) as exc:     # the CLI's one-line errors, exit 2
         assert str(exc)
         return
     assert "\x1b" not in to_text(r)

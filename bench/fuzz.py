@@ -218,9 +218,8 @@ def _snapshot(root: Path, skip: set[str]) -> dict[str, tuple[int, int, int]]:
     out = {}
     for dirpath, dirnames, filenames in os.walk(root):
         rel = Path(dirpath).relative_to(root)
-        if rel.parts and rel.parts[0] in skip:
-            dirnames[:] = []
-            continue
+        if not rel.parts:
+            dirnames[:] = [d for d in dirnames if d not in skip]     # nor the dirs themselves
         for name in [*filenames, *dirnames]:
             p = Path(dirpath) / name
             try:

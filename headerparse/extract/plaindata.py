@@ -37,7 +37,9 @@ def dumps(obj: Any) -> bytes:
 def loads(blob: bytes) -> Any:
     """What :func:`dumps` gave ``blob`` for; ValueError when it is not such a blob."""
     try:
-        return _dec(json.loads(blob))
+        # Arrays and scalars are read by the C parser; only the tagged objects (tuples,
+        # sets, dicts, dataclasses) come through here.
+        return json.loads(blob, object_hook=_dec)
     except (KeyError, IndexError, TypeError, RecursionError) as exc:
         raise ValueError(f"not a cache entry: {type(exc).__name__}") from exc
 
@@ -46,45 +48,42 @@ def _enc(o: Any) -> Any:
     if o is None or isinstance(o, (bool, int, float, str)):
         return o
     if isinstance(o, list):
-        return ["l", *map(_enc, o)]
+        return [_enc(x) for x in o]
     if isinstance(o, tuple):
-        return ["t", *map(_enc, o)]
+        return {"t": [_enc(x) for x in o]}
     if isinstance(o, (set, frozenset)):
-        return ["s" if isinstance(o, set) else "f", *map(_enc, o)]
+        return {"s" if isinstance(o, set) else "f": [_enc(x) for x in o]}
     if isinstance(o, dict):
-        return ["d", *(_enc(x) for kv in o.items() for x in kv)]
+        return {"d": [_enc(x) for kv in o.items() for x in kv]}
     if isinstance(o, lexer.CommentIndex):
-        return ["i"]            # rebuilt from the comments: it is an index of them
+        return {"i": 0}         # rebuilt from the comments: it is an index of them
     cls = type(o)
     if dataclasses.is_dataclass(o) and allowed().get(cls.__name__) is cls:
-        return ["o", cls.__name__,
-                *(_enc(getattr(o, f.name)) for f in dataclasses.fields(o) if f.init)]
+        return {"o": cls.__name__,
+                "v": [_enc(getattr(o, f.name)) for f in dataclasses.fields(o) if f.init]}
     raise TypeError(f"{cls.__name__} has no data form")
 
 
-def _dec(v: Any) -> Any:
-    if not isinstance(v, list):
-        if isinstance(v, dict):
-            raise ValueError("not a cache entry: an untagged object")
-        return v
-    tag = v[0]
-    if tag == "l":
-        return [_dec(x) for x in v[1:]]
-    if tag == "t":
-        return tuple(_dec(x) for x in v[1:])
-    if tag in ("s", "f"):
-        items = [_dec(x) for x in v[1:]]
-        return set(items) if tag == "s" else frozenset(items)
-    if tag == "d":
-        return {_dec(v[i]): _dec(v[i + 1]) for i in range(1, len(v) - 1, 2)}
-    if tag == "i":
-        return None
-    if tag == "o":
-        cls = allowed().get(v[1])
+def _dec(d: dict[str, Any]) -> Any:
+    if len(d) == 1:
+        (tag, v), = d.items()
+        if tag == "t":
+            return tuple(v)
+        if tag == "s":
+            return set(v)
+        if tag == "f":
+            return frozenset(v)
+        if tag == "d":
+            return dict(zip(v[::2], v[1::2], strict=True))     # TypeError: a list key
+        if tag == "i":
+            return None
+    elif len(d) == 2 and "o" in d:
+        cls = allowed().get(d["o"])
         if cls is None:
-            raise ValueError(f"not a cache entry: no data class {v[1]!r}")
-        obj = cls(*(_dec(x) for x in v[2:]))
+            raise ValueError(f"not a cache entry: no data class {d['o']!r}")
+        obj = cls(*d["v"])
         if isinstance(obj, source.HeaderSource):
             obj.index = lexer.CommentIndex(obj.comments)
         return obj
-    raise ValueError(f"not a cache entry: tag {tag!r}")
+    raise ValueError("not a cache entry: an untagged object")
+

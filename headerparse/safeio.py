@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import stat
 import tempfile
 from pathlib import Path
@@ -134,13 +135,20 @@ def read_capped(stream: IO[bytes], cap: int, what: str) -> bytes:
             raise InputTooLarge(f"{what} is more than {cap} bytes")
 
 
-def read_file_capped(path: str | Path, cap: int, what: str | None = None) -> bytes:
-    """A file's bytes, refusing more than ``cap`` without reading them (OSError passes)."""
-    with open(path, "rb") as fh:
+def read_file_capped(path: str | Path, cap: int, what: str | None = None, *,
+                     regular: bool = False) -> bytes:
+    """A file's bytes, refusing more than ``cap`` without reading them (OSError passes).
+
+    ``regular``: refuse anything but a regular file, without blocking on a FIFO (for
+    files found in a directory, which the user did not name one by one)."""
+    flags = os.O_RDONLY | os.O_CLOEXEC | (os.O_NONBLOCK if regular else 0)
+    with os.fdopen(os.open(path, flags), "rb") as fh:
         st = os.fstat(fh.fileno())
         label = what or str(path)
         if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(21, "Is a directory", str(path))
+        if regular and not stat.S_ISREG(st.st_mode):
+            raise OSError(22, f"not a regular file ({_kind(st.st_mode)})", str(path))
         if stat.S_ISREG(st.st_mode) and st.st_size > cap:
             raise InputTooLarge(f"{label} is {st.st_size} bytes, more than {cap}")
         return read_capped(fh, cap, label)
@@ -164,6 +172,33 @@ def read_regular(path: Path, cap: int) -> bytes | None:
         return None
     finally:
         os.close(fd)
+
+
+# ------------------------------------------------------------------ temporary directories
+
+
+def private_tempdir(prefix: str) -> tempfile.TemporaryDirectory[str]:
+    """A temporary directory named after this process, after removing those of
+    processes of the same ``prefix`` that are gone (killed with SIGKILL, which no
+    clean-up survives)."""
+    base = Path(tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        for stale in base.glob(f"{prefix}*-*"):
+            pid = stale.name[len(prefix):].split("-", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)) and stale.is_dir() \
+                    and not stale.is_symlink() and stale.stat().st_uid == os.getuid():
+                shutil.rmtree(stale, ignore_errors=True)
+    return tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # ------------------------------------------------------------------ text shown to people

@@ -188,7 +188,12 @@ def _read_headers(public: Path) -> dict[str, bytes]:
 
 def _open_checkout(root: Path) -> HeaderTree:
     defs = root / HYPERCALL_DEFS
-    extra = {HYPERCALL_DEFS: defs.read_bytes()} if defs.is_file() else {}
+    extra = {}
+    if defs.is_file() and Path(os.path.realpath(defs)).is_relative_to(os.path.realpath(root)):
+        try:
+            extra[HYPERCALL_DEFS] = treesafe.read_regular_file(defs, HYPERCALL_DEFS)
+        except treesafe.Unsafe as exc:
+            raise TreeError(f"{root}: {exc}.") from exc
     return HeaderTree(f"{root} (checkout)", _read_headers(root / PUBLIC), str(root), extra)
 
 

@@ -156,7 +156,7 @@ def load_files(directory: Path) -> tuple[list[ParsedFile], list[Diagnostic]]:
     paths = sorted([*directory.rglob("*.yaml"), *directory.rglob("*.yml")])
     for p in paths:
         try:
-            data = read_file_capped(p, MAX_BYTES)
+            data = read_file_capped(p, MAX_BYTES, regular=True)
         except (OSError, InputTooLarge) as exc:
             why = getattr(exc, "strerror", None) or str(exc)
             diags.append(Diagnostic("XA100", "error", Loc(_display(p), 1),

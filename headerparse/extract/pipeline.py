@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -48,7 +47,7 @@ from headerparse.model import (
     to_json,
 )
 from headerparse.parallel import WorkerFailed, can_fork, deal, fork_map
-from headerparse.safeio import read_regular
+from headerparse.safeio import private_tempdir, read_regular
 from headerparse.targets import TARGETS, Target, available_archs, translation_unit_headers
 from headerparse.tree import HeaderTree
 
@@ -204,7 +203,7 @@ def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: 
     facts: dict[str, ArchFacts] = {}
     # A private copy of the tree for libclang (83 files: a fiftieth of a second):
     # a shared one in the cache could be pruned by a concurrent run mid-parse.
-    with tempfile.TemporaryDirectory(prefix="headerparse-") as tmp:
+    with private_tempdir("headerparse-") as tmp:
         include_dir = tree.materialize(Path(tmp))
 
         def parsed(arch: str, blob: bytes) -> None:

@@ -14,6 +14,7 @@ points, which run in a worker process:
   lexer     headerparse's comment lexer and markup parser (one header's Source);
   patch     the patch parser and applier, against the seed tree;
   yaml      the annotation loader (schema and positions);
+  tree      the tree checks run before libclang (includes, macro expansion cost);
 
 and ``--cli`` of them (counted in ``--count``) go through the command line in a
 subprocess, each in a fresh sandbox with a small tree:
@@ -141,8 +142,17 @@ def _yaml(data: bytes, _seed: dict[str, Any]) -> None:
     parse_file(data, "fuzz.yaml")
 
 
+def _tree(data: bytes, seed: dict[str, Any]) -> None:
+    from headerparse import treesafe
+
+    files = {"xen.h": seed["tree"].get("xen.h", b""), "fuzz/x.h": data}
+    list(treesafe.problems(files))
+    list(treesafe.parse_problems(files))
+
+
 IN_PROCESS: dict[str, tuple[Callable[[bytes, dict[str, Any]], None], str]] = {
-    "lexer": (_lexer, "headers"), "patch": (_patch, "patches"), "yaml": (_yaml, "yaml")}
+    "lexer": (_lexer, "headers"), "patch": (_patch, "patches"), "yaml": (_yaml, "yaml"),
+    "tree": (_tree, "headers")}
 
 
 class _Hang(Exception):

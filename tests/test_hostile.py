@@ -7,12 +7,10 @@ diagnostics, files left on disk, processes left running), not how the code is la
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import pickle
-import resource
 import signal
 import stat
 import subprocess
@@ -24,184 +22,29 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-XEN_H = (REPO / "tests" / "data" / "extract" / "xen.h").read_bytes()
-SCHED_H = (b"/* sched.h: scheduler operations. */\n"
-           b"#ifndef __XEN_PUBLIC_SCHED_H__\n#define __XEN_PUBLIC_SCHED_H__\n"
-           b"#define SCHEDOP_yield 0\n"
-           b"/* The reason of a shutdown. */\n"
-           b"struct sched_shutdown {\n    unsigned int reason; /* SHUTDOWN_* */\n};\n"
-           b"#endif\n")
-SCHED = "xen/include/public/sched.h"
-ROOT = os.geteuid() == 0
-ESC = "\x1b[1A\x1b[2K"
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-class Run:
-    def __init__(self, code: int, out: bytes, err: bytes, seconds: float) -> None:
-        self.code, self.out, self.err, self.seconds = code, out, err, seconds
-
-    @property
-    def stderr(self) -> str:
-        return self.err.decode("utf-8", "replace")
-
-    @property
-    def stdout(self) -> str:
-        return self.out.decode("utf-8", "replace")
-
-    def __repr__(self) -> str:
-        return f"<exit {self.code} in {self.seconds:.1f}s: {self.stderr[-600:]!r}>"
-
-
-def env_for(tmp: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ, PYTHONPATH=str(REPO), HEADERPARSE_CACHE=str(tmp / "cache"),
-               LC_ALL="C.UTF-8")
-    env.update(extra)
-    return env
-
-
-def hp(tmp: Path, *args: str, stdin: bytes | None = None, timeout: float = 60,
-       env: dict[str, str] | None = None, preexec: Callable[[], None] | None = None,
-       cwd: Path | None = None) -> Run:
-    """Run headerparse; a run over ``timeout`` is killed with its whole process group."""
-    t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "headerparse", *args], cwd=cwd or tmp,
-                            env=env or env_for(tmp), stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, preexec_fn=preexec)
-    try:
-        out, err = proc.communicate(stdin, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail(f"headerparse {' '.join(args)[:200]} ran over {timeout} s")
-    return Run(proc.returncode, out, err, time.monotonic() - t0)
-
-
-def clean_error(r: Run, code: int = 2, *words: str) -> None:
-    """A refusal as the README promises: exit ``code``, a diagnostic, no traceback."""
-    assert "Traceback" not in r.stderr, r
-    assert r.code == code, r
-    assert "error" in r.stderr.lower(), r
-    for w in words:
-        assert w in r.stderr, r
-
-
-def no_traceback(r: Run, *codes: int) -> None:
-    assert "Traceback" not in r.stderr, r
-    assert r.code in codes, r
-
-
-def write(root: Path, files: dict[str, bytes]) -> Path:
-    for rel, data in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(data)
-    return root
-
-
-def public(tmp: Path, extra: dict[str, bytes] | None = None) -> Path:
-    """A public include dir: the shared stand-in xen.h and a small sched.h."""
-    return write(tmp / "tree" / "public", {"xen.h": XEN_H, "sched.h": SCHED_H, **(extra or {})})
-
-
-def checkout(tmp: Path, extra: dict[str, bytes] | None = None) -> Path:
-    """A Xen checkout (git repository, one commit) holding the same headers."""
-    root = tmp / "xen"
-    write(root, {"xen/Makefile": b"", "xen/include/public/xen.h": XEN_H, SCHED: SCHED_H,
-                 **(extra or {})})
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "base")
-    return root
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(root), "-c", "user.name=T", "-c", "user.email=t@t",
-                           *args], check=True, capture_output=True).stdout.decode()
-
-
-def mail(diff: str | bytes, subject: str = "[PATCH] sched: a change", headers: str = "") -> bytes:
-    body = diff if isinstance(diff, bytes) else diff.encode()
-    return (f"From 1111111111111111111111111111111111111111 Mon Sep 17 00:00:00 2001\n"
-            f"From: A Developer <dev@example.org>\nSubject: {subject}\n{headers}\n"
-            f"---\n").encode() + body + b"-- \n2.39.2\n"
-
-
-def sched_diff(old: str, new: str, *, path: str = SCHED, start: int = 5) -> str:
-    """A one-hunk git diff replacing line ``start`` (``old``) of sched.h by ``new``."""
-    lines = SCHED_H.decode().split("\n")
-    assert lines[start - 1] == old, lines[start - 1]
-    ctx = lines[start - 2]
-    return (f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n"
-            f"@@ -{start - 1},2 +{start - 1},2 @@\n {ctx}\n-{old}\n+{new}\n")
-
-
-def new_file_diff(path: str, text: str) -> str:
-    n = text.count("\n")
-    body = "".join(f"+{ln}\n" for ln in text.split("\n")[:n])
-    return (f"diff --git a/{path} b/{path}\nnew file mode 100644\nindex 0000000..1111111\n"
-            f"--- /dev/null\n+++ b/{path}\n@@ -0,0 +1,{n} @@\n{body}")
-
-
-def marker_processes(marker: str) -> list[int]:
-    """Live processes whose environment carries ``marker`` (our children, orphaned or not)."""
-    found = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            if marker.encode() in (d / "environ").read_bytes():
-                status = (d / "status").read_text()
-                if "\nState:\tZ" not in status:
-                    found.append(int(d.name))
-        except OSError:
-            continue
-    return found
-
-
-def wait_gone(marker: str, seconds: float = 10.0) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        left = marker_processes(marker)
-        if not left:
-            return []
-        time.sleep(0.1)
-    left = marker_processes(marker)
-    for pid in left:            # do not leave them to the next test
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    return left
-
-
-def _wait_closing(proc: subprocess.Popen) -> None:
-    """Wait for a signalled run without reading its stderr to the end: an orphan that
-    inherited the pipe would keep it open forever."""
-    try:
-        proc.wait(30)
-    finally:
-        assert proc.stderr is not None
-        proc.stderr.close()
-
-
-def doubling_macros(n: int) -> bytes:
-    lines = ["#define HP_D0 1"] + [f"#define HP_D{i} (HP_D{i - 1} + HP_D{i - 1})"
-                                   for i in range(1, n + 1)]
-    return ("\n".join(lines) + "\n").encode()
-
-
-def many_structs(n: int) -> bytes:
-    out = []
-    for i in range(n):
-        fields = "".join(f"    unsigned long f{j}; /* field {j} */\n" for j in range(12))
-        out.append(f"/* Record {i}. */\nstruct hp_rec{i} {{\n{fields}}};\n")
-    return "".join(out).encode()
-
+from support.hostile import (
+    ESC,
+    SCHED,
+    SCHED_H,
+    Run,
+    checkout,
+    clean_error,
+    doubling_macros,
+    env_for,
+    git,
+    hp,
+    mail,
+    many_structs,
+    new_file_diff,
+    no_traceback,
+    public,
+    review_run,
+    review_timeout,
+    sched_diff,
+    wait_closing,
+    wait_gone,
+    write,
+)
 
 # ------------------------------------------------------- 1. build deletes user data
 
@@ -356,16 +199,10 @@ def test_4_build_fails_on_a_tree_that_does_not_compile(tmp_path: Path) -> None:
     assert r.code == 1, r
 
 
-def _review(tmp: Path, patch: bytes, *extra: str, fmt: str = "text") -> Run:
-    tree = public(tmp)
-    (tmp / "none").mkdir(exist_ok=True)
-    (tmp / "p.patch").write_bytes(patch)
-    return hp(tmp, "review", "-q", "--tree", str(tree), "--arch", "x86_64", "--annotations",
-              str(tmp / "none"), "--format", fmt, *extra, str(tmp / "p.patch"))
 
 
 def test_4_review_of_a_patch_that_breaks_the_build_fails(tmp_path: Path) -> None:
-    r = _review(tmp_path, mail(sched_diff("struct sched_shutdown {",
+    r = review_run(tmp_path, mail(sched_diff("struct sched_shutdown {",
                                           "struct sched_shutdown { this is not C;",
                                           start=6)))
     assert "Traceback" not in r.stderr
@@ -392,7 +229,7 @@ def test_4_check_with_malformed_annotation_file_fails(tmp_path: Path) -> None:
 def test_4_header_renamed_out_of_the_public_dir_is_a_change(tmp_path: Path) -> None:
     diff = (f"diff --git a/{SCHED} b/xen/include/sched.h\nsimilarity index 100%\n"
             f"rename from {SCHED}\nrename to xen/include/sched.h\n")
-    r = _review(tmp_path, mail(diff), fmt="json")
+    r = review_run(tmp_path, mail(diff), fmt="json")
     assert "Traceback" not in r.stderr and r.code in (0, 1), r
     doc = json.loads(r.out)
     assert "the patch changes no public header" not in doc["notes"], doc
@@ -402,7 +239,7 @@ def test_4_header_renamed_out_of_the_public_dir_is_a_change(tmp_path: Path) -> N
 def test_4_hunk_with_too_small_line_counts_is_refused(tmp_path: Path) -> None:
     diff = sched_diff("/* The reason of a shutdown. */", "/* Why the domain stops. */")
     diff = diff.replace("@@ -4,2 +4,2 @@", "@@ -4,2 +4,1 @@")     # the '+' line left over
-    clean_error(_review(tmp_path, mail(diff)), 2)
+    clean_error(review_run(tmp_path, mail(diff)), 2)
 
 
 def test_4_symlink_patch_is_refused(tmp_path: Path) -> None:
@@ -410,7 +247,7 @@ def test_4_symlink_patch_is_refused(tmp_path: Path) -> None:
     diff = (f"diff --git a/{path} b/{path}\nnew file mode 120000\nindex 0000000..1111111\n"
             f"--- /dev/null\n+++ b/{path}\n@@ -0,0 +1 @@\n+/etc/passwd\n"
             "\\ No newline at end of file\n")
-    clean_error(_review(tmp_path, mail(diff)), 2, "evil.h")
+    clean_error(review_run(tmp_path, mail(diff)), 2, "evil.h")
 
 
 # --------------------------------------------------------------- 5. unbounded cost
@@ -425,16 +262,10 @@ def test_5_doubling_macros_have_a_bounded_cost(tmp_path: Path) -> None:
 
 def test_5_doubling_macros_in_a_patch_have_a_bounded_cost(tmp_path: Path) -> None:
     patch = mail(new_file_diff("xen/include/public/bomb.h", doubling_macros(40).decode()))
-    r = hp_review_timeout(tmp_path, patch, 30)
+    r = review_timeout(tmp_path, patch, 30)
     no_traceback(r, 0, 1, 2)
 
 
-def hp_review_timeout(tmp: Path, patch: bytes, timeout: float) -> Run:
-    tree = public(tmp)
-    (tmp / "none").mkdir(exist_ok=True)
-    (tmp / "p.patch").write_bytes(patch)
-    return hp(tmp, "review", "-q", "--tree", str(tree), "--arch", "x86_64", "--annotations",
-              str(tmp / "none"), str(tmp / "p.patch"), timeout=timeout)
 
 
 LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
@@ -529,7 +360,7 @@ def test_6_killed_extraction_leaves_no_process_nor_temp_dir(tmp_path: Path, sig)
     assert b"parsing" in line, "extraction finished before it could be killed"
     time.sleep(0.5)
     proc.send_signal(sig)
-    _wait_closing(proc)
+    wait_closing(proc)
     left = wait_gone(marker.split("=")[1])
     assert not left, f"processes left running: {left}"
     assert not (tmp_path / "m.json").exists(), "a killed run left an output"
@@ -559,7 +390,7 @@ def test_6_killed_build_publishes_nothing(tmp_path: Path) -> None:
         line = proc.stderr.readline()
     assert line, "the build finished before it could be killed"
     proc.terminate()
-    _wait_closing(proc)
+    wait_closing(proc)
     left = wait_gone(marker, 15)
     assert not left, f"processes left running: {left}"
     assert not (out / "html").exists(), "a killed build published its site"
@@ -607,7 +438,7 @@ def test_7_a_writable_cache_cannot_run_code(tmp_path: Path) -> None:
 @pytest.mark.parametrize("fmt", ["text", "markdown"])
 def test_8_review_escapes_control_characters(tmp_path: Path, fmt: str) -> None:
     diff = sched_diff("/* The reason of a shutdown. */", f"/* {ESC}hidden */")
-    r = _review(tmp_path, mail(diff, subject=f"[PATCH] {ESC}x"), fmt=fmt)
+    r = review_run(tmp_path, mail(diff, subject=f"[PATCH] {ESC}x"), fmt=fmt)
     no_traceback(r, 0, 1)
     assert "hidden" in r.stdout
     assert "\x1b" not in r.stdout + r.stderr, r.stdout
@@ -619,216 +450,3 @@ def test_8_show_escapes_control_characters(tmp_path: Path) -> None:
     r = hp(tmp_path, "show", "-q", "--tree", str(tree), "--arch", "x86_64", "sched_shutdown")
     no_traceback(r, 0)
     assert "reason" in r.stdout and "\x1b" not in r.stdout + r.stderr, r.stdout
-
-
-# ------------------------------------------------------------------ 9. tracebacks
-
-
-def _subject(value: str) -> Callable[[Path], Run]:
-    def case(tmp: Path) -> Run:
-        diff = sched_diff("/* The reason of a shutdown. */", "/* Why it stops. */")
-        return _review(tmp, mail(diff, subject=value))
-    return case
-
-
-def _mime(tmp: Path) -> Run:
-    diff = sched_diff("/* The reason of a shutdown. */", "/* Why it stops. */")
-    part = "Content-Type: text/plain; charset=x-no-such-charset\n\n" + diff
-    for i in range(2000):
-        part = (f"Content-Type: multipart/mixed; boundary=b{i}\n\n--b{i}\n{part}\n--b{i}--\n")
-    head = ("From 1111111111111111111111111111111111111111 Mon Sep 17 00:00:00 2001\n"
-            "From: A Developer <dev@example.org>\nSubject: [PATCH] nested\nMIME-Version: 1.0\n")
-    return _review(tmp, (head + part).encode())
-
-
-def _bad_charset_body(tmp: Path) -> Run:
-    diff = sched_diff("/* The reason of a shutdown. */", "/* Why it stops. */")
-    return _review(tmp, mail(diff, headers="MIME-Version: 1.0\nContent-Type: text/plain; "
-                             "charset=x-no-such-charset\nContent-Transfer-Encoding: base64\n"))
-
-
-def _patch_file(path: str, text: str = "struct x { int a; };\n") -> Callable[[Path], Run]:
-    return lambda tmp: _review(tmp, mail(new_file_diff(path, text)))
-
-
-def _nonutf8_patch(tmp: Path) -> Run:
-    diff = new_file_diff("xen/include/public/caf\udce9.h", "struct caf { int a; };\n")
-    return _review(tmp, mail(diff.encode("utf-8", "surrogateescape")))
-
-
-def _deep_dirs(tmp: Path) -> Run:
-    tree = public(tmp)
-    fds = [os.open(tree, os.O_RDONLY)]
-    try:
-        for _ in range(2000):
-            os.mkdir("d", dir_fd=fds[-1])
-            fds.append(os.open("d", os.O_RDONLY, dir_fd=fds[-1]))
-        with open(os.open("deep.h", os.O_WRONLY | os.O_CREAT, dir_fd=fds[-1]), "wb") as f:
-            f.write(b"struct deep { int a; };\n")
-        return hp(tmp, "extract", "-q", "--tree", str(tree), "--arch", "x86_64",
-                  "--json", str(tmp / "m.json"))
-    finally:
-        # Bottom up, by descriptor: shutil.rmtree (and pytest's clean-up) would recurse
-        # 2,000 deep and fail.
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink("deep.h", dir_fd=fds[-1])
-        for i in range(len(fds) - 1, 0, -1):
-            os.close(fds[i])
-            os.rmdir("d", dir_fd=fds[i - 1])
-        os.close(fds[0])
-
-
-def _nonutf8_tree(tmp: Path) -> Run:
-    tree = public(tmp)
-    (tree / os.fsdecode(b"caf\xe9.h")).write_bytes(b"struct caf { int a; };\n")
-    return hp(tmp, "extract", "-q", "--tree", str(tree), "--arch", "x86_64",
-              "--json", str(tmp / "m.json"))
-
-
-def _nonutf8_rev(tmp: Path) -> Run:
-    root = checkout(tmp, {"xen/include/public/" + os.fsdecode(b"caf\xe9.h"): b"int caf;\n"})
-    return hp(tmp, "extract", "-q", "--tree", str(root), "--rev", "HEAD", "--arch", "x86_64",
-              "--json", str(tmp / "m.json"))
-
-
-def _unreadable_dir(tmp: Path) -> Run:
-    tree = public(tmp, {"io/ring.h": b"struct ring { int a; };\n"})
-    (tree / "io").chmod(0)
-    try:
-        return hp(tmp, "extract", "-q", "--tree", str(tree), "--arch", "x86_64",
-                  "--json", str(tmp / "m.json"))
-    finally:
-        (tree / "io").chmod(0o755)
-
-
-def _check_with(option: str, make: Callable[[Path], Path]) -> Callable[[Path], Run]:
-    def case(tmp: Path) -> Run:
-        tree = public(tmp)
-        (tmp / "none").mkdir(exist_ok=True)
-        extra = [] if option == "--annotations" else ["--annotations", str(tmp / "none")]
-        return hp(tmp, "check", "-q", "--tree", str(tree), "--arch", "x86_64",
-                  option, str(make(tmp)), *extra)
-    return case
-
-
-def _ann(files: dict[str, bytes]) -> Callable[[Path], Path]:
-    return lambda tmp: write(tmp / "ann", files)
-
-
-def _ann_special(kind: str) -> Callable[[Path], Path]:
-    def make(tmp: Path) -> Path:
-        d = tmp / "ann"
-        d.mkdir()
-        if kind == "dir":
-            (d / "x.yaml").mkdir()
-        elif kind == "dangling":
-            (d / "x.yaml").symlink_to(tmp / "nowhere.yaml")
-        else:
-            (d / "x.yaml").write_bytes(b"family: x\n")
-            (d / "x.yaml").chmod(0)
-        return d
-    return make
-
-
-def _file(data: bytes) -> Callable[[Path], Path]:
-    def make(tmp: Path) -> Path:
-        (tmp / "f.yaml").write_bytes(data)
-        return tmp / "f.yaml"
-    return make
-
-
-def _extract_json(target: Callable[[Path], str]) -> Callable[[Path], Run]:
-    def case(tmp: Path) -> Run:
-        tree = public(tmp)
-        return hp(tmp, "extract", "-q", "--tree", str(tree), "--arch", "x86_64",
-                  "--json", target(tmp))
-    return case
-
-
-def _build_o(target: Callable[[Path], str]) -> Callable[[Path], Run]:
-    def case(tmp: Path) -> Run:
-        tree = public(tmp)
-        return hp(tmp, "build", "-q", "--tree", str(tree), "--arch", "x86_64", "-o", target(tmp),
-                  timeout=120)
-    return case
-
-
-def _existing_file(tmp: Path) -> str:
-    (tmp / "afile").write_text("mine\n")
-    return str(tmp / "afile")
-
-
-def _full_disk(tmp: Path) -> Run:
-    tree = public(tmp)
-
-    def small_files() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
-    return hp(tmp, "extract", "-q", "--no-cache", "--tree", str(tree), "--arch", "x86_64",
-              "--json", str(tmp / "m.json"), preexec=small_files)
-
-
-def _interface_version(tmp: Path) -> Run:
-    return hp(tmp, "extract", "-q", "--tree", str(public(tmp)), "--arch", "x86_64",
-              "--interface-version", "junk", "--json", str(tmp / "m.json"))
-
-
-def _annotations_missing(tmp: Path) -> Run:
-    return hp(tmp, "annotations", "check", "--tree", str(public(tmp)), "--arch", "x86_64",
-              "--annotations", str(tmp / "missing"))
-
-
-TRACEBACK_CASES: dict[str, tuple[Callable[[Path], Run], tuple[int, ...]]] = {
-    "mail-unknown-charset": (_subject("=?x-no-such-charset?q?hello?="), (0, 1, 2)),
-    "mail-broken-base64": (_subject("=?utf-8?b?###broken=?="), (0, 1, 2)),
-    "mail-broken-charset-body": (_bad_charset_body, (0, 1, 2)),
-    "mail-nested-mime": (_mime, (0, 1, 2)),
-    "patch-double-slash": (_patch_file("xen/include/public//x.h"), (0, 1, 2)),
-    "patch-b-double-slash": (lambda tmp: _review(tmp, mail(
-        "--- a/x.h\n+++ b//x.h\n@@ -0,0 +1 @@\n+int x;\n")), (0, 1, 2)),
-    "patch-new-file-under-a-file": (_patch_file("xen/include/public/sched.h/x.h"), (2,)),
-    "patch-300-char-name": (_patch_file("xen/include/public/" + "n" * 300 + ".h"), (2,)),
-    "patch-2000-nested-dirs": (_patch_file("xen/include/public/" + "d/" * 2000 + "x.h"), (2,)),
-    "patch-non-utf8-name": (_nonutf8_patch, (0, 1, 2)),
-    "tree-2000-nested-dirs": (_deep_dirs, (0, 1, 2)),
-    "tree-non-utf8-name": (_nonutf8_tree, (0, 1, 2)),
-    "rev-non-utf8-name": (_nonutf8_rev, (0, 1, 2)),
-    "tree-unreadable-dir": (_unreadable_dir, (2,)),
-    "yaml-deep-nesting": (_check_with("--annotations", _ann(
-        {"deep.yaml": b"family: " + b"[" * 20000 + b"]" * 20000 + b"\n"})), (1, 2)),
-    "yaml-is-a-directory": (_check_with("--annotations", _ann_special("dir")), (1, 2)),
-    "yaml-dangling-symlink": (_check_with("--annotations", _ann_special("dangling")), (1, 2)),
-    "yaml-unreadable": (_check_with("--annotations", _ann_special("unreadable")), (1, 2)),
-    "waivers-latin1": (_check_with("--waivers", _file(
-        b"- rule: '*'\n  justification: caf\xe9\n")), (0, 1, 2)),
-    "reference-latin1": (_check_with("--reference", _file(
-        b"facts: []\nsymbols: []\n# caf\xe9\n")), (0, 1, 2)),
-    "reference-symbol-without-name": (_check_with("--reference", _file(
-        b"symbols:\n  - value: 3\n")), (2,)),
-    "json-to-a-directory": (_extract_json(lambda tmp: str(tmp)), (2,)),
-    "json-missing-parent": (_extract_json(lambda tmp: str(tmp / "no" / "m.json")), (2,)),
-    "json-empty-name": (_extract_json(lambda tmp: ""), (2,)),
-    "build-onto-a-file": (_build_o(_existing_file), (2,)),
-    "build-onto-dev-null": (_build_o(lambda tmp: "/dev/null"), (2,)),
-    "build-onto-sys": (_build_o(lambda tmp: "/sys"), (2,)),
-    "build-empty-output": (_build_o(lambda tmp: ""), (2,)),
-    "full-disk": (_full_disk, (2,)),
-    "interface-version-junk": (_interface_version, (2,)),
-    "annotations-check-missing-dir": (_annotations_missing, (2,)),
-}
-NEEDS_NON_ROOT = {"tree-unreadable-dir", "yaml-unreadable"}
-
-
-@pytest.mark.parametrize("case", sorted(TRACEBACK_CASES))
-def test_9_one_line_error_never_a_traceback(tmp_path: Path, case: str) -> None:
-    if case in NEEDS_NON_ROOT and ROOT:
-        pytest.skip("root reads unreadable files")
-    make, codes = TRACEBACK_CASES[case]
-    r = make(tmp_path)
-    assert "Traceback" not in r.stderr, r
-    assert r.code in codes, r
-    if r.code == 2:
-        errors = [ln for ln in r.stderr.splitlines() if "error" in ln]
-        assert errors and all(len(ln) < 2000 for ln in errors), r
-    if case == "build-empty-output":
-        assert not (tmp_path / "html").exists() and not (tmp_path / ".sites").exists()

@@ -129,8 +129,11 @@ def load_yaml(path: Path) -> Reference:
         raise ReferenceError(f"{path} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise ReferenceError(f"{path}: expected a mapping with 'facts' and 'symbols'")
-    facts = [f for n, e in enumerate(data.get("facts") or [], 1)
-             for f in _facts(e, Loc(path.name, n))]
+    try:
+        facts = [f for n, e in enumerate(data.get("facts") or [], 1)
+                 for f in _facts(e, Loc(path.name, n))]
+    except (TypeError, ValueError, UnknownVariant) as exc:  # e.g. arg: x, variants: 3
+        raise ReferenceError(f"{path}: a fact is malformed: {exc}") from exc
     entries = data.get("symbols") or []
     if not isinstance(entries, list):
         raise ReferenceError(f"{path}: 'symbols' must be a list")

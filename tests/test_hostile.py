@@ -389,6 +389,7 @@ def test_6_killed_build_publishes_nothing(tmp_path: Path) -> None:
     while line and not line.startswith(b"headerparse: pages:"):
         line = proc.stderr.readline()
     assert line, "the build finished before it could be killed"
+    time.sleep(0.4)         # Sphinx is building now (it needs a second or two here)
     proc.terminate()
     wait_closing(proc)
     left = wait_gone(marker, 15)

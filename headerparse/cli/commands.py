@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 from types import FrameType
 
 from headerparse import __version__
@@ -49,12 +50,27 @@ def _terminate(signum: int, _frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    # Signal handlers can only be set in the main thread (an embedding caller's may not be).
+    main_thread = threading.current_thread() is threading.main_thread()
+    handlers = {s: signal.getsignal(s) for s in _UNWINDING} if main_thread else {}
+    saved = sys.stdout, sys.stderr, handlers
+    for signum in handlers:
         signal.signal(signum, _terminate)
     # Text a person reads never carries terminal control sequences from the input.
     sys.stdout = EscapingWriter(sys.stdout)     # type: ignore[assignment]
     sys.stderr = EscapingWriter(sys.stderr)     # type: ignore[assignment]
-    args = build_parser().parse_args(argv)
+    try:
+        return _run(build_parser().parse_args(argv))
+    finally:
+        sys.stdout, sys.stderr = saved[0], saved[1]
+        for signum, handler in saved[2].items():
+            signal.signal(signum, handler)
+
+
+_UNWINDING = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except (UsageError, OutputError, InputTooLarge) as exc:

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from headerparse.checks import patch as patch_mod
 from headerparse.extract.source import read_source
 
-FAST = settings(max_examples=300, deadline=2000, derandomize=True,
+FAST = settings(max_examples=300, deadline=2000, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=15, deadline=20000, derandomize=True,
+SLOW = settings(max_examples=15, deadline=20000, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 C_TOKENS = ["/*", "*/", "//", "/**", " * ", "\\\n", "\n", "\r\n", "#define ", "#  define",
@@ -74,6 +74,27 @@ def test_patch_parser_refuses_or_applies(text: str) -> None:
         return
     for path in applied.files:
         assert not path.startswith("/") and ".." not in path.split("/")
+
+
+def _naive_locate(lines: list[str], old: list[str], want: int) -> int | None:
+    """The search the index replaced, nearest to ``want`` first, over every offset (the
+    old one gave up ``len(lines)`` away from ``want``, missing context before a hunk
+    that claimed a line past the end)."""
+    if not old:
+        return min(want, len(lines))
+    for delta in range(0, len(lines) + want + 1):
+        for at in (want - delta, want + delta) if delta else (want,):
+            if 0 <= at <= len(lines) - len(old) and lines[at:at + len(old)] == old:
+                return at
+    return None
+
+
+@FAST
+@given(st.lists(st.sampled_from("abc"), max_size=30), st.lists(st.sampled_from("abc"),
+       max_size=4), st.integers(0, 35))
+def test_indexed_hunk_search_finds_what_a_scan_finds(lines: list[str], old: list[str],
+                                                     want: int) -> None:
+    assert patch_mod._Index(lines).locate(old, want, 0) == _naive_locate(lines, old, want)
 
 
 @FAST

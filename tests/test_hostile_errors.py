@@ -85,6 +85,13 @@ def _deep_dirs(tmp: Path) -> Run:
         os.close(fds[0])
 
 
+def _fifo_header(tmp: Path) -> Run:
+    tree = public(tmp)
+    os.mkfifo(tree / "pipe.h")
+    return hp(tmp, "extract", "-q", "--tree", str(tree), "--arch", "x86_64",
+              "--json", str(tmp / "m.json"), timeout=20)
+
+
 def _nonutf8_tree(tmp: Path) -> Run:
     tree = public(tmp)
     (tree / os.fsdecode(b"caf\xe9.h")).write_bytes(b"struct caf { int a; };\n")
@@ -199,6 +206,7 @@ TRACEBACK_CASES: dict[str, tuple[Callable[[Path], Run], tuple[int, ...]]] = {
     "patch-non-utf8-name": (_nonutf8_patch, (0, 1, 2)),
     "tree-2000-nested-dirs": (_deep_dirs, (0, 1, 2)),
     "tree-non-utf8-name": (_nonutf8_tree, (0, 1, 2)),
+    "tree-fifo-header": (_fifo_header, (2,)),
     "rev-non-utf8-name": (_nonutf8_rev, (0, 1, 2)),
     "tree-unreadable-dir": (_unreadable_dir, (2,)),
     "yaml-deep-nesting": (_check_with("--annotations", _ann(

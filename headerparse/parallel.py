@@ -83,7 +83,7 @@ def _spawn(func: Callable[[T], R], item: T) -> tuple[int, int]:
         code = 1
         try:
             os.close(read_fd)
-            _die_with_parent(parent)
+            die_with_parent(parent)
             try:
                 payload: tuple[str, object] = ("ok", func(item))
             except Exception as exc:        # the parent raises it; nothing is printed here
@@ -133,11 +133,11 @@ def _kill(pid: int, fd: int) -> None:
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to kill this child when its parent dies, however it dies."""
+def die_with_parent(parent: int, sig: int = signal.SIGKILL) -> None:
+    """Ask Linux to send ``sig`` to this child when its parent dies, however it dies."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
     except (OSError, AttributeError):
         return      # not Linux: the parent's own clean-up still reaps its workers
     if os.getppid() != parent:      # the parent died before the request took effect

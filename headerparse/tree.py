@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import json
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from headerparse import treesafe
 from headerparse.paths import HYPERCALL_DEFS, PUBLIC
 
 Progress = Callable[[str], None] | None
@@ -47,6 +49,10 @@ class HeaderTree:
         # whose hash may already have been taken.
         object.__setattr__(self, "files", dict(sorted(self.files.items())))
         object.__setattr__(self, "extra", dict(sorted(self.extra.items())))
+        # Every tree, read or patched, is refused whole when a name could not be written
+        # below the public dir (absolute, '..', not UTF-8, too long, a file under a file).
+        for problem in treesafe.problems(self.files):
+            raise TreeError(f"{self.description}: {problem}.")
 
     def __hash__(self) -> int:
         return hash((self.description, self.content_hash()))
@@ -174,22 +180,20 @@ def _not_a_tree_message(root: Path) -> str:
 
 
 def _read_headers(public: Path) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for dirpath, dirnames, filenames in os.walk(public):
-        dirnames.sort()
-        for name in sorted(filenames):
-            full = Path(dirpath) / name
-            if name.endswith(".h") and full.is_file():
-                try:
-                    files[full.relative_to(public).as_posix()] = full.read_bytes()
-                except OSError as e:
-                    raise TreeError(f"Cannot read header {full}: {e.strerror}.") from e
-    return files
+    try:
+        return treesafe.read_dir(public)
+    except treesafe.Unsafe as exc:
+        raise TreeError(f"{public}: {exc}.") from exc
 
 
 def _open_checkout(root: Path) -> HeaderTree:
     defs = root / HYPERCALL_DEFS
-    extra = {HYPERCALL_DEFS: defs.read_bytes()} if defs.is_file() else {}
+    extra = {}
+    if defs.is_file() and Path(os.path.realpath(defs)).is_relative_to(os.path.realpath(root)):
+        try:
+            extra[HYPERCALL_DEFS] = treesafe.read_regular_file(defs, HYPERCALL_DEFS)
+        except treesafe.Unsafe as exc:
+            raise TreeError(f"{root}: {exc}.") from exc
     return HeaderTree(f"{root} (checkout)", _read_headers(root / PUBLIC), str(root), extra)
 
 
@@ -247,9 +251,10 @@ def _open_git(root: Path, rev: str) -> HeaderTree:
     if proc.returncode != 0:
         raise TreeError(f"Revision {rev} does not exist in the git repository {root}.")
     commit = proc.stdout.decode().strip()
-    blobs = _ls_tree(root, commit, PUBLIC, HYPERCALL_DEFS)
+    blobs, links = _ls_tree(root, commit, PUBLIC, HYPERCALL_DEFS)
     headers = {p[len(PUBLIC) + 1:]: oid for p, oid in blobs.items()
                if p.startswith(PUBLIC + "/") and p.endswith(".h")}
+    headers.update(_linked_headers(root, headers, links))
     if "xen.h" not in headers:
         raise TreeError(f"Revision {rev} of {root} has no {PUBLIC}/xen.h; is it a Xen repository?")
     contents = _cat_blobs(root, list(blobs.values()))
@@ -259,18 +264,40 @@ def _open_git(root: Path, rev: str) -> HeaderTree:
     return HeaderTree(f"{root} at {at}", {p: contents[o] for p, o in headers.items()}, None, extra)
 
 
-def _ls_tree(root: Path, commit: str, *paths: str) -> dict[str, str]:
-    """Path -> blob id for the regular files below ``paths`` at ``commit`` (symlinks skipped)."""
+def _linked_headers(root: Path, headers: dict[str, str], links: dict[str, str]
+                    ) -> dict[str, str]:
+    """Committed header symlinks, read as a checkout reads them: the header they point
+    at when it is in the tree; a TreeError when they leave it."""
+    texts = _cat_blobs(root, list(links.values())) if links else {}
+    out = {}
+    for path, oid in links.items():
+        if not (path.startswith(PUBLIC + "/") and path.endswith(".h")):
+            continue
+        rel = path[len(PUBLIC) + 1:]
+        target = texts[oid].decode("utf-8", "surrogateescape")
+        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(rel), target))
+        if target.startswith("/") or resolved.startswith("..") or resolved not in headers:
+            raise TreeError(f"{PUBLIC}/{rel} is a symlink to {target}, outside the tree; "
+                            "refused.")
+        out[rel] = headers[resolved]
+    return out
+
+
+def _ls_tree(root: Path, commit: str, *paths: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Path -> blob id for the regular files below ``paths`` at ``commit``, and for the
+    symlinks."""
     proc = _git(root, "ls-tree", "-r", "-z", "--full-tree", commit, "--", *paths)
     if proc.returncode != 0:
         raise TreeError(f"Cannot list {PUBLIC} at {commit} in {root}: {_stderr(proc)}.")
     blobs: dict[str, str] = {}
+    links: dict[str, str] = {}
     for entry in proc.stdout.split(b"\0"):
         meta, _, name = entry.partition(b"\t")
         fields = meta.split()
-        if len(fields) == 3 and fields[1] == b"blob" and fields[0] != b"120000":
-            blobs[os.fsdecode(name)] = fields[2].decode()
-    return blobs
+        if len(fields) == 3 and fields[1] == b"blob":
+            kind = links if fields[0] == b"120000" else blobs
+            kind[os.fsdecode(name)] = fields[2].decode()
+    return blobs, links
 
 
 def _cat_blobs(root: Path, oids: list[str]) -> dict[str, bytes]:

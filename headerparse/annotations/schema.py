@@ -34,8 +34,9 @@ from headerparse.annotations.types import (
     Provenance,
     Scope,
 )
-from headerparse.annotations.yamlnodes import N, YamlError, compose
+from headerparse.annotations.yamlnodes import MAX_BYTES, N, YamlError, compose
 from headerparse.model import Diagnostic, Loc
+from headerparse.safeio import InputTooLarge, read_file_capped
 from headerparse.variants import GROUPS, names
 
 _VERSION = re.compile(r"\d+\.\d+(\.\d+)?\Z|0x[0-9a-fA-F]{8}\Z")
@@ -154,7 +155,14 @@ def load_files(directory: Path) -> tuple[list[ParsedFile], list[Diagnostic]]:
     out, diags = [], []
     paths = sorted([*directory.rglob("*.yaml"), *directory.rglob("*.yml")])
     for p in paths:
-        parsed, more = parse_file(p.read_bytes(), _display(p))
+        try:
+            data = read_file_capped(p, MAX_BYTES, regular=True)
+        except (OSError, InputTooLarge) as exc:
+            why = getattr(exc, "strerror", None) or str(exc)
+            diags.append(Diagnostic("XA100", "error", Loc(_display(p), 1),
+                                    f"cannot read the annotation file: {why}"))
+            continue
+        parsed, more = parse_file(data, _display(p))
         diags += more
         if parsed is not None:
             out.append(parsed)

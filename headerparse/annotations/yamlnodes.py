@@ -36,7 +36,66 @@ class YamlError(Exception):
 _FAST = getattr(yaml, "CSafeLoader", None)
 
 
+# Bounds that no annotation, reference or waiver file comes near, and that a hostile
+# one ("billion laughs": 9 aliases of 9 aliases of ...) would blow through.
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 200_000         # nodes after alias expansion
+
+
+class YamlLimit(yaml.YAMLError):
+    """A YAML text over the bounds; ``line`` says where it went over."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line, self.message = line, message
+
+
+def check_bounds(text: str) -> None:
+    """Refuse, from the event stream alone, a text too big, too deep, or whose aliases
+    expand past :data:`MAX_NODES` nodes (YamlLimit); syntax errors are left to the
+    loader, which reports them with their position."""
+    if len(text) > MAX_BYTES:
+        raise YamlLimit(1, f"the file is more than {MAX_BYTES} bytes")
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = []         # [anchor, nodes] of each open collection
+    total = 0
+    for ev in yaml.parse(text, Loader=_FAST or yaml.SafeLoader):
+        line = ev.start_mark.line + 1 if ev.start_mark else 1
+        if isinstance(ev, yaml.CollectionEndEvent):
+            anchor, nodes = stack.pop()
+            if anchor:
+                sizes[anchor] = nodes
+            continue
+        if not isinstance(ev, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)):
+            continue
+        n = sizes.get(ev.anchor or "", 1) if isinstance(ev, yaml.AliasEvent) else 1
+        total += n
+        for frame in stack:
+            frame[1] += n
+        if total > MAX_NODES:
+            raise YamlLimit(line, f"YAML aliases expand to more than {MAX_NODES} nodes")
+        if isinstance(ev, yaml.ScalarEvent) and ev.anchor:
+            sizes[ev.anchor] = 1
+        elif isinstance(ev, yaml.CollectionStartEvent):
+            stack.append([ev.anchor, 1])
+            if len(stack) > MAX_DEPTH:
+                raise YamlLimit(line, f"YAML nested more than {MAX_DEPTH} deep")
+
+
+def load_plain(text: str) -> Any:
+    """``yaml.safe_load`` within the bounds of :func:`check_bounds` (YAMLError otherwise)."""
+    check_bounds(text)
+    return yaml.load(text, Loader=_FAST or yaml.SafeLoader)
+
+
 def compose(text: str) -> N | None:
+    try:
+        check_bounds(text)
+    except YamlLimit as exc:
+        raise YamlError("XA111", exc.line, exc.message) from None
+    except yaml.YAMLError:
+        pass                    # a syntax error: reported below, with its position
     try:
         if _FAST is None:
             raise yaml.YAMLError("no libyaml")

@@ -10,7 +10,10 @@ guessed at.
 
 from __future__ import annotations
 
+import bisect
 import email
+import email.errors
+import email.header
 import email.policy
 import re
 from collections.abc import Mapping
@@ -21,6 +24,7 @@ MAX_PATCH_BYTES = 32 * 1024 * 1024     # a header series is kilobytes; more is a
 _HUNK = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)")
 _DIFF_GIT = re.compile(r"diff --git (\S+|\"(?:[^\"\\]|\\.)*\") (\S+|\"(?:[^\"\\]|\\.)*\")\s*$")
 _FROM_LINE = re.compile(r"From \S+ .*\d{4}\s*$")
+_MODE = re.compile(r"(new file mode|deleted file mode|old mode|new mode|index \S+) \d{6}$")
 
 
 class PatchError(Exception):
@@ -59,6 +63,7 @@ class FilePatch:
     binary: bool = False
     header_line: int = 0
     git: bool = False             # from a ``diff --git`` header: paths carry a/ and b/
+    mode: str = ""                # a git mode other than a regular file's (120000: symlink)
 
     @property
     def path(self) -> str:
@@ -83,6 +88,7 @@ class Applied:
     failures: list[str]                             # "sched.h: hunk @@ ... @@: reason"
     skipped: list[str]                              # paths outside the public headers
     renames: dict[str, str] = field(default_factory=dict)   # new path -> old path
+    moved_out: list[str] = field(default_factory=list)      # "old -> new", new not public
 
 
 # --------------------------------------------------------------------------- parsing
@@ -99,8 +105,11 @@ def parse(data: bytes) -> list[Patch]:
     if "\r\n" in text:
         text = text.replace("\r\n", "\n")
     messages = _split_mbox(text)
-    patches = [_parse_message(m) for m in messages] if messages else [
-        Patch("", "", parse_diff(text))]
+    try:
+        patches = [_parse_message(m) for m in messages] if messages else [
+            Patch("", "", parse_diff(text))]
+    except RecursionError:
+        raise PatchError("the mail's MIME parts are nested too deeply") from None
     patches = [p for p in patches if p.files]
     if not patches:
         raise PatchError("no diff found in the input (expected a git format-patch file, an "
@@ -140,7 +149,10 @@ def _parse_message(raw: str) -> Patch:
 
 
 def _header(value: object) -> str:
-    text = str(email.header.make_header(email.header.decode_header(str(value))))
+    try:
+        text = str(email.header.make_header(email.header.decode_header(str(value))))
+    except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):
+        text = str(value)       # an unknown charset or broken base64: shown as sent
     return " ".join(text.split())
 
 
@@ -169,6 +181,10 @@ def parse_diff(text: str) -> list[FilePatch]:
             continue
         elif cur is not None and _binary_marker(ln):
             cur.binary = True
+        elif cur is not None and _MODE.match(ln):
+            mode = ln.rsplit(" ", 1)[-1]
+            if mode in ("120000", "160000"):
+                cur.mode = mode
         elif cur is not None and ln.startswith(("rename from ", "rename to ")):
             path = _unquote(ln.split(" ", 2)[2])
             if ln.startswith("rename from "):
@@ -244,7 +260,23 @@ def _read_hunk(lines: list[str], i: int) -> tuple[Hunk, int]:
     if i < len(lines) and lines[i].startswith("\\"):
         _mark_no_eol(hunk)
         i += 1
+    if i < len(lines) and _more_hunk_lines(lines, i):
+        # git apply rejects it too: the lines past the counts would silently be lost.
+        raise PatchError(f"line {i + 1}: hunk {hunk.header} (line {hunk.patch_line}) has more "
+                         "lines than its header counts")
     return hunk, i
+
+
+def _more_hunk_lines(lines: list[str], i: int) -> bool:
+    """Whether line ``i``, just past a hunk, is a '+' or '-' line that belongs to it."""
+    ln = lines[i]
+    if ln[:1] == "+":
+        return not ln.startswith("+++ ")
+    if ln[:1] == "-":
+        # The mail signature ("-- "), and the next file's "--- " header, are not.
+        return ln != "-- " and not (ln.startswith("--- ") and i + 1 < len(lines)
+                                    and lines[i + 1].startswith("+++ "))
+    return False
 
 
 def _mark_no_eol(hunk: Hunk) -> None:
@@ -270,6 +302,7 @@ def public_path(path: str, known: Mapping[str, bytes], *, git: bool) -> str | No
     elif "/" in path:
         candidates.append(path.split("/", 1)[1])          # plain diff made with -p1 names
     for cand in candidates:
+        check_safe(cand)            # "b//x.h" without its b/ is absolute
         if cand.startswith(PUBLIC):
             return cand[len(PUBLIC):]
     if any(_xen_checkout_path(cand) for cand in candidates):
@@ -313,8 +346,14 @@ def check_safe(path: str) -> None:
     parts = re.split(r"[\\/]+", path)
     if ".." in parts:
         raise PatchError(f"the patch names {path!r}, which leaves the tree through '..'; refused")
-    if any(ord(ch) < 32 for ch in path):
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in path):
         raise PatchError(f"the patch names a path with control characters ({path!r}); refused")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = path.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+        raise PatchError(f"the patch names a path that is not UTF-8 ({shown!r}); "
+                         "refused") from None
 
 
 # --------------------------------------------------------------------------- applying
@@ -345,6 +384,10 @@ def _refuse_untrusted(patches: list[Patch]) -> None:
             if fp.binary:
                 raise PatchError(f"the patch has a binary diff for {fp.path!r}; binary patches "
                                  "to the public headers are refused")
+            if fp.mode:
+                kind = "a symlink" if fp.mode == "120000" else "a submodule"
+                raise PatchError(f"the patch makes {fp.path!r} {kind} (mode {fp.mode}); "
+                                 "refused")
 
 
 def _apply_file(fp: FilePatch, result: Applied, *, git: bool) -> None:
@@ -353,6 +396,11 @@ def _apply_file(fp: FilePatch, result: Applied, *, git: bool) -> None:
     new = public_path(fp.new_path, known, git=git) if fp.new_path else None
     if not git and fp.old_path and fp.new_path and old not in known and new in known:
         old = new               # "diff -u sched.h.orig sched.h": patch(1) takes the real file
+    if old is not None and old in known and fp.new_path and new is None:
+        # Renamed out of the public headers: for the ABI, the header is gone.
+        del known[old]
+        result.moved_out.append(f"{old} -> {fp.new_path}")
+        return
     if (fp.old_path and old is None) or (fp.new_path and new is None):
         result.skipped.append(fp.path)
         return
@@ -382,33 +430,40 @@ def _apply_file(fp: FilePatch, result: Applied, *, git: bool) -> None:
 
 def _apply_hunks(path: str, source: list[str], hunks: list[Hunk],
                  failures: list[str]) -> tuple[list[str], list[tuple[int, int]]]:
-    """Apply the hunks in order; those that fail are reported and left out."""
-    lines = list(source)
+    """Apply the hunks in order; those that fail are reported and left out.
+
+    Each hunk is looked for in the original lines past the previous one, through an
+    index of where each line occurs, and the result is built piece by piece: a patch
+    of many hunks costs time linear in its size and the file's."""
+    index = _Index(source)
+    out: list[str] = []
     ranges = []
-    offset = 0
+    cursor = drift = 0
     for h in hunks:
         old = h.old_lines()
-        want = h.old_start - 1 + offset if h.old_count else h.old_start + offset
-        at = _locate(lines, old, max(want, 0))
+        want = max((h.old_start - 1 if h.old_count else h.old_start) + drift, 0)
+        at = index.locate(old, want, cursor)
         if at is None:
             failures.append(f"{path}: hunk {h.header} (patch line {h.patch_line}) does not "
                             "apply: its context is not in the tree")
             continue
-        new = h.new_lines()
-        lines[at:at + len(old)] = new
-        h.applied_at = at + 1
-        end = at + len(new)
-        if h.no_eol_old and not h.no_eol_new and end == len(lines):
-            lines.append("")                                # the patch adds the final newline
-        elif h.no_eol_new and not h.no_eol_old and lines[end:] == [""]:
-            lines.pop()                                     # ... or removes it
-        offset += len(new) - len(old) + (at - want)
-        changed = [at + k + 1 for k, ln in enumerate(_new_side(h)) if ln]
+        out += source[cursor:at]
+        base = len(out)
+        out += h.new_lines()
+        cursor = at + len(old)
+        h.applied_at = base + 1
+        if h.no_eol_old and not h.no_eol_new and cursor == len(source):
+            out.append("")                                  # the patch adds the final newline
+        elif h.no_eol_new and not h.no_eol_old and source[cursor:] == [""]:
+            cursor = len(source)                            # ... or removes it
+        drift += at - want
+        changed = [base + k + 1 for k, ln in enumerate(_new_side(h)) if ln]
         if changed:
             ranges.append((min(changed), max(changed)))
         elif h.lines:
-            ranges.append((at + 1, at + 1))             # a pure deletion: the line after it
-    return lines, ranges
+            ranges.append((base + 1, base + 1))         # a pure deletion: the line after it
+    out += source[cursor:]
+    return out, ranges
 
 
 def _new_side(h: Hunk) -> list[bool]:
@@ -416,13 +471,50 @@ def _new_side(h: Hunk) -> list[bool]:
     return [ln[:1] == "+" for ln in h.lines if ln[:1] in (" ", "+")]
 
 
-def _locate(lines: list[str], old: list[str], want: int) -> int | None:
-    """Where ``old`` occurs, nearest to ``want`` first (git apply's search, no fuzz)."""
-    if not old:
-        return min(want, len(lines))
-    n = len(old)
-    for delta in range(0, len(lines) + 1):
-        for at in (want - delta, want + delta) if delta else (want,):
-            if 0 <= at <= len(lines) - n and lines[at:at + n] == old:
+# Line comparisons one patch may cost while looking for its hunks' context.
+SEARCH_BUDGET = 20_000_000
+
+
+class _Index:
+    """Where each line of a file occurs, to find a hunk's context without a scan."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.at: dict[str, list[int]] = {}
+        for i, ln in enumerate(lines):
+            self.at.setdefault(ln, []).append(i)
+        self.budget = SEARCH_BUDGET
+
+    def locate(self, old: list[str], want: int, start: int) -> int | None:
+        """Where ``old`` occurs at or after ``start``, nearest to ``want`` first, the
+        lower of two equally near (git apply's search, no fuzz)."""
+        lines, n = self.lines, len(old)
+        if not old:
+            return max(start, min(want, len(lines)))
+        if len(lines) - n < start:
+            return None
+        # Candidates come from the hunk's rarest line: few, however long the file.
+        k = min(range(n), key=lambda j: len(self.at.get(old[j], ())))
+        where = self.at.get(old[k], [])
+        right = bisect.bisect_left(where, want + k)
+        left = right - 1
+        while left >= 0 or right < len(where):
+            pick_left = right >= len(where) or (
+                left >= 0 and (want + k) - where[left] <= where[right] - (want + k))
+            pos = where[left] if pick_left else where[right]
+            if pick_left:
+                left -= 1
+            else:
+                right += 1
+            at = pos - k
+            if at < start or at > len(lines) - n:
+                if pick_left and at < start:
+                    left = -1           # further left is further before start
+                continue
+            self.budget -= n
+            if self.budget < 0:
+                raise PatchError("the patch's hunks are too costly to place (their context "
+                                 "lines are everywhere in the file)")
+            if lines[at:at + n] == old:
                 return at
-    return None
+        return None

@@ -115,18 +115,33 @@ def normalize_readers(readers: Iterable[str]) -> tuple[str, ...]:
 def load_yaml(path: Path) -> Reference:
     import yaml
 
+    from headerparse.annotations.yamlnodes import MAX_BYTES, load_plain
+    from headerparse.safeio import InputTooLarge, read_file_capped
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_plain(read_file_capped(path, MAX_BYTES).decode("utf-8")) or {}
     except OSError as exc:
         raise ReferenceError(f"cannot read {path}: {exc.strerror}") from exc
+    except (UnicodeDecodeError, InputTooLarge) as exc:
+        raise ReferenceError(f"{path} is not a UTF-8 text of at most {MAX_BYTES} bytes") \
+            from exc
     except yaml.YAMLError as exc:
         raise ReferenceError(f"{path} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise ReferenceError(f"{path}: expected a mapping with 'facts' and 'symbols'")
-    facts = [f for n, e in enumerate(data.get("facts") or [], 1)
-             for f in _facts(e, Loc(path.name, n))]
+    try:
+        facts = [f for n, e in enumerate(data.get("facts") or [], 1)
+                 for f in _facts(e, Loc(path.name, n))]
+    except (TypeError, ValueError, UnknownVariant) as exc:  # e.g. arg: x, variants: 3
+        raise ReferenceError(f"{path}: a fact is malformed: {exc}") from exc
+    entries = data.get("symbols") or []
+    if not isinstance(entries, list):
+        raise ReferenceError(f"{path}: 'symbols' must be a list")
+    for n, e in enumerate(entries, 1):
+        if isinstance(e, dict) and not e.get("name"):
+            raise ReferenceError(f"{path} symbol {n}: needs a name")
     symbols = [SymbolFact(str(e["name"]), _int(e.get("value")), Loc(path.name, n))
-               for n, e in enumerate(data.get("symbols") or [], 1) if isinstance(e, dict)]
+               for n, e in enumerate(entries, 1) if isinstance(e, dict)]
     return Reference(tuple(facts), tuple(symbols), str(path))
 
 

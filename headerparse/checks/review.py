@@ -21,7 +21,8 @@ from headerparse.checks.rules import Finding, mark_introduced
 from headerparse.checks.run import CheckInput, run_checks
 from headerparse.diagnostics import sort_findings
 from headerparse.model import Model
-from headerparse.tree import HeaderTree
+from headerparse.safeio import InputTooLarge, escape_controls, read_capped, read_file_capped
+from headerparse.tree import HeaderTree, TreeError
 
 
 class ReviewError(Exception):
@@ -62,11 +63,17 @@ def review(data: bytes, tree: HeaderTree, extract_model, loaded: Loaded,
         raise ReviewError("the patch does not apply to " + tree.description + ":\n  "
                           + "\n  ".join(applied.failures))
     notes = [f"not a public header, not reviewed: {p}" for p in applied.skipped]
+    notes += [f"renamed out of the public headers (gone from the ABI): {m}"
+              for m in applied.moved_out]
     if not applied.changed and applied.files.keys() == tree.files.keys():
         notes.append("the patch changes no public header")
         return Review(patches, applied, [], [], notes)
     subject = patches[0].subject or "patch"
-    new_tree = HeaderTree(f"{tree.description} + {subject}", applied.files, None, tree.extra)
+    try:
+        new_tree = HeaderTree(f"{tree.description} + {subject}", applied.files, None,
+                              tree.extra)
+    except TreeError as exc:
+        raise ReviewError(f"patch refused: {exc}") from exc
     old_model: Model = extract_model(tree)
     new_model: Model = extract_model(new_tree)
     touched = set(applied.changed) | set(applied.renames.values())
@@ -160,6 +167,12 @@ def _finding_lines(f: Finding, quote: str = "") -> list[str]:
 
 
 def to_text(r: Review, *, markdown: bool = False) -> str:
+    """A reply as on xen-devel (see :func:`_reply`), control characters escaped: the
+    patch's text must not drive the reviewer's terminal."""
+    return escape_controls(_reply(r, markdown=markdown))
+
+
+def _reply(r: Review, *, markdown: bool = False) -> str:
     """A reply as on xen-devel: the patch quoted with '>' and findings under their lines."""
     out: list[str] = []
     for p in r.patches:
@@ -228,11 +241,14 @@ def _review_path(fp: patch.FilePatch, r: Review) -> str | None:
 
 
 def read_patch(spec: str, stdin) -> bytes:
-    """The bytes of PATCH: a file, or '-' for stdin."""
-    if spec == "-":
-        return stdin.buffer.read()
-    p = Path(spec)
+    """The bytes of PATCH: a file, or '-' for stdin; refused past the size cap before
+    more than the cap is read (``review /dev/zero`` stops at once)."""
+    cap = patch.MAX_PATCH_BYTES
     try:
-        return p.read_bytes()
+        if spec == "-":
+            return read_capped(stdin.buffer, cap, "the patch on stdin")
+        return read_file_capped(spec, cap, f"patch {spec}")
+    except InputTooLarge as exc:
+        raise ReviewError(f"{exc}: not a header patch") from exc
     except OSError as exc:
         raise ReviewError(f"cannot read patch {spec}: {exc.strerror}") from exc

@@ -100,10 +100,16 @@ def load_waivers(path: Path) -> list[Waiver]:
     """Read a waivers file; every entry needs a rule and a justification."""
     import yaml
 
+    from headerparse.annotations.yamlnodes import MAX_BYTES, load_plain
+    from headerparse.safeio import InputTooLarge, read_file_capped
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_plain(read_file_capped(path, MAX_BYTES).decode("utf-8"))
     except OSError as exc:
         raise WaiverError(f"cannot read waivers file {path}: {exc.strerror}") from exc
+    except (UnicodeDecodeError, InputTooLarge) as exc:
+        raise WaiverError(f"waivers file {path} is not a UTF-8 text of at most {MAX_BYTES} "
+                          "bytes") from exc
     except yaml.YAMLError as exc:
         raise WaiverError(f"waivers file {path} is not valid YAML: {exc}") from exc
     entries = data.get("waivers") if isinstance(data, dict) else data

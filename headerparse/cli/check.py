@@ -21,6 +21,7 @@ from headerparse.cli.common import (
     emit,
     extractor,
     open_args_tree,
+    report_errors,
     tree_at,
 )
 from headerparse.diagnostics import SEVERITIES
@@ -77,6 +78,11 @@ def reference_for(args: argparse.Namespace, tree: HeaderTree, model: Model) -> L
     loaded = from_annotations(aset, diags)
     for problem in loaded.problems[:20]:
         print(f"headerparse: annotations: {problem}", file=sys.stderr)
+    # A file that does not parse (XA1xx) would silently drop its checks: refuse to go on.
+    broken = [d for d in diags if d.severity == "error" and d.rule.startswith("XA1")]
+    if broken:
+        raise UsageError(f"{len(broken)} annotation file error(s), the first: "
+                         f"{broken[0].render()}")
     return loaded
 
 
@@ -121,6 +127,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     extract = extractor(args)
     tree = open_args_tree(args)
     model = extract(tree)
+    broken = report_errors(model) and args.fail_on != "never"
     base = extract(_baseline(args)) if args.baseline else None
     loaded = reference_for(args, tree, model)
     findings = run_checks(CheckInput(tree.files, model, loaded, base), _only(args.only))
@@ -135,7 +142,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.format == "text" and not args.quiet:
         text += f"{len(kept)} finding(s), {len(waived)} waived\n"
     emit(args.output, text)
-    return EXIT_FINDINGS if at_or_above(kept, args.fail_on) else EXIT_OK
+    return EXIT_FINDINGS if broken or at_or_above(kept, args.fail_on) else EXIT_OK
 
 
 def _release(args: argparse.Namespace, extract: Any) -> Any:

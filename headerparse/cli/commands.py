@@ -11,11 +11,15 @@ adding its parsers; :data:`FAMILIES` lists them all, in ``--help`` order.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+from types import FrameType
 
 from headerparse import __version__
 from headerparse.cli import annotations, check, conform, extract, show, site
 from headerparse.cli.common import EXIT_OK, EXIT_USAGE, UsageError
+from headerparse.safeio import EscapingWriter, InputTooLarge, OutputError
 
 FAMILIES = (extract, show, check, conform, annotations, site)
 
@@ -30,14 +34,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C, so that every ``finally`` (temporary
+    directories, worker processes, a Sphinx child) runs before the process exits."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    # Once: a second signal during the clean-up must not interrupt it.
+    signal.signal(signum, signal.SIG_IGN)
+    raise Terminated(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    # Signal handlers can only be set in the main thread (an embedding caller's may not be).
+    main_thread = threading.current_thread() is threading.main_thread()
+    handlers = {s: signal.getsignal(s) for s in _UNWINDING} if main_thread else {}
+    saved = sys.stdout, sys.stderr, handlers
+    for signum in handlers:
+        signal.signal(signum, _terminate)
+    # Text a person reads never carries terminal control sequences from the input.
+    sys.stdout = EscapingWriter(sys.stdout)     # type: ignore[assignment]
+    sys.stderr = EscapingWriter(sys.stderr)     # type: ignore[assignment]
+    try:
+        return _run(build_parser().parse_args(argv))
+    finally:
+        sys.stdout, sys.stderr = saved[0], saved[1]
+        for signum, handler in saved[2].items():
+            signal.signal(signum, handler)
+
+
+_UNWINDING = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
-    except UsageError as exc:
+    except (UsageError, OutputError, InputTooLarge) as exc:
         print(f"headerparse: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+    except OSError as exc:
+        # A full disk, a read-only cache, a vanished file: one line, never a traceback.
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"headerparse: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_USAGE
+    except RecursionError:
+        print("headerparse: error: the input is nested too deeply", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
+    except Terminated as exc:
+        return 128 + exc.signum

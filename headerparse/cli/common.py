@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from headerparse.extract import ExtractError, Options, extract
 from headerparse.model import Diagnostic, Model
+from headerparse.safeio import escape_controls, write_output
 from headerparse.tree import HeaderTree, TreeError, cache_dir, open_tree
 
 if TYPE_CHECKING:
@@ -54,7 +55,14 @@ def add_annotation_options(p: argparse.ArgumentParser) -> None:
                    "source/annotations/ of headerparse)")
 
 
+_INTERFACE_VERSION = re.compile(r"0[xX][0-9a-fA-F]{1,8}|[0-9]{1,10}")
+
+
 def extract_options(args: argparse.Namespace) -> Options:
+    version = args.interface_version
+    if version is not None and not _INTERFACE_VERSION.fullmatch(version):
+        # It lands in a -D of every parse: junk there is a compile error per header at best.
+        raise UsageError(f"--interface-version {version!r} is not a number such as 0x00040e00")
     archs = tuple(a.strip() for a in args.arch.split(",") if a.strip()) if args.arch else None
     return Options(archs=archs, tools=not args.no_tools, interface_version=args.interface_version)
 
@@ -92,6 +100,16 @@ def load_model(args: argparse.Namespace) -> tuple[HeaderTree, Model]:
     return tree, model
 
 
+def has_errors(model: Model) -> bool:
+    """A header of the tree failed to compile (or another error diagnostic): exit 1."""
+    return any(d.severity == "error" for d in model.diagnostics)
+
+
+def report_errors(model: Model) -> bool:
+    """Print the model's error diagnostics only; True when there is one."""
+    return report(d for d in model.diagnostics if d.severity == "error")
+
+
 def report(diagnostics: Iterable[Diagnostic]) -> bool:
     """Print errors and warnings to stderr; True when there is an error."""
     error = False
@@ -123,7 +141,4 @@ def emit(path: str | None, text: str) -> None:
     if not path:
         sys.stdout.write(text)
         return
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+    write_output(path, escape_controls(text))

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-from pathlib import Path
 from typing import Any
 
 from headerparse.cli.common import (
@@ -19,6 +17,10 @@ from headerparse.cli.common import (
     progress,
     report,
 )
+from headerparse.safeio import check_output_file, read_regular, write_output
+
+# A cached model is a few MB (4.17: 8 MB); a cache entry far larger was not written by us.
+MAX_MODEL_BYTES = 256 * 1024 * 1024
 
 
 def register(sub: Any) -> None:
@@ -38,6 +40,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from headerparse.model import model_json_text
     from headerparse.tree import cache_dir
 
+    if args.json != "-":
+        check_output_file(args.json)    # before the work: a bad name is known now
     # The cache keeps the compact form only: --pretty is never a copy of it.
     compact = not args.pretty
     hit = _cached_extract(args) if compact and not args.no_cache and args.json != "-" else None
@@ -52,7 +56,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if args.json == "-":
         sys.stdout.write(data + "\n")
     else:
-        _write_atomically(Path(args.json), data + "\n")
+        write_output(args.json, data + "\n")
         progress(args)(f"wrote {args.json}: {len(model.records)} records, "
                        f"{len(model.macros)} macros, {len(model.hypercalls)} hypercalls")
     return EXIT_FINDINGS if errors else EXIT_OK
@@ -71,18 +75,13 @@ def _cached_extract(args: argparse.Namespace) -> int | None:
     if hit is None:
         return None
     path, diags = hit
+    data = read_regular(path, MAX_MODEL_BYTES)
+    if data is None:
+        return None                 # gone (or replaced) since it was checked: a miss
     errors = report(diags)
-    tmp = Path(args.json + ".tmp")
-    shutil.copyfile(path, tmp)
-    tmp.replace(args.json)
+    write_output(args.json, data)
     progress(args)(f"wrote {args.json} (unchanged tree: served from the cache)")
     return EXIT_FINDINGS if errors else EXIT_OK
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:

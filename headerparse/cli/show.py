@@ -9,12 +9,14 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from headerparse.cli.common import (
+    EXIT_FINDINGS,
     EXIT_OK,
     EXIT_USAGE,
     UsageError,
     add_annotation_options,
     add_tree_options,
     annotations,
+    has_errors,
     load_model,
 )
 from headerparse.model import Doc, Macro, Model, Record
@@ -49,7 +51,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             continue
         print("\n".join(lines))
         print()
-    return status
+    return EXIT_FINDINGS if status == EXIT_OK and has_errors(model) else status
 
 
 def cmd_layout(args: argparse.Namespace) -> int:
@@ -70,14 +72,14 @@ def cmd_layout(args: argparse.Namespace) -> int:
     if args.format == "json":
         docs = [layout_json(model, records, a) for a in model.archs]
         print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=1))
-        return EXIT_OK
+        return EXIT_FINDINGS if has_errors(model) else EXIT_OK
     for r in records:
         for a in model.archs:
             lay = r.layout(a)
             if lay is not None:
                 print(layout_text(r, lay))
                 print()
-    return EXIT_OK
+    return EXIT_FINDINGS if has_errors(model) else EXIT_OK
 
 
 def show(model: Model, name: str, aset: AnnotationSet | None = None) -> list[str] | None:

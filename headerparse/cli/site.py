@@ -27,8 +27,10 @@ from headerparse.cli.common import (
     extractor,
     open_args_tree,
     progress,
+    report_errors,
 )
 from headerparse.paths import PAGE_SUFFIX, SOURCE
+from headerparse.safeio import output_dir
 
 if TYPE_CHECKING:
     from headerparse.annotations.types import AnnotationSet
@@ -61,8 +63,10 @@ def _jobs_arg(value: str) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    out = Path(args.output).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    from headerparse.site.sphinxrun import check_layout
+
+    out = output_dir(args.output)
+    check_layout(out)       # before any work: a refusal costs nothing
     with open(out / ".lock", "a+b") as lock:
         # Two builds into one output dir would publish each other's half-built copies.
         try:
@@ -105,7 +109,8 @@ def _build(args: argparse.Namespace, out: Path) -> int:
         return EXIT_FINDINGS
     say(f"site: {out / 'html' / 'index.html'} (extract {t1 - t0:.1f}s, pages {t2 - t1:.1f}s: "
         f"{written} written, {removed} removed; sphinx {t3 - t2:.1f}s)")
-    return EXIT_OK
+    # The site documents what compiled; CI must still hear that a header did not.
+    return EXIT_FINDINGS if report_errors(model) else EXIT_OK
 
 
 def _jobs(jobs: str, out: Path, changed: int) -> str:

@@ -106,13 +106,15 @@ class _Interned:
         self.locs: dict[tuple, Loc] = {}
         self.members: dict[tuple, Member] = {}
 
-    def loc(self, t: tuple) -> Loc:
+    def loc(self, t: tuple | list) -> Loc:
+        t = tuple(t)        # a list when read back from JSON
         found = self.locs.get(t)
         if found is None:
             found = self.locs[t] = Loc(*t)
         return found
 
-    def member(self, t: tuple) -> Member:
+    def member(self, t: tuple | list) -> Member:
+        t = tuple(t)
         found = self.members.get(t)
         if found is None:
             found = self.members[t] = Member(*t)
@@ -121,7 +123,7 @@ class _Interned:
 
 def decode(data: Any) -> ArchFacts:
     """The ArchFacts that :func:`encode` gave ``data`` for; ValueError when it is not one."""
-    if not isinstance(data, tuple) or len(data) != 11 or data[0] != FORMAT:
+    if not isinstance(data, (tuple, list)) or len(data) != 11 or data[0] != FORMAT:
         raise ValueError("not an encoded ArchFacts of this format")
     _fmt, arch, records, typedefs, enums, defines, includes, seen, values, why, diags = data
     shared = _Interned()

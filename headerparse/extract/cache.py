@@ -20,8 +20,8 @@ import contextlib
 import hashlib
 import importlib.metadata
 import json
+import marshal
 import os
-import pickle
 import secrets
 import sys
 import time
@@ -31,18 +31,21 @@ from functools import cache
 from pathlib import Path
 
 from headerparse import model, paths, targets, tree
-from headerparse.extract import archfacts
+from headerparse.extract import archfacts, plaindata
 from headerparse.extract.archfacts import ArchFacts
 from headerparse.extract.source import HeaderSource, read_source
 from headerparse.parallel import WorkerFailed, can_fork, deal, fork_map
+from headerparse.safeio import read_regular
 from headerparse.targets import Target
 
 # Newest entries kept per kind: a few trees' worth (a tree has ~85 headers and
 # 4-6 arches; a 4.17 model is 8 MB of JSON, its facts ~1 MB per arch).
 LIMITS = {"sources": 1200, "facts": 48, "models": 12}
+# An entry far larger than any tree's was not written by headerparse.
+MAX_ENTRY_BYTES = 256 * 1024 * 1024
 # A temporary file younger than this may be a concurrent run's write in progress.
 GRACE_SECONDS = 600.0
-_MAGIC = b"hpc1"
+_MAGIC = b"hpc2"         # hpc1 held pickles and marshal: never read again
 _DIGEST = 16
 
 
@@ -87,9 +90,9 @@ class Store:
 
     def get(self, kind: str, key: str) -> bytes | None:
         path = self.root / kind / f"{key}.bin"
-        try:
-            data = path.read_bytes()
-        except OSError:
+        # A regular file only: a FIFO or device planted in a shared cache must not hang us.
+        data = read_regular(path, MAX_ENTRY_BYTES)
+        if data is None:
             return None
         payload = data[len(_MAGIC) + _DIGEST:]
         if (data[:len(_MAGIC)] != _MAGIC
@@ -183,7 +186,7 @@ def load_sources(files: dict[str, bytes], store: Store | None) -> dict[str, Head
         h = hashlib.sha256(f"{code}\0{path}\0".encode())
         h.update(data)
         key = keys[path] = h.hexdigest()[:32]
-        src = _unpickle_source(store.get("sources", key))
+        src = _load_source(store.get("sources", key))
         if src is not None and src.path == path:
             found[path] = src
     misses = [(path, data) for path, data in sorted(files.items()) if path not in found]
@@ -197,13 +200,13 @@ def load_sources(files: dict[str, bytes], store: Store | None) -> dict[str, Head
 
 # Fewer headers than this to lex are not worth a second process.
 _PARALLEL_LEXING = 24
-Keep = Callable[[str, bytes], None]     # (path, pickled HeaderSource): what to do with each
+Keep = Callable[[str, bytes], None]     # (path, HeaderSource as data): what to do with each
 
 
 def read_sources(items: list[tuple[str, bytes]], keep: Keep | None = None) -> list[HeaderSource]:
     """The HeaderSource of each ``(path, bytes)``, in order; a forked child lexes half of many.
 
-    ``keep`` gets each HeaderSource pickled, in the process that lexed it.  A cold run
+    ``keep`` gets each HeaderSource in its cache form, in the process that lexed it.  A cold run
     lexes every header (0.18 s on 4.17) while the second core idles; the
     child's half comes back pickled, which costs a twentieth of lexing it.
     """
@@ -224,16 +227,16 @@ def _read(items: list[tuple[str, bytes]], keep: Keep | None) -> list[HeaderSourc
     out = [read_source(p, d) for p, d in items]
     if keep is not None:
         for src in out:
-            keep(src.path, pickle.dumps(src, protocol=pickle.HIGHEST_PROTOCOL))
+            keep(src.path, plaindata.dumps(src))
     return out
 
 
-def _unpickle_source(blob: bytes | None) -> HeaderSource | None:
+def _load_source(blob: bytes | None) -> HeaderSource | None:
     if blob is None:
         return None
     try:
-        src = pickle.loads(blob)
-    except Exception:   # a blob of an older layout: re-read the header
+        src = plaindata.loads(blob)
+    except ValueError:  # a blob of an older layout, or not ours: re-read the header
         return None
     return src if isinstance(src, HeaderSource) else None
 
@@ -270,8 +273,10 @@ def _unmarshal_facts(blob: bytes | None) -> ArchFacts | None:
     if blob is None:
         return None
     try:
-        return archfacts.loads(blob)
-    except Exception:   # digest-checked, so only an older layout: parse again
+        # JSON of plain values: an entry, whoever wrote it, is data (never marshal or
+        # pickle, which trust their input).
+        return archfacts.decode(json.loads(blob))
+    except Exception:   # noqa: BLE001 - an older layout, or not ours: parse again
         return None
 
 
@@ -284,4 +289,5 @@ def save_facts(store: Store | None, key: str, blob: bytes, include_dir: Path) ->
     if os.fsencode(str(include_dir.parent)) in blob:
         STATS["facts.unportable"] += 1
         return
-    store.put("facts", key, blob)
+    # The worker's marshal blob is this run's own; the cache keeps it as JSON.
+    store.put("facts", key, json.dumps(marshal.loads(blob), separators=(",", ":")).encode())

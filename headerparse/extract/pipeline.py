@@ -16,15 +16,15 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from headerparse import __version__
+from headerparse import __version__, treesafe
 from headerparse.extract import archfacts
 from headerparse.extract.archfacts import ArchFacts
 from headerparse.extract.cache import (
     LIMITS,
+    MAX_ENTRY_BYTES,
     Store,
     clang_id,
     code_hash,
@@ -47,6 +47,7 @@ from headerparse.model import (
     to_json,
 )
 from headerparse.parallel import WorkerFailed, can_fork, deal, fork_map
+from headerparse.safeio import private_tempdir, read_regular
 from headerparse.targets import TARGETS, Target, available_archs, translation_unit_headers
 from headerparse.tree import HeaderTree
 
@@ -113,8 +114,9 @@ def cached_json(tree: HeaderTree, options: Options | None, cache: Path | None
     if path is None or not path.exists():
         return None
     try:
-        meta = json.loads(path.with_suffix(".diags").read_bytes())
-        if meta["digest"] != _digest(path.read_bytes()):
+        # Regular files only: a FIFO planted in a shared cache reads as a miss, not a hang.
+        meta = json.loads(read_regular(path.with_suffix(".diags"), MAX_ENTRY_BYTES) or b"")
+        if meta["digest"] != _digest(read_regular(path, MAX_ENTRY_BYTES) or b""):
             return None     # damaged, or half of a concurrent rewrite
         return path, diagnostics_from_json(meta["diagnostics"])
     except Exception:   # a damaged entry is a miss
@@ -194,11 +196,14 @@ def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: 
            store: Store | None) -> dict[str, ArchFacts]:
     from headerparse.extract import clangparse
 
+    # What libclang would read outside the tree, or expand for minutes: refused first.
+    for problem in treesafe.parse_problems(tree.files):
+        raise ExtractError(f"{problem} ({tree.description})")
     say(f"parsing {len(tree.files)} headers for {', '.join(jobs)}")
     facts: dict[str, ArchFacts] = {}
     # A private copy of the tree for libclang (83 files: a fiftieth of a second):
     # a shared one in the cache could be pruned by a concurrent run mid-parse.
-    with tempfile.TemporaryDirectory(prefix="headerparse-") as tmp:
+    with private_tempdir("headerparse-") as tmp:
         include_dir = tree.materialize(Path(tmp))
 
         def parsed(arch: str, blob: bytes) -> None:

@@ -18,15 +18,20 @@ when the caller says so.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from headerparse.parallel import die_with_parent
 from headerparse.paths import PAGE_SUFFIX, REPO
+from headerparse.safeio import OutputError
 
 
 class SphinxBuild:
@@ -70,7 +75,7 @@ class SphinxBuild:
                 ok = self.app.statuscode == 0
             else:
                 ok = False
-        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - as sphinx-build
+        except BaseException as exc:  # noqa: BLE001 - as sphinx-build; signals too
             # An interrupted build must not keep an environment that says pages
             # were read which the published site does not have.
             self.error, ok = exc, False
@@ -118,12 +123,18 @@ def start(out: Path, *, strict: bool, quiet: bool, header_root: str
     read, write = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:                                # the child: never returns
         os.close(write)
         code = 2
         try:
+            # A killed build must not publish: the child hears of its parent's death
+            # (SIGTERM, so that it removes its half-built copy).
+            die_with_parent(parent, signal.SIGTERM)
             code = _child(out, read, strict, quiet, header_root)
+        except BaseException:   # noqa: BLE001 - terminated: exit non-zero, nothing published
+            code = 3
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -132,14 +143,53 @@ def start(out: Path, *, strict: bool, quiet: bool, header_root: str
 
     def finish(jobs: str | None) -> bool:
         try:
-            with os.fdopen(write, "w") as pipe:
-                pipe.write(jobs or "")
-        except BrokenPipeError:
-            pass                                # the child is gone: its status says why
-        _pid, status = os.waitpid(pid, 0)
+            try:
+                with os.fdopen(write, "w") as pipe:
+                    pipe.write(jobs or "")
+            except BrokenPipeError:
+                pass                            # the child is gone: its status says why
+            _pid, status = os.waitpid(pid, 0)
+        except BaseException:
+            # Interrupted while Sphinx builds: it must not publish after we are gone.
+            _stop(pid)
+            raise
         return jobs is not None and os.waitstatus_to_exitcode(status) == 0
 
     return finish
+
+
+def _stop(pid: int) -> None:
+    """Terminate the Sphinx child (it removes its copy), then kill it if it lingers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        with contextlib.suppress(ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError, ChildProcessError):
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+def check_layout(out: Path) -> None:
+    """Refuse an output dir whose ``html``, ``.sites`` or ``.staging`` headerparse did not
+    make: a build replaces and deletes there, and must never touch the user's files."""
+    sites = out / ".sites"
+    for d in (sites, out / ".staging"):
+        if d.is_symlink() or (d.exists() and not d.is_dir()):
+            raise OutputError(f"{d} is not a directory headerparse made (a symlink or a "
+                              "file); move it away or choose another -o")
+    html = out / "html"
+    if html.is_symlink():
+        target = Path(os.path.realpath(html))
+        if target.parent != Path(os.path.realpath(sites)) or not target.name.startswith("site-"):
+            raise OutputError(f"{html} points at {target}, not at a site headerparse "
+                              "published; move it away or choose another -o")
+    elif html.exists() or html.is_symlink():
+        raise OutputError(f"{html} is not a site headerparse published (a real "
+                          f"{'directory' if html.is_dir() else 'file'}); move it away or "
+                          "choose another -o")
 
 
 def _child(out: Path, read: int, strict: bool, quiet: bool, header_root: str) -> int:
@@ -157,9 +207,11 @@ def _new_version(out: Path) -> Path:
     """A new directory under ``out/.sites`` holding a copy of the published site."""
     sites = out / ".sites"
     sites.mkdir(parents=True, exist_ok=True)
+    check_layout(out)
     live = (out / "html").resolve() if (out / "html").is_symlink() else None
     for stale in sites.iterdir():       # left behind by a build that was killed
-        if stale != live:
+        # Only what a build makes: site-* directories (never through a symlink).
+        if stale != live and stale.name.startswith("site-") and not stale.is_symlink():
             shutil.rmtree(stale, ignore_errors=True)
     new = Path(tempfile.mkdtemp(prefix="site-", dir=sites))
     new.chmod(0o755)    # mkdtemp makes it private; a web server must read it
@@ -186,12 +238,9 @@ def _prune(html: Path, src: Path) -> None:
 
 def publish(out: Path, new: Path) -> None:
     """Point ``out/html`` at ``new`` atomically and remove the previous version."""
+    check_layout(out)
     link = out / "html"
     old = link.resolve() if link.is_symlink() else None
-    if link.exists() and not link.is_symlink():
-        legacy = out / ".sites" / f"legacy-{os.getpid()}"
-        link.rename(legacy)
-        old = legacy
     tmp = out / f".html-{os.getpid()}"
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(new.relative_to(out))

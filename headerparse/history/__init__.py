@@ -23,8 +23,7 @@ def lookup(history: dict[str, Any], name: str) -> tuple[str, dict[str, Any]] | N
     """The history entry ``name`` means: itself, or the struct/union/hypercall of that name."""
     symbols = history["symbols"]
     bare = " ".join(name.split())
-    for key in (bare, f"struct {bare}", f"union {bare}", f"HYPERVISOR_{bare}",
-                bare.removeprefix("__")):
+    for key in (bare, f"struct {bare}", f"union {bare}", f"HYPERVISOR_{bare}"):
         if key in symbols:
             return key, symbols[key]
     return None

@@ -182,6 +182,8 @@ def _members_in_and_out(per_arch: dict[str, dict[str, list[str]]], old: Summary,
 
 
 def _what(kind: str, before: Any, after: Any) -> str:
+    if not (isinstance(before, list) and isinstance(after, list)):
+        return f"{'type' if kind == 'typedef' else 'value'} {before} -> {after}"
     if kind in ("struct", "union"):
         parts = [f"{label} {b} -> {a}" for label, b, a in zip(("size", "align"), before, after,
                                                                 strict=False) if b != a]
@@ -191,8 +193,6 @@ def _what(kind: str, before: Any, after: Any) -> str:
         b, a = list(before) + [None] * (4 - len(before)), list(after) + [None] * (4 - len(after))
         return ", ".join(f"{label} {x} -> {y}" for label, x, y in zip(labels, b, a, strict=True)
                          if x != y)
-    if kind == "typedef":
-        return f"type {before} -> {after}"
     return f"value {before} -> {after}"
 
 

@@ -165,7 +165,9 @@ class _Run:
             return {**failed, "failed": "no header of an arch headerparse compiles for"}, True
         self.extracted += 1
         try:
-            model = extract(tree, replace(self.options, archs=archs), cache=self.cache)
+            options = replace(self.options, archs=archs, extra_defines=(
+                *self.options.extra_defines, *summaries.era_defines(tree.files)))
+            model = extract(tree, options, cache=self.cache)
         except ExtractError as exc:      # libclang missing or the like: every tree would fail
             raise HistoryError(str(exc)) from exc
         except Exception as exc:          # one odd tree must not end the history: said, not kept

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -51,6 +52,23 @@ def archs_of(files: Mapping[str, bytes] | set[str]) -> tuple[str, ...]:
         if any(m in files for m in markers):
             out.append(name)
     return tuple(out)
+
+
+_KERNEL_TYPES = re.compile(rb"\b[us](?:8|16|32|64)\b")
+
+
+def era_defines(files: Mapping[str, bytes]) -> tuple[tuple[str, str], ...]:
+    """Defines an old tree needs to compile: Xen 2.0's headers use Linux's ``u8`` ... ``s64``.
+
+    Those types came from the including kernel; the headers were made
+    self-contained (``uint8_t``) in 3.0.  ``__XEN_INTERFACE_VERSION__`` needs
+    nothing here: with ``__XEN_TOOLS__`` a tree's own xen-compat.h (3.0.2 on)
+    selects its latest interface, and older trees have no versioned interface.
+    """
+    if not any(_KERNEL_TYPES.search(data) for data in files.values()):
+        return ()
+    return tuple((f"{sign}{bits}", f"{'u' if sign == 'u' else ''}int{bits}_t")
+                 for sign in "us" for bits in (8, 16, 32, 64))
 
 
 def from_model(model: Model, tree: str) -> Summary:

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from headerparse.history import build_history, describe, list_releases, parse_version
+from headerparse.history import (
+    build_history,
+    cached_history,
+    describe,
+    list_releases,
+    parse_version,
+)
 from headerparse.history.versions import Version
 
 XEN_H = """\
@@ -107,7 +113,10 @@ def test_history_of_a_synthetic_repository(repo: Path, tmp_path: Path) -> None:
 
 def test_nothing_new_is_served_and_new_tags_are_added(repo: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
+    assert cached_history(repo, cache=cache) is None
+    assert cached_history(tmp_path, cache=cache) is None        # not a git repository
     assert build_history(repo, cache=cache).mode == "full"
+    assert cached_history(repo, cache=cache) == EXPECTED
     again = build_history(repo, cache=cache)
     assert (again.mode, again.extracted, again.history) == ("cached", 0, EXPECTED)
     # A new point release of an old branch and a new feature release: added to the
@@ -115,6 +124,7 @@ def test_nothing_new_is_served_and_new_tags_are_added(repo: Path, tmp_path: Path
     release(repo, "RELEASE-1.0.2", new=True, branch_from="RELEASE-1.0.1")
     release(repo, "RELEASE-1.3.0", wide=True, old=False, new=True, arm=True,
             branch_from="RELEASE-1.2.0")
+    assert cached_history(repo, cache=cache) is None            # out of date: not served
     added = build_history(repo, cache=cache)
     fresh = build_history(repo, cache=None)
     assert (added.mode, added.extracted) == ("incremental", 2)

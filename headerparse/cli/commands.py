@@ -16,8 +16,9 @@ import sys
 from headerparse import __version__
 from headerparse.cli import annotations, check, extract, show, site
 from headerparse.cli.common import EXIT_OK, EXIT_USAGE, UsageError
+from headerparse.history import cli as history
 
-FAMILIES = (extract, show, check, annotations, site)
+FAMILIES = (extract, show, check, annotations, site, history)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,11 +12,12 @@ from typing import Any
 
 from headerparse.history.compute import FORMAT, Builder
 from headerparse.history.revisions import DEFAULT_PATTERN, Release, list_releases
-from headerparse.history.run import HistoryError, Outcome, build_history
+from headerparse.history.run import HistoryError, Outcome, build_history, cached_history
 from headerparse.history.versions import Version, parse_version
 
 __all__ = ["DEFAULT_PATTERN", "FORMAT", "Builder", "HistoryError", "Outcome", "Release",
-           "Version", "build_history", "describe", "list_releases", "lookup", "parse_version"]
+           "Version", "build_history", "cached_history", "describe", "list_releases", "lookup",
+           "parse_version"]
 
 
 def lookup(history: dict[str, Any], name: str) -> tuple[str, dict[str, Any]] | None:

@@ -77,6 +77,29 @@ def build_history(repo: Path, patterns: tuple[str, ...] = (DEFAULT_PATTERN,), *,
     return Outcome(builder.result(), problems, run.extracted, mode)
 
 
+def cached_history(repo: Path, patterns: tuple[str, ...] = (DEFAULT_PATTERN,), *,
+                   cache: Path, options: Any = None) -> dict[str, Any] | None:
+    """The history of ``repo`` when a run has computed it and no tag changed since; else None.
+
+    For ``show`` and the site: listing the tags costs one git call and nothing
+    is extracted; a tree that is not a git repository, or has no release tag,
+    has no history (None, never an error).
+    """
+    from headerparse.extract import Options
+    from headerparse.tree import TreeError
+
+    try:
+        listing = list_releases(repo, patterns)
+    except TreeError:
+        return None
+    run = _Run(repo, cache, options or Options(), lambda _m: None)
+    state = _load_state(run.state_path(patterns))
+    if not listing.releases or state is None \
+            or state["rows"] != [_row(r) for r in listing.releases]:
+        return None
+    return Builder(state["builder"]).result()
+
+
 def _row(r: Release) -> list[Any]:
     return [r.tag, list(r.version.parts), r.tree]
 

@@ -164,6 +164,26 @@ def test_an_arch_that_does_not_compile_is_reported_not_compared(tmp_path: Path) 
     assert outcome.history["symbols"]["struct ev.b"]["removed"] == "2.1.0"
 
 
+def test_a_name_that_changes_what_it_is_is_not_compared(tmp_path: Path) -> None:
+    # Xen 2.0's blkif_request_t was an anonymous struct; from 3.0 it names struct blkif_request.
+    repo = tmp_path / "xen"
+    public = repo / "xen" / "include" / "public"
+    (public / "arch-x86").mkdir(parents=True)
+    (public / "arch-x86" / "xen.h").write_text(ARCH_X86)
+    git(repo, "init", "-q", "-b", "master")
+    for tag, text in (("RELEASE-3.0.0", "typedef struct { uint32_t id; } req_t;\n"),
+                      ("RELEASE-3.1.0", "struct req { uint64_t id; };\n"
+                                        "typedef struct req req_t;\n")):
+        (public / "xen.h").write_text(text)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", tag)
+        git(repo, "tag", tag)
+    s = build_history(repo, cache=None).history["symbols"]
+    assert s["req_t"] == entry("3.0.0", "typedef")
+    assert s["req_t.id"] == entry("3.0.0", "member", removed="3.1.0")
+    assert s["struct req"] == entry("3.1.0", "struct")
+
+
 def test_versions_and_listing(repo: Path) -> None:
     assert parse_version("RELEASE-4.1.6.1") == Version((4, 1, 6, 1))
     assert parse_version("RELEASE-4.2") == parse_version("RELEASE-4.2.0")

@@ -134,7 +134,9 @@ def _changes(old: Summary, new: Summary, release: str) -> dict[str, list[dict[st
     per_arch: dict[str, dict[str, list[str]]] = {}      # symbol -> arch -> what changed
     for sym, (kind, file_index, values) in news.items():
         before = olds.get(sym)
-        if before is None or before[2] == values:
+        # A name can change what it is (Xen 2.0's anonymous blkif_request_t record is a
+        # typedef of struct blkif_request from 3.0): no value to compare then.
+        if before is None or before[2] == values or _family(before[0]) != _family(kind):
             continue
         file = new["files"][file_index]
         ov, nv = expand(before[2], old["archs"]), expand(values, new["archs"])
@@ -171,7 +173,8 @@ def _members_in_and_out(per_arch: dict[str, dict[str, list[str]]], old: Summary,
         for sym in syms:
             kind, file_index, values = side["symbols"][sym]
             record, _, path = sym.partition(".")
-            if kind != "member" or record not in olds or record not in news:
+            if kind != "member" or _family(olds.get(record, ("",))[0]) != "record" \
+                    or _family(news.get(record, ("",))[0]) != "record":
                 continue
             file = side["files"][file_index]
             for arch in expand(values, side["archs"]):
@@ -179,6 +182,10 @@ def _members_in_and_out(per_arch: dict[str, dict[str, list[str]]], old: Summary,
                         and not broken(old, arch, file) and not broken(new, arch, file):
                     per_arch.setdefault(record, {}).setdefault(arch, []).append(
                         f"member {path} {verb}")
+
+
+def _family(kind: str) -> str:
+    return {"struct": "record", "union": "record", "member": "member"}.get(kind, "value")
 
 
 def _what(kind: str, before: Any, after: Any) -> str:

@@ -99,7 +99,9 @@ def from_model(model: Model, tree: str) -> Summary:
             add(c.name, "enumerator", c.loc.file, dict(c.values))
     _records(model, add)
     for t in model.typedefs:
-        if not t.loc.file.startswith(_NOT_PUBLIC):
+        # The typedef naming an anonymous record is that record's key already.
+        if not t.loc.file.startswith(_NOT_PUBLIC) and symbols.get(t.name, ("typedef",))[0] \
+                not in ("struct", "union"):
             add(t.name, "typedef", t.loc.file, {a: " ".join(u.split())
                                                 for a, u in t.underlying.items()})
     for h in model.hypercalls:

@@ -49,9 +49,20 @@ def git(repo: Path, *args: str) -> str:
                           text=True).stdout
 
 
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def history(repo: Path, cache: Path, revs: str, out: Path) -> tuple[float, str]:
-    """Seconds of one ``headerparse history`` process, and its last stderr line."""
+    """Seconds of one ``headerparse history`` process, and its last stderr line.
+
+    The note also gives the CPU seconds of the process and its workers, and the
+    load average when it ended: on a shared 2-core machine the wall time is only
+    comparable with the load it ran under.
+    """
     env = dict(os.environ, HEADERPARSE_CACHE=str(cache), PYTHONPATH=str(ROOT))
+    cpu = _cpu()
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "headerparse", "history", "--tree", str(repo),
                            "--revs", revs, "--format", "json", "-o", str(out)],
@@ -60,7 +71,8 @@ def history(repo: Path, cache: Path, revs: str, out: Path) -> tuple[float, str]:
     if proc.returncode != 0:
         sys.exit(f"headerparse history failed ({proc.returncode}): {proc.stderr[-2000:]}")
     lines = [x for x in proc.stderr.splitlines() if "warning" not in x]
-    return seconds, lines[-1] if lines else ""
+    note = lines[-1].removeprefix("headerparse: ") if lines else ""
+    return seconds, (f"[cpu {_cpu() - cpu:.2f} s, load {os.getloadavg()[0]:.1f}] {note}")
 
 
 def measure(repo: Path, work: Path) -> dict[str, float]:

@@ -137,9 +137,6 @@ class _Run:
     def read(self, todo: list[Release], builder: Builder, problems: list[str],
              every: tuple[Release, ...]) -> None:
         previous = None
-        if builder.previous is not None and todo:
-            owner = next((r for r in every if r.tree == builder.previous), None)
-            previous = self.summary(owner)[0] if owner is not None else None
         for n, release in enumerate(todo, 1):
             summary, how = self.summary(release)
             self.say(f"{n}/{len(todo)} {release.tag}{how}")
@@ -147,6 +144,11 @@ class _Run:
                 problems.append(f"{release.tag}: {summary['failed']}")
                 continue
             problems.extend(_compile_problems(release, summary))
+            if previous is None and builder.previous is not None and release.version.feature:
+                # Added to a kept history: only a feature release is compared with the
+                # previous one, so a new point release does not read it.
+                owner = next((r for r in every if r.tree == builder.previous), None)
+                previous = self.summary(owner)[0] if owner is not None else None
             builder.add(release.version, summary, previous)
             if builder.previous == summary["tree"]:
                 previous = summary

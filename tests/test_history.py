@@ -225,9 +225,17 @@ def test_cli(repo: Path, tmp_path: Path) -> None:
     proc = run_cli("--tree", str(repo), "--revs", "RELEASE-1.1.*", "--no-cache", "-q")
     assert proc.returncode == 0 and proc.stderr == ""
     assert "NEW_FEATURE (macro): since -; backports 1.1.1\n" in proc.stdout
+    # One arch: struct ev changes once, on x86_64 only.
+    proc = run_cli("--tree", str(repo), "--arch", "x86_64", "--no-cache", "-q")
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert ("struct ev (struct): since 1.0.0; changed 1.1.0 [x86_64] size 4 -> 16, "
+            "align 4 -> 8; member b added\n") in proc.stdout
+    # A macro is in the headers whichever arches are read (only its values are per arch).
+    assert "XEN_ARM_THING (macro): since 1.2.0\n" in proc.stdout
     for args, message in (((str(tmp_path),), "is not a git repository"),
                           ((str(repo), "--revs", "v*"), "no release tag of"),
-                          ((str(tmp_path / "nope"),), "no such directory")):
+                          ((str(tmp_path / "nope"),), "no such directory"),
+                          ((str(repo), "--arch", "ia64"), "unknown arch ia64")):
         proc = run_cli("--tree", *args, "--no-cache")
         assert proc.returncode == 2 and proc.stdout == ""
         assert proc.stderr.startswith("headerparse: error: ") and message in proc.stderr

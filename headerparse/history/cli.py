@@ -23,6 +23,8 @@ def register(sub: Any) -> None:
     p.add_argument("--tree", default=".", help="a Xen git repository (default: the current dir)")
     p.add_argument("--revs", action="append", metavar="PATTERN",
                    help=f"tags to read, a git ref glob (default: {DEFAULT_PATTERN}); repeatable")
+    p.add_argument("--arch", help="comma-separated arches to read (default: each release's: "
+                   "x86 always, Arm from 4.2, PPC from 4.18, RISC-V from 4.19)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("-o", "--output", metavar="FILE", help="write here, not to stdout")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the caches")
@@ -31,7 +33,9 @@ def register(sub: Any) -> None:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    from headerparse.extract import Options
     from headerparse.history.run import HistoryError, build_history
+    from headerparse.targets import TARGETS
     from headerparse.tree import cache_dir
 
     say = (lambda _m: None) if args.quiet else (
@@ -39,9 +43,14 @@ def cmd_history(args: argparse.Namespace) -> int:
     repo = Path(args.tree)
     if not repo.is_dir():
         return _fail(f"--tree {args.tree}: no such directory")
+    archs = tuple(a.strip() for a in (args.arch or "").split(",") if a.strip())
+    unknown = [a for a in archs if a not in TARGETS]
+    if unknown:
+        return _fail(f"unknown arch {', '.join(unknown)}; known: {', '.join(TARGETS)}")
     try:
         outcome = build_history(repo, tuple(args.revs or (DEFAULT_PATTERN,)),
-                                cache=None if args.no_cache else cache_dir(), progress=say)
+                                cache=None if args.no_cache else cache_dir(), progress=say,
+                                options=Options(archs=archs or None))
     except HistoryError as exc:
         return _fail(str(exc))
     for problem in outcome.problems:

@@ -1,0 +1,212 @@
+"""since, backports, removed and changed for every symbol, from release summaries.
+
+Definitions (issue 13), over the releases read, in version order:
+
+- ``since``: the first feature release (``X.Y.0``) whose headers define the symbol;
+  the oldest release read when that one has it already; None when only point
+  releases have it (a backport whose feature release is not in the range).
+- ``backports``: for each branch older than ``since``'s, the first point release
+  of that branch that has it (``BHI_NO``: 4.14.6, 4.15.5, 4.16.5, 4.17.2).
+- ``removed``: the feature release after the last feature release that has it
+  (None while the newest feature release has it).
+- ``changed``: the feature releases whose value or layout of it differs from the
+  previous feature release's, on the arches both have and both compiled, with
+  what changed: ``{"release": "4.5.0", "archs": [...], "what": "size 16 -> 24"}``.
+
+:class:`Builder` reads the releases one at a time, oldest first, and keeps only
+the previous feature release's summary: memory stays that of two summaries
+whatever the number of releases.  Its state is plain JSON, so a later run adds a
+new release to it instead of reading every release again.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from functools import cache
+from typing import Any
+
+from headerparse.history.summary import Summary, broken, expand
+from headerparse.history.versions import Version, parse_version
+
+FORMAT = "headerparse-history/1"
+_MORE = 4      # member changes listed in a record's change before "and N more"
+
+
+@cache
+def _version(name: str) -> Version:
+    v = parse_version(name)
+    assert v is not None, name
+    return v
+
+
+class Builder:
+    """The history of the releases given to :meth:`add`, as plain data."""
+
+    def __init__(self, state: dict[str, Any] | None = None) -> None:
+        state = state or {"releases": [], "symbols": {}, "previous": None}
+        self.releases: list[str] = state["releases"]           # version order
+        # name -> [kind, since, {branch: first point release}, last feature release, changed]
+        self.symbols: dict[str, list[Any]] = state["symbols"]
+        self.previous: str | None = state["previous"]          # newest feature release's tree
+
+    def state(self) -> dict[str, Any]:
+        return {"releases": self.releases, "symbols": self.symbols, "previous": self.previous}
+
+    def accepts(self, version: Version) -> bool:
+        """Whether ``version`` can be added: newer than all, or a point release not oldest."""
+        if not self.releases:
+            return True
+        newest, oldest = _version(self.releases[-1]), _version(self.releases[0])
+        return version > newest or (not version.feature and version > oldest)
+
+    def add(self, version: Version, summary: Summary, previous: Summary | None) -> None:
+        """Read one release; ``previous`` is the summary of tree :attr:`previous`."""
+        if not self.accepts(version):
+            raise ValueError(f"{version} cannot be added after {self.releases[-1]}")
+        name = str(version)
+        in_order = not self.releases or version > _version(self.releases[-1])
+        if version.feature or not self.releases:
+            self._feature(name, summary, previous)
+            self.previous = summary["tree"]
+        else:
+            self._point(version, summary, in_order)
+        self.releases.append(name)
+        if not in_order:
+            self.releases.sort(key=_version)
+
+    def _feature(self, name: str, summary: Summary, previous: Summary | None) -> None:
+        """A feature release, or the first release read (which sets ``since`` too)."""
+        changes = _changes(previous, summary, name) if previous is not None else {}
+        feature = _version(name).feature
+        for sym, (kind, _file, _values) in summary["symbols"].items():
+            st = self.symbols.get(sym)
+            if st is None:
+                self.symbols[sym] = [kind, name, {}, name if feature else None,
+                                     changes.get(sym, [])]
+                continue
+            st[0] = kind
+            if st[1] is None:
+                st[1] = name
+            if feature:
+                st[3] = name
+            if sym in changes:
+                st[4].extend(changes[sym])
+
+    def _point(self, version: Version, summary: Summary, in_order: bool) -> None:
+        name, branch = str(version), f"{version.branch[0]}.{version.branch[1]}"
+        for sym, (kind, _file, _values) in summary["symbols"].items():
+            st = self.symbols.get(sym)
+            if st is None:
+                self.symbols[sym] = [kind, None, {branch: name}, None, []]
+                continue
+            if in_order:
+                st[0] = kind
+            since = st[1]
+            if since is not None and _version(since).branch <= version.branch:
+                continue
+            got = st[2].get(branch)
+            if got is None or version < _version(got):
+                st[2][branch] = name
+
+    def result(self) -> dict[str, Any]:
+        """The history in the JSON shape of issue 13, plus its ``"version"``."""
+        features = [r for r in self.releases if _version(r).feature]
+        keys = [_version(r) for r in features]
+        symbols = {}
+        for sym in sorted(self.symbols):
+            kind, since, backports, last, changed = self.symbols[sym]
+            removed = None
+            if since is not None:       # the feature release after the last one having it
+                at = bisect_right(keys, _version(last or since))
+                removed = features[at] if at < len(features) else None
+            symbols[sym] = {"kind": kind, "since": since,
+                            "backports": sorted(backports.values(), key=_version),
+                            "removed": removed, "changed": changed}
+        return {"version": FORMAT, "releases": list(self.releases), "symbols": symbols}
+
+
+# --------------------------------------------------------------------------- changes
+
+
+def _changes(old: Summary, new: Summary, release: str) -> dict[str, list[dict[str, Any]]]:
+    """Symbol -> its change entries between two consecutive feature releases."""
+    olds, news = old["symbols"], new["symbols"]
+    per_arch: dict[str, dict[str, list[str]]] = {}      # symbol -> arch -> what changed
+    for sym, (kind, file_index, values) in news.items():
+        before = olds.get(sym)
+        # A name can change what it is (Xen 2.0's anonymous blkif_request_t record is a
+        # typedef of struct blkif_request from 3.0): no value to compare then.
+        if before is None or before[2] == values or _family(before[0]) != _family(kind):
+            continue
+        file = new["files"][file_index]
+        ov, nv = expand(before[2], old["archs"]), expand(values, new["archs"])
+        for arch in nv:
+            if arch in ov and ov[arch] != nv[arch] and not broken(old, arch, file) \
+                    and not broken(new, arch, file):
+                text = _what(kind, ov[arch], nv[arch])
+                per_arch.setdefault(sym, {}).setdefault(arch, []).append(text)
+                if kind == "member":
+                    _note_member(per_arch, sym, arch, text)
+    _members_in_and_out(per_arch, old, new)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for sym, archs in per_arch.items():
+        grouped: dict[str, list[str]] = {}
+        for arch in new["archs"]:
+            if arch in archs:
+                grouped.setdefault(_joined(archs[arch]), []).append(arch)
+        out[sym] = [{"release": release, "archs": a, "what": w} for w, a in grouped.items()]
+    return out
+
+
+def _note_member(per_arch: dict[str, dict[str, list[str]]], sym: str, arch: str,
+                 text: str) -> None:
+    record, _, path = sym.partition(".")
+    per_arch.setdefault(record, {}).setdefault(arch, []).append(f"member {path} {text}")
+
+
+def _members_in_and_out(per_arch: dict[str, dict[str, list[str]]], old: Summary,
+                        new: Summary) -> None:
+    """A member added to or removed from a record both releases have changes the record."""
+    olds, news = old["symbols"], new["symbols"]
+    for syms, verb, side in ((news.keys() - olds.keys(), "added", new),
+                             (olds.keys() - news.keys(), "removed", old)):
+        for sym in syms:
+            kind, file_index, values = side["symbols"][sym]
+            record, _, path = sym.partition(".")
+            if kind != "member" or _family(olds.get(record, ("",))[0]) != "record" \
+                    or _family(news.get(record, ("",))[0]) != "record":
+                continue
+            file = side["files"][file_index]
+            for arch in expand(values, side["archs"]):
+                if arch in old["archs"] and arch in new["archs"] \
+                        and not broken(old, arch, file) and not broken(new, arch, file):
+                    per_arch.setdefault(record, {}).setdefault(arch, []).append(
+                        f"member {path} {verb}")
+
+
+def _family(kind: str) -> str:
+    return {"struct": "record", "union": "record", "member": "member"}.get(kind, "value")
+
+
+def _what(kind: str, before: Any, after: Any) -> str:
+    if not (isinstance(before, list) and isinstance(after, list)):
+        return f"{'type' if kind == 'typedef' else 'value'} {before} -> {after}"
+    if kind in ("struct", "union"):
+        parts = [f"{label} {b} -> {a}" for label, b, a in zip(("size", "align"), before, after,
+                                                                strict=False) if b != a]
+        return ", ".join(parts)
+    if kind == "member":
+        labels = ("offset", "size", "bit offset", "bits")
+        b, a = list(before) + [None] * (4 - len(before)), list(after) + [None] * (4 - len(after))
+        return ", ".join(f"{label} {x} -> {y}" for label, x, y in zip(labels, b, a, strict=True)
+                         if x != y)
+    return f"value {before} -> {after}"
+
+
+def _joined(items: list[str]) -> str:
+    items = [i for i in items if i]
+    record = [i for i in items if not i.startswith("member ")]
+    members = sorted(i for i in items if i.startswith("member "))
+    shown = record + members[:_MORE]
+    more = f"; and {len(members) - _MORE} more member changes" if len(members) > _MORE else ""
+    return "; ".join(shown) + more

@@ -141,6 +141,7 @@ class _Deriver:
         for r in model.records:
             self.by_file.setdefault(r.loc.file, []).append(r)
         self._spans: dict[str, list[tuple[Record, int, int]]] = {}
+        self._part_lines: dict[str, set[int]] = {}
         self.prefixed: dict[str, list[Macro]] = {}
         self.aliases: dict[str, list[str]] = {}        # macro body -> macros defined as it
         for mac in model.macros:
@@ -153,8 +154,10 @@ class _Deriver:
         for mac in model.macros:
             self.items.setdefault(mac.loc.file, []).append((mac.loc.line, "macro"))
         for t in (*model.typedefs, *model.enums, *model.records):
-            self.items.setdefault(t.loc.file, []).append(
-                (t.loc.line, "record" if isinstance(t, Record) else "other"))
+            # a guest handle's struct (DEFINE_XEN_GUEST_HANDLE) is no argument struct
+            record = isinstance(t, Record) and t.expanded_from is None
+            self.items.setdefault(t.loc.file, []).append((t.loc.line, "record" if record
+                                                          else "other"))
         for v in self.items.values():
             v.sort()
         self.home: dict[str, str] = {}
@@ -402,19 +405,36 @@ class _Deriver:
     def _follows(self, h: Hypercall, mac: Macro) -> Record | None:
         """The struct right after the define and the commands defined with it: the next
         definition of the file that is not one of those commands must be a struct."""
+        own = mac.name.upper() + "_"
+        parts = self._parts(mac.loc.file)
         for line, kind in self.items.get(mac.loc.file, ()):
-            if line <= mac.loc.line:
-                continue
-            if kind == "macro" and self._is_command_at(mac.loc.file, line, undocumented=True):
+            if line <= mac.loc.line or kind == "other" or line in parts:
+                continue          # an enum, typedef or struct that its struct is made of
+            if kind == "macro" and (self._is_command_at(mac.loc.file, line, undocumented=True)
+                                    or self._is_own_value(own, mac.loc.file, line)):
                 continue
             if kind != "record":
                 return None
-            return next(r for r in self.by_file[mac.loc.file] if r.loc.line == line)
+            return next(r for r in self.by_file[mac.loc.file]
+                        if r.loc.line == line and r.expanded_from is None)
         return None
 
     def _is_command_at(self, file: str, line: int, undocumented: bool = False) -> bool:
         return any(m.name in self.claimed and not (undocumented and m.doc.before)
                    for m in self._macros_at.get((file, line), ()))
+
+    def _parts(self, file: str) -> set[int]:
+        """Lines of the structs of ``file`` that a later struct of it has as a member."""
+        if file not in self._part_lines:
+            recs = [r for r in self.by_file.get(file, ()) if r.expanded_from is None]
+            used = {m.type for r in recs for lay in list(r.layouts.values())[:1]
+                    for m in lay.members}
+            self._part_lines[file] = {r.loc.line for r in recs if r.key in used}
+        return self._part_lines[file]
+
+    def _is_own_value(self, own: str, file: str, line: int) -> bool:
+        """A value of the command's own struct: ``XENMEM_paging_op_nominate``."""
+        return any(m.name.upper().startswith(own) for m in self._macros_at.get((file, line), ()))
 
     @property
     def _macros_at(self) -> dict[tuple[str, int], list[Macro]]:
@@ -489,7 +509,7 @@ def complete(cat: Catalog, aset: AnnotationSet | None, model: Model) -> Catalog:
                 ops.append(SubOp(b.subop, hc, macs[0], dict(macs[0].values), src,
                                  "annotation", b.group))
                 i = len(ops) - 1
-            if not ops[i].takes and not ops[i].takes_none:
+            if b.takes or b.source.loc is not None:     # hand-written: it decides
                 ops[i] = replace(ops[i], takes=b.takes, takes_known=bool(b.takes),
                                  takes_none=b.takes is None, takes_why=src)
             per[hc] = replace(h, ops=tuple(ops))
@@ -501,3 +521,42 @@ def complete(cat: Catalog, aset: AnnotationSet | None, model: Model) -> Catalog:
         per[sc.hypercall] = replace(h, ops=tuple(
             replace(o, summary=info.summary) if o.name == sc.subop else o for o in h.ops))
     return _finish(per, cat.diagnostics)
+
+
+# ------------------------------------------------------------------ coverage
+
+
+def coverage(cat: Catalog) -> dict[str, dict]:
+    """Per hypercall with sub-ops: how many, how many documented (a comment or an
+    annotation's summary), with a known argument, tools-only, from annotations."""
+    out: dict[str, dict] = {}
+    for name, h in cat.by_hypercall.items():
+        if not h.ops and not h.hidden:
+            continue
+        out[name] = {
+            "subops": len(h.ops),
+            "documented": sum(op.documented for op in h.ops),
+            "argument_known": sum(op.takes_known or op.takes_none for op in h.ops),
+            "tools_only": sum(op.tools_only for op in h.ops),
+            "from_annotations": sum(op.source == "annotation" for op in h.ops),
+            "toolstack_only": h.toolstack_only,
+            "interface_version": h.interface_version.name if h.interface_version else None,
+            "op_groups": list(h.groups),
+            "ops": [op.name for op in h.ops],
+            "not_shown": {n: why for n, why in h.hidden},
+        }
+    return out
+
+
+def coverage_lines(data: Mapping[str, dict]) -> list[str]:
+    head = f"{'hypercall':<20}{'sub-ops':>8}{'documented':>11}{'argument':>9}{'tools':>6}" \
+           f"{'annotation':>11}"
+    lines = ["sub-ops per hypercall (command values the headers define; docs/site.md):", head]
+    for name, c in data.items():
+        lines.append(f"{name:<20}{c['subops']:>8}{c['documented']:>11}{c['argument_known']:>9}"
+                     f"{c['tools_only']:>6}{c['from_annotations']:>11}"
+                     + ("  toolstack only" if c["toolstack_only"] else ""))
+    total = sum(c["subops"] for c in data.values())
+    documented = sum(c["documented"] for c in data.values())
+    lines.append(f"{'total':<20}{total:>8}{documented:>11}")
+    return lines

@@ -208,16 +208,7 @@ class _Deriver:
                     ops[name] = op
         out: list[SubOp] = []
         for op in ops.values():
-            prev = out[-1] if out else None
-            mac = op.macro
-            if (prev is not None and mac is not None and self._said(mac) is None
-                    and self._container(mac) is None and self._shares(prev, op)):
-                op = replace(op, takes=prev.takes, takes_known=prev.takes_known,
-                             takes_none=prev.takes_none, carried_in=prev.carried_in,
-                             takes_why=f"as {prev.name}, defined with it")
-            else:
-                op = self._argument(h, op)
-            out.append(op)
+            out.append(self._argument(h, op, out[-1] if out else None))
         names = {op.name for op in out}
         out = [replace(op, aliases=tuple(dict.fromkeys(
             a for a in self.aliases.get(op.name, ()) if a not in names))) for op in out]
@@ -278,8 +269,8 @@ class _Deriver:
             if not _LITERAL.match(mac.body):
                 continue          # an alias (another command's name) or a computed value
             inside = self._inside(mac)
-            if inside is not None and inside != "cmd":
-                continue          # a value of that member, not a command
+            if inside is not None and (inside != "cmd" or self._is_part(mac)):
+                continue          # a value of that member, not the hypercall's command
             cands[mac.name] = mac
         taken = {v for op in have.values() for v in op.values.values()}
         for name in sorted(cands, key=len):
@@ -321,7 +312,7 @@ class _Deriver:
 
     # -------------------------------------------------------------- arguments
 
-    def _argument(self, h: Hypercall, op: SubOp) -> SubOp:
+    def _argument(self, h: Hypercall, op: SubOp, prev: SubOp | None) -> SubOp:
         mac = op.macro
         if mac is None:
             return op
@@ -347,6 +338,10 @@ class _Deriver:
         if target and self._known(target):
             return replace(op, takes=self._known(target), takes_known=True,
                            takes_why=f"the '{g.pattern} => {g.target}' mapping ({_at(g.loc)})")
+        if container is None and prev is not None and self._shares(prev, op):
+            return replace(op, takes=prev.takes, takes_known=prev.takes_known,
+                           takes_none=prev.takes_none, carried_in=prev.carried_in,
+                           takes_why=f"as {prev.name}, defined with it")
         follows = self._follows(h, mac) if container is None else None
         if follows is not None:
             return replace(op, takes=follows.key, takes_known=True,
@@ -354,13 +349,11 @@ class _Deriver:
         return op
 
     def _shares(self, prev: SubOp, op: SubOp) -> bool:
-        """An undocumented command defined right after another one shares its comment."""
+        """An undocumented command on the line after another one shares its comment."""
         a, b = prev.macro, op.macro
         if a is None or b is None or b.doc.before is not None or a.loc.file != b.loc.file:
             return False
-        between = [k for line, k in self.items.get(a.loc.file, ())
-                   if a.loc.line < line < b.loc.line]
-        return not between and (prev.takes is not None or prev.takes_none)
+        return b.loc.line == a.loc.line + 1 and (prev.takes is not None or prev.takes_none)
 
     def _known(self, name: str) -> str | None:
         recs = self.model.records_named(name)
@@ -422,6 +415,15 @@ class _Deriver:
     def _is_command_at(self, file: str, line: int, undocumented: bool = False) -> bool:
         return any(m.name in self.claimed and not (undocumented and m.doc.before)
                    for m in self._macros_at.get((file, line), ()))
+
+    def _is_part(self, mac: Macro) -> bool:
+        """Whether the struct holding the define is a member of another struct (the
+        ``cmd`` of a sub-op's own struct, not of the struct the hypercall passes)."""
+        r = self._container(mac)
+        if not hasattr(self, "_member_types"):
+            self._member_types = {m.type for x in self.model.records
+                                  for lay in list(x.layouts.values())[:1] for m in lay.members}
+        return r is not None and r.key in self._member_types
 
     def _parts(self, file: str) -> set[int]:
         """Lines of the structs of ``file`` that a later struct of it has as a member."""

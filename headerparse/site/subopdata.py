@@ -34,8 +34,7 @@ def op_data(model: Model, facts: SiteFacts, plan: Plan, op: SubOp,
             "group": model.group_of(op.name) if op.group else None,
             "tables": facts.op_tables.get(op.name, ()),
             "available": _available(facts, op, hc_avail),
-            "directions": directions(record) if record else [],
-            "members": members(record, model.archs) if record else []}
+            "directions": directions(record) if record else []}
 
 
 def _available(facts: SiteFacts, op: SubOp, hc_avail: Mapping[str, bool]) -> str:
@@ -61,26 +60,3 @@ def directions(r: Record) -> list[tuple[str, str]]:
         if f.direction in DIRECTIONS and "." not in f.path:
             out.setdefault(f.direction, []).append(f"``{f.path}``")
     return [(d, ", ".join(out[d])) for d in DIRECTIONS if d in out]
-
-
-def members(r: Record, archs: tuple[str, ...]) -> list[dict[str, str]]:
-    """The top-level members: type (first arch), offset per arch, direction, doc."""
-    lays = [(a, r.layout(a)) for a in archs if r.layout(a) is not None]
-    rows = []
-    for f in r.fields:
-        if "." in f.path:
-            continue
-        per = {a: lay.member(f.path) for a, lay in lays if lay is not None}
-        first = next((m for m in per.values() if m is not None), None)
-        offsets = {a: str(m.offset) for a, m in per.items() if m is not None}
-        rows.append({"path": f.path, "type": first.type if first else "",
-                     "offset": _per_arch(offsets), "direction": f.direction or "",
-                     "doc": f.doc.text if f.doc else ""})
-    return rows
-
-
-def _per_arch(values: dict[str, str]) -> str:
-    distinct = set(values.values())
-    if len(distinct) <= 1:
-        return next(iter(distinct), "")
-    return "; ".join(f"{a} {v}" for a, v in values.items())

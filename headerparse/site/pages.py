@@ -275,14 +275,6 @@ def _table_rows(t: ArgTable) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["position"])
 
 
-def _values(mac: Macro | None) -> dict[str, Any]:
-    if mac is None:
-        return {}
-    distinct = set(mac.values.values())
-    return {"all": next(iter(distinct)) if len(distinct) == 1 else None,
-            "per_arch": dict(mac.values), "why_not": dict(mac.why_not)}
-
-
 def _differing_constants(model: Model) -> list[Macro]:
     out = []
     for mac in model.macros:

@@ -144,9 +144,6 @@ class Plan:
                 for op in hc.ops:
                     self.op_home.setdefault(op.name, name)
 
-    def ops_of(self, g: OpGroup) -> list[str]:
-        return [op for op in g.members if self.op_group.get(op) is g and op in self.op_home]
-
     # ------------------------------------------------------------ declarations
 
     def _claim(self, kind: str, name: str, doc: str | None, file: str, line: int) -> bool:

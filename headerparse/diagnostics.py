@@ -130,6 +130,7 @@ XM102 warning stray-group-closer | a closer with no open group ends nothing | re
 XM103 warning malformed-group-opener | the group or its mapping cannot be read | write ` enum NAME { // PREFIX_* => struct prefix_*
 XM104 warning unclosed-prototype | a prototype without its closing parenthesis has no arguments | close the parenthesis in the markup block
 XM105 warning malformed-incontents | the section cannot be placed in the contents | write `incontents ORDER NAME Title
+XM110 warning unplaced-subop | a constant named like a hypercall's command that cannot be told apart from another command is shown as no sub-op | give it its own value, rename it, or list it in an op group of the markup
 """)
 
 _ANNOTATION_RULES = _family("annotations", """

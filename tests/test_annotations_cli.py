@@ -161,9 +161,15 @@ def test_coverage_json(small, capsys, monkeypatch, tmp_path) -> None:
     assert sched["arity"]["x86-pv64"] == 3 and sched["arity"]["x86-hvm64"] == 2
     assert sched["available"]["arm64"] is True
     assert data["hypercalls"]["set_segment_base"]["available"]["x86-pv32"] is False
+    subops = data["subops"]["sched_op"]
+    assert subops["ops"][:2] == ["SCHEDOP_yield", "SCHEDOP_shutdown"]
+    assert subops["subops"] == len(subops["ops"]) and subops["documented"] <= subops["subops"]
     code, out, _ = _run(capsys, "annotations", "coverage", "--tree", str(tree), "-q",
                         "--annotations", str(ann))
     assert "4/4 hypercalls annotated" in out and "sched_op" in out
+    row = next(line for line in out.splitlines() if line.startswith("sched_op ")
+               and "sub-op" not in line and len(line.split()) == 6)
+    assert row.split()[1] == str(subops["subops"])
 
 
 def test_unknown_tree_is_a_usage_error(capsys, tmp_path) -> None:
@@ -209,6 +215,11 @@ def test_real_417_check_coverage_and_show(xen_tree_417, capsys, monkeypatch,
     data = json.loads(out)
     assert data["summary"]["annotated"] == data["summary"]["hypercalls"] >= 50
     assert [n for n, h in data["hypercalls"].items() if not h["annotated"]] == []
+    sub = data["subops"]
+    assert sub["memory_op"]["subops"] == 28 and sub["memory_op"]["tools_only"] == 7
+    assert sub["domctl"]["toolstack_only"] and sub["domctl"]["interface_version"] == \
+        "XEN_DOMCTL_INTERFACE_VERSION"
+    assert "EVTCHNOP_reset_cont" in sub["event_channel_op"]["not_shown"]
     code, out, _ = _run(capsys, "show", "SCHEDOP_shutdown", "--tree", str(root), "-q")
     for needle in ("x86-pv32 EDX, x86-pv64 RDX", "x86-hvm32 EDX, x86-hvm64 RDX, arm32 r2, "
                    "arm64 x2", "read by toolstack", "must be the MFN of this guest's "
@@ -232,6 +243,11 @@ def test_simulated_head_checkout_with_hypercall_defs(xen_tree_417, capsys, monke
     data = json.loads(out)
     assert data["hypercall_defs"] is True
     assert [n for n, h in data["hypercalls"].items() if not h["annotated"]] == []
+    sub = data["subops"]
+    assert sub["memory_op"]["subops"] == 28 and sub["memory_op"]["tools_only"] == 7
+    assert sub["domctl"]["toolstack_only"] and sub["domctl"]["interface_version"] == \
+        "XEN_DOMCTL_INTERFACE_VERSION"
+    assert "EVTCHNOP_reset_cont" in sub["event_channel_op"]["not_shown"]
     srcs = data["hypercalls"]["memory_op"]["sources"]["available"]["arm64"]
     assert any(s.startswith("derived: hypercall-defs.c table row memory_op") for s in srcs)
     # A table that disagrees with a hand-written fact fails the check.

@@ -20,6 +20,7 @@ from headerparse.paths import annotations_dir
 if TYPE_CHECKING:
     from headerparse.annotations.types import AnnotationSet
     from headerparse.model import Diagnostic, Model
+    from headerparse.tree import HeaderTree
 
 
 def _defs(args: argparse.Namespace) -> tuple[str, str] | None:
@@ -34,9 +35,15 @@ def _defs(args: argparse.Namespace) -> tuple[str, str] | None:
 
 
 def _load(args: argparse.Namespace) -> tuple[Model, AnnotationSet, list[Diagnostic]]:
+    _tree, model, aset, diags = _load_tree(args)
+    return model, aset, diags
+
+
+def _load_tree(args: argparse.Namespace) -> tuple[HeaderTree, Model, AnnotationSet,
+                                                 list[Diagnostic]]:
     tree, model = load_model(args)
     aset, diags = annotations(args, tree, model, defs=_defs(args))
-    return model, aset, diags
+    return tree, model, aset, diags
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -54,16 +61,22 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    model, aset, diags = _load(args)
-    for d in diags:
-        if d.severity == "error":
+    from headerparse.annotations import subops
+
+    tree, model, aset, diags = _load_tree(args)
+    cat = subops.complete(subops.catalog(model, {
+        p: data.decode("utf-8", "replace") for p, data in tree.files.items()}), aset, model)
+    for d in [*diags, *cat.diagnostics]:
+        if d.severity == "error" or d.rule == "XM110":
             print(d.render(), file=sys.stderr)
     data = aset.coverage()
     data["tree"] = model.tree
+    data["subops"] = subops.coverage(cat)
     if args.format == "json":
         print(json.dumps(data, indent=1))
     else:
-        print("\n".join(coverage_text(aset, data)))
+        print("\n".join(coverage_text(aset, data) + [""]
+                        + subops.coverage_lines(data["subops"])))
     return EXIT_OK
 
 

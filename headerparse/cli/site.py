@@ -146,8 +146,9 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
 
     src = out / ".staging" / "src"
     aset, annotation_diags = bound if bound is not None else load_for_tree(model, tree)
-    facts = site_facts(model, aset, site_diagnostics(tree.files, model, aset, annotation_diags))
     texts = {p: data.decode("utf-8", "replace") for p, data in tree.files.items()}
+    facts = site_facts(model, aset, site_diagnostics(tree.files, model, aset, annotation_diags),
+                       texts)
     pages = generate(model, facts, texts, environment(cache=out / ".staging" / "jinja"),
                      jobs=min(os.cpu_count() or 1, PAGE_JOBS))
     written, removed = sync_tree(src, pages, PAGE_SUFFIX)

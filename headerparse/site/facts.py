@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from headerparse.annotations.subops import Catalog, catalog, complete
 from headerparse.model import Diagnostic, Hypercall, Model
 from headerparse.variants import Variant, slots, variants_for_archs
 
@@ -59,6 +60,7 @@ class SiteFacts:
     findings: tuple[Diagnostic, ...]
     annotated: bool = False      # whether the annotation layer contributed
     arity: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # hc -> variant -> n
+    subops: Catalog | None = None    # every hypercall's sub-ops (None: the op groups only)
 
 
 # ------------------------------------------------------------------ derived facts
@@ -106,9 +108,11 @@ def derived_availability(hc: Hypercall,
 
 
 def site_facts(model: Model, aset: AnnotationSet | None = None,
-               diagnostics: Iterable[Diagnostic] = ()) -> SiteFacts:
+               diagnostics: Iterable[Diagnostic] = (),
+               texts: Mapping[str, str] | None = None) -> SiteFacts:
     """Everything the pages show beyond the model: derived tables, then what ``aset`` adds;
-    ``diagnostics`` are the annotations' and the checks' findings."""
+    ``diagnostics`` are the annotations' and the checks' findings; ``texts`` (header
+    path -> text) tell the sub-ops only the toolstack sees."""
     variants = variants_for_archs(model.archs)
     avail: dict[str, dict[str, bool]] = {}
     avail_src: dict[str, str] = {}
@@ -131,8 +135,10 @@ def site_facts(model: Model, aset: AnnotationSet | None = None,
         for name, per in extra.availability.items():
             avail.setdefault(name, {}).update(per)
             avail_src[name] = extra.availability_source.get(name, "annotation")
-    findings = tuple(model.diagnostics) + tuple(diagnostics)
-    return SiteFacts(variants, hc_tables, op_tables, avail, avail_src, findings, annotated, arity)
+    cat = complete(catalog(model, texts or {}), aset, model)
+    findings = tuple(model.diagnostics) + tuple(diagnostics) + cat.diagnostics
+    return SiteFacts(variants, hc_tables, op_tables, avail, avail_src, findings, annotated, arity,
+                     cat)
 
 
 def _arity(tables: tuple[ArgTable, ...]) -> dict[str, int]:

@@ -6,6 +6,7 @@ writes it to the staging dir with :func:`headerparse.site.render.sync_tree`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -13,12 +14,14 @@ from typing import Any
 
 import jinja2
 
+from headerparse.annotations.subops import catalog
 from headerparse.model import Diagnostic, Header, Hypercall, Macro, Model, Record
 from headerparse.parallel import can_fork, deal, fork_map
 from headerparse.site import layoutdata
 from headerparse.site.facts import ArgTable, SiteFacts
 from headerparse.site.plan import HANDLES_DOC, Plan, c_ident, enum_ident, is_handle, valid_c_name
 from headerparse.site.render import environment, render_page
+from headerparse.site.subopdata import hypercall_ops
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,9 @@ def _render_in_workers(env: jinja2.Environment, todo: list[tuple[str, int, Calla
 
 def site_of(model: Model, facts: SiteFacts, texts: Mapping[str, str],
             env: jinja2.Environment | None = None) -> _Site:
-    return _Site(model, facts, Plan(model), texts, env or environment())
+    if facts.subops is None:
+        facts = dataclasses.replace(facts, subops=catalog(model, texts))
+    return _Site(model, facts, Plan(model, facts.subops), texts, env or environment())
 
 
 class _Site:
@@ -160,26 +165,12 @@ class _Site:
         p = self.plan
         homed = [g for g in self.model.groups if p.group_hypercall.get(g.name) == h.name]
         elsewhere = [g for g in self.model.groups if g.name in h.groups and g not in homed]
-        ops = []
-        for g in homed:
-            for op in p.ops_of(g):
-                ops.append(self.op_ctx(g, op))
-        return {"h": h, "homed": homed, "elsewhere": elsewhere, "ops": ops,
+        return {"h": h, "homed": homed, "elsewhere": elsewhere,
+                **hypercall_ops(self.model, self.facts, p, h.name),
                 "tables": self.facts.hypercall_tables.get(h.name, ()),
                 "avail": self.facts.availability.get(h.name, {}),
                 "avail_source": self.facts.availability_source.get(h.name, ""),
                 "table_rows": _table_rows}
-
-    def op_ctx(self, g: Any, op: str) -> dict[str, Any]:
-        macros = self.model.macros_named(op)
-        mac = macros[0] if macros else None
-        target = g.target_for(op)
-        arg_from_line = [a for a in (mac.args if mac else ()) if a.name == "arg"]
-        records = self.plan.records_by_key.get(target or "", [])
-        return {"name": op, "group": g, "macro": mac, "target": target,
-                "target_known": bool(records), "record": records[0] if records else None,
-                "arg_lines": arg_from_line, "values": _values(mac),
-                "tables": self.facts.op_tables.get(op, ())}
 
     # ------------------------------------------------------------ headers
 
@@ -260,9 +251,10 @@ class _Site:
     def _op_arguments(self) -> tuple[list[tuple[str, str | None]], list[tuple[str, list[str]]]]:
         """Each sub-op's argument type, and its ``@arg`` texts: asked for each of some
         600 records, so computed once."""
-        targets = [(op, g.target_for(op)) for op, g in self.plan.op_group.items()]
+        ops = self.facts.subops.by_name if self.facts.subops else {}
+        targets = [(name, op.takes) for name, op in ops.items()]
         args = [(mac.name, [a.text for a in mac.args]) for mac in self.model.macros
-                if mac.name in self.plan.op_group and mac.args]
+                if mac.name in ops and mac.args]
         return targets, args
 
 
@@ -281,14 +273,6 @@ def _table_rows(t: ArgTable) -> list[dict[str, Any]]:
         rows.append({"regs": regs, "position": k[0], "ctype": k[1], "meaning": k[2],
                      "constraint": k[3], "readers": k[4], "direction": k[5]})
     return sorted(rows, key=lambda r: r["position"])
-
-
-def _values(mac: Macro | None) -> dict[str, Any]:
-    if mac is None:
-        return {}
-    distinct = set(mac.values.values())
-    return {"all": next(iter(distinct)) if len(distinct) == 1 else None,
-            "per_arch": dict(mac.values), "why_not": dict(mac.why_not)}
 
 
 def _differing_constants(model: Model) -> list[Macro]:

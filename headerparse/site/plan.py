@@ -16,8 +16,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from headerparse.model import Enum, Model, OpGroup, Record, Typedef
+
+if TYPE_CHECKING:
+    from headerparse.annotations.subops import Catalog
 
 # C keywords (Sphinx's C domain refuses them as names, conf.py clears
 # c_extra_keywords so that only these remain).
@@ -88,8 +92,9 @@ def enum_ident(e: Enum) -> tuple[str, str] | None:
 class Plan:
     """Pages, canonical declarations and links of one model."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, subops: Catalog | None = None) -> None:
         self.model = model
+        self.subops = subops
         # Debian installs foreign/ and sys/ beside the public headers; they are not ABI.
         self.headers = [h for h in model.headers
                         if not set(h.status.values()) <= {"not-public"}]
@@ -118,9 +123,12 @@ class Plan:
         self.group_home: dict[str, str] = {}
         self.group_hypercall: dict[str, str | None] = {}
         self.op_group: dict[str, OpGroup] = {}
+        # sub-op -> the hypercall whose page declares it (from the catalog, when there is one)
+        self.op_home: dict[str, str] = {}
+        homes = self.subops.group_home() if self.subops else {}
         for g in m.groups:
             users = m.hypercalls_for_group(g.name)
-            home = _home_hypercall(g.name, users)
+            home = homes.get(g.name) or _home_hypercall(g.name, users)
             self.group_hypercall[g.name] = home
             self.group_home[g.name] = (self.hypercall_doc[home] if home
                                        else self.header_doc.get(g.loc.file, "index"))
@@ -129,9 +137,12 @@ class Plan:
             for member in g.members:
                 if member not in hc_macros and member not in self.op_group:
                     self.op_group[member] = g
-
-    def ops_of(self, g: OpGroup) -> list[str]:
-        return [op for op in g.members if self.op_group.get(op) is g]
+                    if self.subops is None:
+                        self.op_home[member] = home
+        if self.subops is not None:
+            for name, hc in self.subops.by_hypercall.items():
+                for op in hc.ops:
+                    self.op_home.setdefault(op.name, name)
 
     # ------------------------------------------------------------ declarations
 
@@ -206,8 +217,8 @@ class Plan:
             doc = self.hypercall_doc[h.name]
             for alias in (h.macro, f"HYPERVISOR_{h.name}"):
                 links[alias] = Link("xen:hypercall", h.name, alias, doc)
-        for op, g in self.op_group.items():
-            links[op] = Link("xen:op", op, op, self.group_home[g.name])
+        for op, hc in self.op_home.items():
+            links[op] = Link("xen:op", op, op, self.hypercall_doc[hc])
 
     def _group_links(self, g: OpGroup) -> None:
         doc = self.group_home[g.name]

@@ -59,7 +59,7 @@ def _site(env: Any) -> tuple[Any, Path]:
             tree = open_tree(cfg.xen_tree) if cfg.xen_tree else None
             aset, diags = load_for_tree(model, tree)
             found = site_diagnostics(tree.files if tree else None, model, aset, diags)
-            _CACHE[key] = site_of(model, site_facts(model, aset, found), _texts(tree))
+            _CACHE[key] = site_of(model, site_facts(model, aset, found, _texts(tree)), _texts(tree))
         return _CACHE[key], path
 
 

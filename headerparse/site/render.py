@@ -193,6 +193,8 @@ def environment(templates: Path = TEMPLATES, cache: Path | None = None) -> jinja
     env.filters["esc"] = tx.rst_escape
     env.tests["c_name"] = valid_c_name
     env.globals["enum_name"] = lambda e: (enum_ident(e) or (None, None))[1]
+    # Which Xen the pages document (headerparse.site.version); empty: the model's tree.
+    env.globals["site_version"] = ""
     return env
 
 

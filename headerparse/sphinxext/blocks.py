@@ -117,6 +117,10 @@ class CodeDirective(SphinxDirective):
         return code_nodes(self, list(self.content), self.options)
 
 
+#: The class of the rubric that heads a struct's or union's definition.
+RECORD_RUBRIC = "hp-record"
+
+
 class RubricDirective(SphinxDirective):
     """``.. xen:rubric:: TEXT`` with ``:class:``: docutils' rubric, usable inside
     a generated body (:mod:`headerparse.sphinxext.decl` runs only xen directives)."""
@@ -130,7 +134,20 @@ class RubricDirective(SphinxDirective):
         inline, messages = linktext.inline(self.state, text, self.lineno)
         node = nodes.rubric(text, "", *inline, classes=self.options.get("class", []))
         node.source, node.line = self.get_source_info()
+        if RECORD_RUBRIC in node["classes"]:
+            # The heading of a struct's definition: the page's table of contents
+            # (headerparse.sphinxext.sitetheme) links it.
+            node["ids"].append(self._unique_id("def-" + nodes.make_id(text), node))
         return [node, *messages]
+
+    def _unique_id(self, base: str, node: nodes.Element) -> str:
+        ids = self.state.document.ids
+        n, found = 1, base
+        while found in ids:
+            n += 1
+            found = f"{base}-{n}"
+        ids[found] = node
+        return found
 
 
 class source_listing(nodes.General, nodes.FixedTextElement):

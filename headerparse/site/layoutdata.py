@@ -47,17 +47,24 @@ def written_type(f: Field, source_line: SourceLine) -> str | None:
     return " ".join(before.split()) if _WRITTEN.fullmatch(before) else None
 
 
+def as_written(f: Field, spelled: str, source_line: SourceLine) -> str | None:
+    """The header's spelling with the compiler's array dimensions (the line says
+    ``seg[BLKIF_MAX_SEGMENTS_PER_REQUEST]``, the compiler ``[11]``)."""
+    written = written_type(f, source_line)
+    if written is None:
+        return None
+    return written + (spelled[spelled.index("["):] if "[" in spelled else "")
+
+
 def _shown_types(f: Field | None, spelled: list[str], source_line: SourceLine | None
                  ) -> tuple[list[str], list[str]]:
     """(types to show, what they expand to): the header's spelling first; the
     compiler's per-arch spelling only where it says more than a name the reader
     can follow (a macro like ``blkif_vdev_t``), never a guest handle's internal
     ``__guest_handle_64_x``."""
-    written = written_type(f, source_line) if f and source_line else None
-    if written is None or not spelled:
+    shown = as_written(f, spelled[0], source_line) if f and source_line and spelled else None
+    if shown is None:
         return spelled, []
-    dims = spelled[0][spelled[0].index("["):] if "[" in spelled[0] else ""
-    shown = written + dims
     plain = [t.replace(" ", "") for t in spelled]
     if [shown.replace(" ", "")] == plain or f.guest_handle:
         return [shown], []

@@ -88,7 +88,8 @@ class _Site:
     def render(self, template: str, docname: str, **ctx: Any) -> str:
         return render_page(self.env, self.plan, template, docname, model=self.model,
                            facts=self.facts, variants=self.variants,
-                           findings=self.findings.get(docname, []), **ctx)
+                           findings=self.findings.get(docname, []),
+                           member_type=self.member_type, **ctx)
 
     def pages(self, jobs: int = 1) -> dict[str, str]:
         todo = self.page_jobs()
@@ -251,6 +252,15 @@ class _Site:
                 "typedefs": [(t, p.typedef_owner.get(t) == r.key) for t in typedefs]
                 if first else [],
                 **self.users_of(r.key, typedefs)}
+
+    def member_type(self, r: Record, path: str) -> str:
+        """A member's type for a page: as the header writes it (``blkif_vdev_t``,
+        ``XEN_GUEST_HANDLE(evtchn_port_t)``), else the first arch's spelling."""
+        f = next((f for f in r.fields if f.path == path), None)
+        spelled = [lay.member(path) for lay in r.layouts.values()]
+        first = next((m.type for m in spelled if m is not None), "")
+        written = layoutdata.as_written(f, first, self.source_line) if f else None
+        return written or first
 
     def source_line(self, file: str, line: int) -> str | None:
         """Line ``line`` of header ``file`` (for the types members are written with)."""

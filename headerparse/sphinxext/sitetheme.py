@@ -19,6 +19,7 @@ Copy buttons, search ranking and de-duplication are in ``static/headerparse.js``
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from docutils import nodes
@@ -44,14 +45,9 @@ def page_context(app: Any, pagename: str, templatename: str, context: dict[str, 
             context["toc"] = toc
 
 
-def _escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
-
-
 def local_toc(doctree: nodes.document, title_html: str) -> str:
     """The page's sections, with the structs and unions each defines under it."""
-    enc = _escape
+    enc = html.escape
     top = next(iter(doctree.findall(nodes.section)), None)
     if top is None:
         return ""

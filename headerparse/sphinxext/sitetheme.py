@@ -56,8 +56,10 @@ def local_toc(doctree: nodes.document, title_html: str) -> str:
         if not isinstance(sec, nodes.section) or not sec["ids"]:
             continue
         heading = sec[0].astext() if sec.children else ""
-        records = [(r.astext(), r["ids"][0]) for r in sec.findall(nodes.rubric)
-                   if RECORD_RUBRIC in r["classes"] and r["ids"]]
+        # The definitions block puts its record headings straight into the section.
+        records = [(r.astext(), r["ids"][0]) for r in sec.children
+                   if isinstance(r, nodes.rubric) and RECORD_RUBRIC in r["classes"]
+                   and r["ids"]]
         sub = "".join(f'<li><a class="reference internal" href="#{enc(i)}">{enc(t)}</a></li>'
                       for t, i in records)
         items.append(f'<li><a class="reference internal" href="#{enc(sec["ids"][0])}">'

@@ -180,19 +180,19 @@ def visit_listing_html(self: Any, node: source_listing) -> None:
     raise nodes.SkipNode
 
 
-def _num(enc: Any, value: int) -> str:
+def _num(value: int) -> str:
     """A number, its hex beside it from 16 on (offsets are read against hex dumps)."""
     h = hex_of(value)
     return str(value) if h is None else f'{value}<span class="hp-hex"> ({h})</span>'
 
 
-def _cell(enc: Any, c: list[int] | None, kind: str) -> str:
+def _cell(c: list[int] | None, kind: str) -> str:
     """A layout cell's HTML."""
     if c is None:
         return "—"
     if kind == "size":
-        return f"{_num(enc, c[0])} (align {c[1]})"
-    text = f"{_num(enc, c[0])}+{_num(enc, c[1])}"
+        return f"{_num(c[0])} (align {c[1]})"
+    text = f"{_num(c[0])}+{_num(c[1])}"
     if len(c) == 4:
         text += f" bit {c[2]}:{c[3]}"
     return text
@@ -272,7 +272,7 @@ def visit_layout_table_html(self: Any, node: layout_table) -> None:
         self.body.append(f'<tr class="{cls}"{attrs}><td class="hp-depth-{r["depth"]}">'
                          f"{name}</td><td>")
         node.children[2 * i].walkabout(self)
-        cells = "".join(f'<td{ODD if odd else ""}>{_cell(enc, c, r["kind"])}</td>'
+        cells = "".join(f'<td{ODD if odd else ""}>{_cell(c, r["kind"])}</td>'
                         for c, odd in r["cells"])
         self.body.append(f"</td>{cells}<td>{enc(r['dir'])}</td><td>")
         node.children[2 * i + 1].walkabout(self)

@@ -78,6 +78,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace, out: Path) -> int:
     from headerparse.site import sphinxrun
+    from headerparse.site.version import site_conf
 
     say = progress(args)
     # The build holds some hundred thousand docutils nodes, each in reference
@@ -93,7 +94,7 @@ def _build(args: argparse.Namespace, out: Path) -> int:
     # Sphinx gets ready (imports, application, environment, a copy of the site)
     # in a child process while this one extracts and renders the pages.
     finish = sphinxrun.start(out, strict=not args.no_strict, quiet=not args.verbose,
-                             header_root=_header_root(tree))
+                             header_root=_header_root(tree), conf=site_conf(tree))
     try:
         model = extractor(args)(tree)
         t1 = time.perf_counter()
@@ -143,14 +144,16 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
     from headerparse.site.facts import site_facts
     from headerparse.site.pages import generate
     from headerparse.site.render import environment, sync_tree
+    from headerparse.site.version import site_version
 
     src = out / ".staging" / "src"
     aset, annotation_diags = bound if bound is not None else load_for_tree(model, tree)
     texts = {p: data.decode("utf-8", "replace") for p, data in tree.files.items()}
     facts = site_facts(model, aset, site_diagnostics(tree.files, model, aset, annotation_diags),
                        texts)
-    pages = generate(model, facts, texts, environment(cache=out / ".staging" / "jinja"),
-                     jobs=min(os.cpu_count() or 1, PAGE_JOBS))
+    env = environment(cache=out / ".staging" / "jinja")
+    env.globals["site_version"] = site_version(tree).long
+    pages = generate(model, facts, texts, env, jobs=min(os.cpu_count() or 1, PAGE_JOBS))
     written, removed = sync_tree(src, pages, PAGE_SUFFIX)
     hand = {p.relative_to(SOURCE).with_suffix("").as_posix(): p.read_text("utf-8")
             for p in SOURCE.rglob("*.rst")}

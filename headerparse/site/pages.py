@@ -17,9 +17,17 @@ import jinja2
 from headerparse.annotations.subops import catalog
 from headerparse.model import Diagnostic, Header, Hypercall, Macro, Model, Record
 from headerparse.parallel import can_fork, deal, fork_map
-from headerparse.site import layoutdata
+from headerparse.site import archdiff, layoutdata
 from headerparse.site.facts import ArgTable, SiteFacts
-from headerparse.site.plan import HANDLES_DOC, Plan, c_ident, enum_ident, is_handle, valid_c_name
+from headerparse.site.plan import (
+    ARCH_DIFF_DOC,
+    HANDLES_DOC,
+    Plan,
+    c_ident,
+    enum_ident,
+    is_handle,
+    valid_c_name,
+)
 from headerparse.site.render import environment, render_page
 from headerparse.site.subopdata import hypercall_ops
 
@@ -85,7 +93,8 @@ class _Site:
     def render(self, template: str, docname: str, **ctx: Any) -> str:
         return render_page(self.env, self.plan, template, docname, model=self.model,
                            facts=self.facts, variants=self.variants,
-                           findings=self.findings.get(docname, []), **ctx)
+                           findings=self.findings.get(docname, []),
+                           member_type=self.member_type, **ctx)
 
     def pages(self, jobs: int = 1) -> dict[str, str]:
         todo = self.page_jobs()
@@ -119,6 +128,8 @@ class _Site:
         if handles:
             add(HANDLES_DOC, 100, "handles.rst.j2",
                 handles=sorted(handles, key=lambda rs: rs[0].key))
+        add(ARCH_DIFF_DOC, 20, "arch_differences.rst.j2", pairs=archdiff.arch_pairs(
+            [r for r in self.model.records if not is_handle(r)], self.model.archs))
         add("constants", 20, "constants.rst.j2", macros=_differing_constants(self.model))
         add("findings", 10, "findings.rst.j2",
             all_findings=_sorted_findings(self.facts.findings),
@@ -222,13 +233,36 @@ class _Site:
         kind, name = c_ident(rs[0])
         typedefs = sorted({t for x in rs for t in x.typedefs})
         first = r is rs[0]
+        canonical = p.is_canonical(kind, name, r.loc.file, r.loc.line)
+        table = layoutdata.table(r, self.model.archs, self.source_line,
+                                 f"c.{name}" if canonical else None)
         return {"r": r, "key": r.key, "kind": kind, "name": name, "partial": len(rs) > 1,
-                "canonical": p.is_canonical(kind, name, r.loc.file, r.loc.line),
-                "table": layoutdata.table(r, self.model.archs), "texts": layoutdata.texts(r),
+                "canonical": canonical,
+                "table": table, "texts": layoutdata.texts(r, table),
                 "diagrams": layoutdata.diagrams(r),
                 "typedefs": [(t, p.typedef_owner.get(t) == r.key) for t in typedefs]
                 if first else [],
                 **self.users_of(r.key, typedefs)}
+
+    def member_type(self, r: Record, path: str) -> str:
+        """A member's type for a page: as the header writes it (``blkif_vdev_t``,
+        ``XEN_GUEST_HANDLE(evtchn_port_t)``), else the first arch's spelling."""
+        f = next((f for f in r.fields if f.path == path), None)
+        spelled = [lay.member(path) for lay in r.layouts.values()]
+        first = next((m.type for m in spelled if m is not None), "")
+        written = layoutdata.as_written(f, first, self.source_line) if f else None
+        return written or first
+
+    def source_line(self, file: str, line: int) -> str | None:
+        """Line ``line`` of header ``file`` (for the types members are written with)."""
+        lines = self._lines.get(file)
+        if lines is None:
+            lines = self._lines[file] = self.texts.get(file, "").split("\n")
+        return lines[line - 1] if 0 < line <= len(lines) else None
+
+    @cached_property
+    def _lines(self) -> dict[str, list[str]]:
+        return {}
 
     def users_of(self, key: str, typedefs: list[str]) -> dict[str, list]:
         return {"used_ops": self.ops_taking(key, typedefs),

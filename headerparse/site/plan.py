@@ -36,6 +36,8 @@ _IDENT = re.compile(r"[A-Za-z_]\w*\Z")
 HANDLE_MACROS = frozenset({"DEFINE_XEN_GUEST_HANDLE", "__DEFINE_XEN_GUEST_HANDLE",
                            "___DEFINE_XEN_GUEST_HANDLE"})
 HANDLES_DOC = "types/guest-handles"
+#: Structs and unions laid out differently, per pair of arches.
+ARCH_DIFF_DOC = "types/arch-differences"
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,7 @@ class Plan:
 
     def docnames(self) -> list[str]:
         docs = {"overview", "findings", "constants", "headers/index", "types/index",
-                "hypercalls/index"}
+                "hypercalls/index", ARCH_DIFF_DOC}
         docs.update(self.header_doc.values())
         docs.update(self.hypercall_doc.values())
         docs.update(d for d in self.record_doc.values() if d)

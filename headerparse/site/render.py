@@ -81,8 +81,12 @@ class Page:
         return "; ".join(f"{a}: {self.inline(v)}" for a, v in values.items())
 
     def sizes(self, record: Any) -> str:
-        return ", ".join(f"{a} {lay.size} (align {lay.align})"
+        return ", ".join(f"{a} {tx.with_hex(lay.size)} (align {lay.align})"
                          for a, lay in record.layouts.items())
+
+    def num(self, value: int, name: str = "") -> str:
+        """A number, with its hex beside it from 16 on."""
+        return tx.with_hex(value, name)
 
     def refs(self, keys: Iterable[str], sep: str = ", ") -> str:
         return sep.join(self.ref(k) for k in keys)
@@ -148,8 +152,8 @@ class Page:
         return f"{pad}.. {directive}::\n\n{pad}   {body}"
 
     def values(self, values: dict[str, int], why_not: dict[str, str],
-               archs: tuple[str, ...]) -> list[tuple[str, str]]:
-        return values_fields(self, values, why_not, archs)
+               archs: tuple[str, ...], name: str = "") -> list[tuple[str, str]]:
+        return values_fields(self, values, why_not, archs, name)
 
     def facts(self, pairs: Iterable[tuple[str, str] | None], indent: int = 0) -> str:
         """A ``xen:facts`` field list; ``None`` entries and empty texts are left out."""
@@ -193,6 +197,8 @@ def environment(templates: Path = TEMPLATES, cache: Path | None = None) -> jinja
     env.filters["esc"] = tx.rst_escape
     env.tests["c_name"] = valid_c_name
     env.globals["enum_name"] = lambda e: (enum_ident(e) or (None, None))[1]
+    # Which Xen the pages document (headerparse.site.version); empty: the model's tree.
+    env.globals["site_version"] = ""
     return env
 
 
@@ -243,15 +249,22 @@ def sync_tree(root: Path, pages: dict[str, str], suffix: str) -> tuple[int, int]
     return written, removed
 
 
+def _literal_value(value: int, name: str) -> str:
+    h = tx.hex_of(value, name)
+    return f"``{value}``" if h is None else f"``{value}`` (``{h}``)"
+
+
 def values_fields(page: Page, values: dict[str, int], why_not: dict[str, str],
-                  archs: tuple[str, ...]) -> list[tuple[str, str]]:
-    """Facts for a constant: one value, or per-arch values where they differ."""
+                  archs: tuple[str, ...], name: str = "") -> list[tuple[str, str]]:
+    """Facts for a constant: one value, or per-arch values where they differ; hex
+    beside decimal from 16 on (``name`` says whether it is a version number)."""
     out = []
     distinct = set(values.values())
     if len(distinct) == 1 and len(values) == len(archs):
-        out.append(("Value", f"``{next(iter(distinct))}``"))
+        out.append(("Value", _literal_value(next(iter(distinct)), name)))
     elif values:
-        out.append(("Values", ", ".join(f"{a} ``{v}``" for a, v in values.items())))
+        out.append(("Values", ", ".join(f"{a} {_literal_value(v, name)}"
+                                        for a, v in values.items())))
     if why_not and len(set(why_not.values())) == 1 and len(why_not) == len(archs):
         out.append(("No integer value", page.esc(next(iter(why_not.values())))))
     elif why_not:

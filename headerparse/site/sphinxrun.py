@@ -37,8 +37,10 @@ from headerparse.safeio import OutputError
 class SphinxBuild:
     """One Sphinx build of ``out/.staging/src`` into a new version of the site."""
 
-    def __init__(self, out: Path, *, strict: bool, quiet: bool, header_root: str) -> None:
+    def __init__(self, out: Path, *, strict: bool, quiet: bool, header_root: str,
+                 conf: dict[str, str] | None = None) -> None:
         self.out, self.strict, self.quiet, self.header_root = out, strict, quiet, header_root
+        self.conf = dict(conf or {})
         self.staging = out / ".staging"
         self.new: Path | None = None
         self.app: Any = None
@@ -59,7 +61,8 @@ class SphinxBuild:
                 ctx.__enter__()
             self.app = Sphinx(
                 self.staging / "src", REPO, self.new, self.staging / "doctrees", "html",
-                confoverrides={"nitpicky": True, "xen_header_root": self.header_root},
+                confoverrides={"nitpicky": True, "xen_header_root": self.header_root,
+                               **self.conf},
                 status=None if self.quiet else sys.stdout, warning=sys.stderr,
                 warningiserror=self.strict)
         except Exception as exc:   # noqa: BLE001 - reported by run(), as sphinx-build would
@@ -102,15 +105,16 @@ class SphinxBuild:
 
 
 def sphinx(out: Path, *, jobs: str = "auto", strict: bool = True, quiet: bool = True,
-           header_root: str = "") -> bool:
-    """Build the staged pages into a new version of the site, in this process."""
-    build = SphinxBuild(out, strict=strict, quiet=quiet, header_root=header_root)
+           header_root: str = "", conf: dict[str, str] | None = None) -> bool:
+    """Build the staged pages into a new version of the site, in this process.
+    ``conf``: configuration values to override (the title naming the Xen version)."""
+    build = SphinxBuild(out, strict=strict, quiet=quiet, header_root=header_root, conf=conf)
     build.prepare()
     return build.run(jobs)
 
 
-def start(out: Path, *, strict: bool, quiet: bool, header_root: str
-          ) -> Callable[[str | None], bool]:
+def start(out: Path, *, strict: bool, quiet: bool, header_root: str,
+          conf: dict[str, str] | None = None) -> Callable[[str | None], bool]:
     """Prepare a build in a child process; return ``finish(jobs)``, which lets it
     build (``jobs=None``: cancels it) and says whether the site was published.
 
@@ -118,7 +122,7 @@ def start(out: Path, *, strict: bool, quiet: bool, header_root: str
     if not hasattr(os, "fork"):
         def later(jobs: str | None) -> bool:
             return jobs is not None and sphinx(out, jobs=jobs, strict=strict, quiet=quiet,
-                                               header_root=header_root)
+                                               header_root=header_root, conf=conf)
         return later
     read, write = os.pipe()
     sys.stdout.flush()
@@ -132,7 +136,7 @@ def start(out: Path, *, strict: bool, quiet: bool, header_root: str
             # A killed build must not publish: the child hears of its parent's death
             # (SIGTERM, so that it removes its half-built copy).
             die_with_parent(parent, signal.SIGTERM)
-            code = _child(out, read, strict, quiet, header_root)
+            code = _child(out, read, strict, quiet, header_root, conf)
         except BaseException:   # noqa: BLE001 - terminated: exit non-zero, nothing published
             code = 3
         finally:
@@ -192,8 +196,9 @@ def check_layout(out: Path) -> None:
                           "choose another -o")
 
 
-def _child(out: Path, read: int, strict: bool, quiet: bool, header_root: str) -> int:
-    build = SphinxBuild(out, strict=strict, quiet=quiet, header_root=header_root)
+def _child(out: Path, read: int, strict: bool, quiet: bool, header_root: str,
+           conf: dict[str, str] | None) -> int:
+    build = SphinxBuild(out, strict=strict, quiet=quiet, header_root=header_root, conf=conf)
     build.prepare()
     with os.fdopen(read) as pipe:
         jobs = pipe.read()          # the parent writes once, when the pages are staged

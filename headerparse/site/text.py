@@ -160,3 +160,20 @@ def first_sentence(text: str, limit: int = 160) -> str:
     m = re.match(r"(.+?[.!?])(?:\s|$)", para)
     s = m.group(1) if m else para
     return s if len(s) <= limit else s[:limit - 1].rstrip() + "…"
+
+
+def hex_of(value: int, name: str = "") -> str | None:
+    """The hex spelling shown next to a decimal value, or None below 16 (where the
+    two agree). Version numbers pack bytes, so they keep all eight digits:
+    ``__XEN_LATEST_INTERFACE_VERSION__`` is ``0x00040e00``, not ``0x40e00``."""
+    if value < 16:
+        return None
+    if "VERSION" in name.upper() and value <= 0xFFFFFFFF:
+        return f"0x{value:08x}"
+    return f"0x{value:x}"
+
+
+def with_hex(value: int, name: str = "") -> str:
+    """``265728 (0x00040e00)``; values below 16 as they are."""
+    h = hex_of(value, name)
+    return str(value) if h is None else f"{value} ({h})"

@@ -16,7 +16,7 @@ from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
 from headerparse.site import svg
-from headerparse.site.text import blocks
+from headerparse.site.text import blocks, hex_of
 from headerparse.sphinxext import linktext
 from headerparse.sphinxext.compact import cell, facts
 from headerparse.sphinxext.domain import line_anchor
@@ -117,6 +117,10 @@ class CodeDirective(SphinxDirective):
         return code_nodes(self, list(self.content), self.options)
 
 
+#: The class of the rubric that heads a struct's or union's definition.
+RECORD_RUBRIC = "hp-record"
+
+
 class RubricDirective(SphinxDirective):
     """``.. xen:rubric:: TEXT`` with ``:class:``: docutils' rubric, usable inside
     a generated body (:mod:`headerparse.sphinxext.decl` runs only xen directives)."""
@@ -130,7 +134,20 @@ class RubricDirective(SphinxDirective):
         inline, messages = linktext.inline(self.state, text, self.lineno)
         node = nodes.rubric(text, "", *inline, classes=self.options.get("class", []))
         node.source, node.line = self.get_source_info()
+        if RECORD_RUBRIC in node["classes"]:
+            # The heading of a struct's definition: the page's table of contents
+            # (headerparse.sphinxext.sitetheme) links it.
+            node["ids"].append(self._unique_id("def-" + nodes.make_id(text), node))
         return [node, *messages]
+
+    def _unique_id(self, base: str, node: nodes.Element) -> str:
+        ids = self.state.document.ids
+        n, found = 1, base
+        while found in ids:
+            n += 1
+            found = f"{base}-{n}"
+        ids[found] = node
+        return found
 
 
 class source_listing(nodes.General, nodes.FixedTextElement):
@@ -163,12 +180,19 @@ def visit_listing_html(self: Any, node: source_listing) -> None:
     raise nodes.SkipNode
 
 
+def _num(value: int) -> str:
+    """A number, its hex beside it from 16 on (offsets are read against hex dumps)."""
+    h = hex_of(value)
+    return str(value) if h is None else f'{value}<span class="hp-hex"> ({h})</span>'
+
+
 def _cell(c: list[int] | None, kind: str) -> str:
+    """A layout cell's HTML."""
     if c is None:
         return "—"
     if kind == "size":
-        return f"{c[0]} (align {c[1]})"
-    text = f"{c[0]}+{c[1]}"
+        return f"{_num(c[0])} (align {c[1]})"
+    text = f"{_num(c[0])}+{_num(c[1])}"
     if len(c) == 4:
         text += f" bit {c[2]}:{c[3]}"
     return text
@@ -186,8 +210,10 @@ class LayoutDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         data = json.loads("\n".join(self.content))
         archs: list[str] = data["archs"]
+        anchor: str | None = data.get("anchor")
         rows = []
         table = layout_table(archs=archs)
+        domain = self.env.domains["xen"]
         for r in data["rows"]:
             kind = r["kind"]
             if kind == "heading":       # a comment heading the members below it
@@ -196,23 +222,35 @@ class LayoutDirective(SphinxDirective):
                 table += cell(linked_nodes(self.env, r["doc"]))
                 continue
             odd = set(r.get("odd", ()))
+            row_id = f"{anchor}.{r['path']}" if anchor and kind == "member" else ""
+            if row_id:
+                # The C domain's name and anchor of a member: ``:c:member:`rec.field```
+                # and other projects' intersphinx links land on the row.
+                domain.note_c_name(row_id[2:], row_id, "member", table)
             rows.append({
-                "kind": kind, "differs": bool(odd), "dir": r.get("dir", ""),
+                "kind": kind, "differs": bool(odd), "dir": r.get("dir", ""), "id": row_id,
                 "path": r.get("path", "padding" if kind == "hole" else "size"),
                 "depth": min(r.get("path", "").count("."), 4),
-                "cells": [(_cell(r["cells"].get(a), kind), a in odd) for a in archs]})
-            types: list[nodes.Node] = []
-            for i, t in enumerate(r.get("types", ())):
-                if i:
-                    types.append(nodes.Text(" / "))
-                types += linked_nodes(self.env, t)
-            table += cell(types)
+                "cells": [(r["cells"].get(a), a in odd) for a in archs]})
+            table += cell(self._types(r))
             desc = linked_nodes(self.env, r["doc"]) if r.get("doc") else []
             if r.get("note"):
                 desc.append(nodes.emphasis(r["note"], (" — " if desc else "") + r["note"]))
             table += cell(desc)
         table["rows"] = rows
+        table.source, table.line = self.get_source_info()
         return [table]
+
+    def _types(self, r: dict[str, Any]) -> list[nodes.Node]:
+        out: list[nodes.Node] = []
+        for i, t in enumerate(r.get("types", ())):
+            if i:
+                out.append(nodes.Text(" / "))
+            out += linked_nodes(self.env, t)
+        if r.get("expands"):
+            text = " = " + " / ".join(r["expands"])
+            out.append(nodes.inline(text, text, classes=["hp-expands"]))
+        return out
 
 
 ODD = ' class="hp-odd"'
@@ -221,7 +259,9 @@ ODD = ' class="hp-odd"'
 def visit_layout_table_html(self: Any, node: layout_table) -> None:
     enc = self.encode
     heads = ["Member", "Type", *node["archs"], "Dir", "Description"]
-    out = ['<table class="docutils align-default hp-layout-table"><thead><tr>']
+    # Wide tables scroll inside their wrapper, never the page.
+    out = ['<div class="table-wrapper hp-scroll"><table class="docutils align-default '
+           'hp-layout-table"><thead><tr>']
     out += [f'<th class="head">{enc(h)}</th>' for h in heads]
     out.append("</tr></thead><tbody>")
     self.body.append("".join(out))
@@ -234,13 +274,20 @@ def visit_layout_table_html(self: Any, node: layout_table) -> None:
         cls = f"hp-{r['kind']}" + (" hp-differs" if r["differs"] else "")
         name = (f'<code class="docutils literal">{enc(r["path"])}</code>'
                 if r["kind"] == "member" else f"<em>{enc(r['path'])}</em>")
-        self.body.append(f'<tr class="{cls}"><td class="hp-depth-{r["depth"]}">{name}</td><td>')
+        row_id = r.get("id")
+        if row_id:
+            name += (f'<a class="headerlink" href="#{enc(row_id)}" '
+                     f'title="Link to this member">¶</a>')
+        attrs = f' id="{enc(row_id)}"' if row_id else ""
+        self.body.append(f'<tr class="{cls}"{attrs}><td class="hp-depth-{r["depth"]}">'
+                         f"{name}</td><td>")
         node.children[2 * i].walkabout(self)
-        cells = "".join(f'<td{ODD if odd else ""}>{enc(text)}</td>' for text, odd in r["cells"])
+        cells = "".join(f'<td{ODD if odd else ""}>{_cell(c, r["kind"])}</td>'
+                        for c, odd in r["cells"])
         self.body.append(f"</td>{cells}<td>{enc(r['dir'])}</td><td>")
         node.children[2 * i + 1].walkabout(self)
         self.body.append("</td></tr>\n")
-    self.body.append("</tbody></table>\n")
+    self.body.append("</tbody></table></div>\n")
     raise nodes.SkipNode
 
 

@@ -34,6 +34,7 @@ from headerparse.sphinxext.body import read_body
 # NAME, or NAME(a, b, ...) for a macro: what generated pages declare.
 _SIG = re.compile(r"\s*(?P<name>[A-Za-z_]\w*)\s*(?:\((?P<params>[\w\s,.]*)\))?\s*\Z")
 SCOPE = "headerparse:c-scope"       # the enum whose body is being read
+HANDLE_PREFIX = "__guest_handle_"   # the structs DEFINE_XEN_GUEST_HANDLE declares
 INDEX = "headerparse:c-index"       # the page's index node of declarations
 
 
@@ -163,11 +164,18 @@ class XenCDomain(SphinxCDomain):
         return [(f"c:{self.role_for_objtype(hit[2])}", ref)]
 
     def get_objects(self) -> Iterator[tuple[str, str, str, str, str, int]]:
+        """What objects.inv and search list: every declaration of the pages, but not
+        the ``__guest_handle_*`` structs (the internals ``XEN_GUEST_HANDLE(x)``
+        expands to, which no guest names), and members only in objects.inv
+        (priority -1: a search for ``handle`` would list hundreds of them)."""
         yield from super().get_objects()
         for name, (doc, anchor, objtype) in sorted(self.env.domains["xen"].cnames.items()):
+            if name.startswith(HANDLE_PREFIX):
+                continue
             full = anchor.removeprefix("c.")
-            yield full, full, objtype, doc, anchor, 1
+            prio = -1 if objtype == "member" else 1
+            yield full, full, objtype, doc, anchor, prio
             if full != name:
                 # C puts an enum's enumerators in the enclosing scope too; so does
                 # the C domain's inventory.
-                yield name, name, objtype, doc, anchor, 1
+                yield name, name, objtype, doc, anchor, prio

@@ -73,7 +73,8 @@ def visit_facts_html(self: Any, node: facts) -> None:
 def visit_grid_html(self: Any, node: grid) -> None:
     enc = self.encode
     classes = " ".join(["docutils", "align-default", *node["classes"]])
-    self.body.append(f'<table class="{classes}">\n')
+    # A wide table scrolls inside its wrapper, never the page.
+    self.body.append(f'<div class="table-wrapper hp-scroll"><table class="{classes}">\n')
     if node.get("title_child") is not None:
         self.body.append('<caption><span class="caption-text">')
         node.children[node["title_child"]].walkabout(self)
@@ -103,7 +104,7 @@ def visit_grid_html(self: Any, node: grid) -> None:
             self.body.append("</thead>\n")
     if len(node["rows"]) > nhead:
         self.body.append("</tbody>\n")
-    self.body.append("</table>\n")
+    self.body.append("</table></div>\n")
     raise nodes.SkipNode
 
 

@@ -143,10 +143,12 @@ class Browser:
 
     def click(self, selector: str, timeout: float = 30, same_page: bool = False) -> None:
         """Scroll to the element and click it with the mouse; wait for the next page
-        (or, for a link within the page, for the navigation to its anchor)."""
+        (or, for a link within the page, for the navigation to its anchor). The
+        scroll is instant: a page that scrolls smoothly would move the element
+        away from where the mouse then clicks."""
         box = self.eval(
             f"(() => {{ const e = document.querySelector({json.dumps(selector)}); if (!e) "
-            "return null; e.scrollIntoView({block: 'center'}); const r = "
+            "return null; e.scrollIntoView({block: 'center', behavior: 'instant'}); const r = "
             "e.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()")
         if not box:
             raise CDPError(f"nothing matches {selector!r}")

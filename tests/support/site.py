@@ -16,6 +16,7 @@ from pathlib import Path
 from headerparse.cli import site as site_cli
 from headerparse.extract.pipeline import Options, extract
 from headerparse.site.sphinxrun import sphinx
+from headerparse.site.version import site_conf
 from headerparse.tree import HeaderTree, cache_dir
 
 _BUILT: dict[str, Path] = {}
@@ -29,7 +30,7 @@ def build_site(tree: HeaderTree, base: Path) -> Path:
     out = base / f"site-{key[:12]}"
     model = extract(tree, Options(), cache=cache_dir())
     site_cli.stage(model, tree, out)
-    assert sphinx(out, jobs="auto", strict=True, quiet=True), \
+    assert sphinx(out, jobs="auto", strict=True, quiet=True, conf=site_conf(tree)), \
         "sphinx-build -W -n failed on the real headers (see the warnings above)"
     _BUILT[key] = out
     return out

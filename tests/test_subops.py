@@ -135,7 +135,8 @@ def test_memory_op_commands_by_the_prefix_convention(small):
     inc, dec = ops["XENMEM_increase_reservation"], ops["XENMEM_decrease_reservation"]
     assert inc.takes == dec.takes == "struct xen_memory_reservation"
     assert "arg == addr of struct xen_memory_reservation" in inc.takes_why
-    assert "XENMEM_increase_reservation" in dec.takes_why      # defined with it
+    # The comment above the run of defines documents decrease_reservation too.
+    assert "arg == addr of struct xen_memory_reservation" in dec.takes_why
     assert ops["XENMEM_maximum_ram_page"].takes_none
     assert ops["XENMEM_acquire_resource"].takes == "struct xen_mem_acquire_resource"
     paging = ops["XENMEM_paging_op"]

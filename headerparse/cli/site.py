@@ -53,6 +53,8 @@ def register(sub: Any) -> None:
                    help="publish even when Sphinx warns (default: warnings fail the build)")
     p.add_argument("--full", action="store_true", help="drop the caches: rebuild every page")
     p.add_argument("-v", "--verbose", action="store_true", help="show sphinx-build's progress")
+    p.add_argument("--no-history", action="store_true",
+                   help="no since-badges and release pages, even when --tree has release tags")
     p.set_defaults(func=cmd_build)
 
 
@@ -97,8 +99,10 @@ def _build(args: argparse.Namespace, out: Path) -> int:
                              header_root=_header_root(tree), conf=site_conf(tree))
     try:
         model = extractor(args)(tree)
+        history = _history(args, tree, say)
         t1 = time.perf_counter()
-        written, removed = stage(model, tree, out, say, annotations(args, tree, model))
+        written, removed = stage(model, tree, out, say, annotations(args, tree, model),
+                                 history)
     except BaseException:
         finish(None)
         raise
@@ -112,6 +116,21 @@ def _build(args: argparse.Namespace, out: Path) -> int:
         f"{written} written, {removed} removed; sphinx {t3 - t2:.1f}s)")
     # The site documents what compiled; CI must still hear that a header did not.
     return EXIT_FINDINGS if report_errors(model) else EXIT_OK
+
+
+def _history(args: argparse.Namespace, tree: HeaderTree, say: Any) -> dict[str, Any] | None:
+    """The tree's ABI history when it is a git repository with release tags (else None)."""
+    from headerparse.site.history import tree_history
+    from headerparse.tree import cache_dir
+
+    if args.no_history:
+        return None
+    t0 = time.perf_counter()
+    history = tree_history(tree, cache=None if args.no_cache else cache_dir(), say=say)
+    if history is not None:
+        say(f"history: {len(history['releases'])} releases, {len(history['symbols'])} symbols "
+            f"({time.perf_counter() - t0:.1f}s)")
+    return history
 
 
 def _jobs(jobs: str, out: Path, changed: int) -> str:
@@ -133,16 +152,19 @@ def _header_root(tree: Any) -> str:
 
 
 def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
-          bound: tuple[AnnotationSet, list[Diagnostic]] | None = None) -> tuple[int, int]:
+          bound: tuple[AnnotationSet, list[Diagnostic]] | None = None,
+          history: dict[str, Any] | None = None) -> tuple[int, int]:
     """Render every page into ``out/.staging/src``; return (files written, removed).
 
     ``bound`` is the annotations with their diagnostics (by default, the tree's own, as
-    every command binds them); the checks run on them here.
+    every command binds them); the checks run on them here. ``history`` is the tree's
+    ABI history (:func:`headerparse.site.history.tree_history`): badges and release pages.
     """
     from headerparse.annotations.load import load_for_tree
     from headerparse.checks.run import site_diagnostics
     from headerparse.site.facts import site_facts
-    from headerparse.site.pages import generate
+    from headerparse.site.history import SiteHistory
+    from headerparse.site.pages import site_of
     from headerparse.site.render import environment, sync_tree
     from headerparse.site.version import site_version
 
@@ -152,8 +174,17 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
     facts = site_facts(model, aset, site_diagnostics(tree.files, model, aset, annotation_diags),
                        texts)
     env = environment(cache=out / ".staging" / "jinja")
-    env.globals["site_version"] = site_version(tree).long
-    pages = generate(model, facts, texts, env, jobs=min(os.cpu_count() or 1, PAGE_JOBS))
+    version = site_version(tree)
+    env.globals["site_version"] = version.long
+    site = site_of(model, facts, texts, env)
+    marks = None
+    if history is not None:
+        subops = frozenset(site.facts.subops.by_name) if site.facts.subops else frozenset()
+        marks = env.globals["history"] = SiteHistory(history, version.short.removeprefix("Xen "),
+                                                     subops)
+    pages = site.pages(jobs=min(os.cpu_count() or 1, PAGE_JOBS))
+    if marks is not None:
+        pages.update(marks.render_pages(site.render))
     written, removed = sync_tree(src, pages, PAGE_SUFFIX)
     hand = {p.relative_to(SOURCE).with_suffix("").as_posix(): p.read_text("utf-8")
             for p in SOURCE.rglob("*.rst")}

@@ -128,6 +128,14 @@ def severity_role(name: str, rawtext: str, text: str, lineno: int, inliner: Any,
     return [node], []
 
 
+def badge_role(name: str, rawtext: str, text: str, lineno: int, inliner: Any,
+               options: dict | None = None, content: list | None = None) -> tuple:
+    """``since 4.9.0``, ``removed in 4.20.0``: the ABI history's marks (site.history)."""
+    kind = nodes.make_id(text.split()[0]) if text.split() else "since"
+    node = nodes.inline(text, text, classes=["hp-badge", f"hp-badge-{kind}"])
+    return [node], []
+
+
 class XenDomain(Domain):
     name = "xen"
     label = "Xen ABI"
@@ -139,7 +147,7 @@ class XenDomain(Domain):
     }
     roles: ClassVar[dict[str, Any]] = {
         **{t: XRefRole() for t in OBJTYPES}, "line": XRefRole(), "c": XRefRole(),
-        "severity": severity_role}
+        "severity": severity_role, "badge": badge_role}
     # objects: (type, name) -> (doc, id); cnames: C name -> (doc, id) of the
     # declarations generated pages make (see headerparse.sphinxext.decl).
     initial_data: ClassVar[dict[str, Any]] = {"objects": {}, "cnames": {}}

@@ -18,17 +18,21 @@ from headerparse.cli.common import (
     annotations,
     has_errors,
     load_model,
+    progress,
 )
 from headerparse.model import Doc, Macro, Model, Record
 
 if TYPE_CHECKING:
     from headerparse.annotations.types import AnnotationSet
+    from headerparse.tree import HeaderTree
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("show", help="everything known about a symbol")
     add_tree_options(p)
     add_annotation_options(p)
+    p.add_argument("--no-history", action="store_true",
+                   help="leave out since/removed/changed, even when --tree has release tags")
     p.add_argument("names", nargs="+", metavar="NAME")
     p.set_defaults(func=cmd_show)
     p = sub.add_parser("layout", help="per-arch layout of structs and unions, pahole style")
@@ -42,6 +46,7 @@ def register(sub: Any) -> None:
 def cmd_show(args: argparse.Namespace) -> int:
     tree, model = load_model(args)
     aset, _ = annotations(args, tree, model)
+    history = None if args.no_history else _history(args, tree)
     status = EXIT_OK
     for name in args.names:
         lines = show(model, name, aset)
@@ -49,9 +54,23 @@ def cmd_show(args: argparse.Namespace) -> int:
             print(f"headerparse: no symbol named {name!r} in {model.tree}", file=sys.stderr)
             status = EXIT_USAGE
             continue
+        if history is not None:
+            from headerparse.history import describe
+
+            told = describe(history, name)
+            lines += ["", *told] if told else []
         print("\n".join(lines))
         print()
     return EXIT_FINDINGS if status == EXIT_OK and has_errors(model) else status
+
+
+def _history(args: argparse.Namespace, tree: HeaderTree) -> dict[str, Any] | None:
+    """The history of --tree's release tags: served from the cache (one git call) once a
+    run computed it, computed otherwise; None, and nothing said, without release tags."""
+    from headerparse.site.history import tree_history
+    from headerparse.tree import cache_dir
+
+    return tree_history(tree, cache=None if args.no_cache else cache_dir(), say=progress(args))
 
 
 def cmd_layout(args: argparse.Namespace) -> int:

@@ -1,0 +1,164 @@
+"""The ABI history on the site and in ``show``: since-badges, removed-in notes and the
+"ABI changes in X.Y" pages, from a git repository made here with release tags."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from headerparse.cli import site as site_cli
+from headerparse.extract import Options, extract
+from headerparse.site.history import SiteHistory, repo_of, tree_history
+from headerparse.site.sphinxrun import sphinx
+from headerparse.site.version import site_conf
+from headerparse.tree import open_tree
+
+XEN_H = """\
+#ifndef __XEN_PUBLIC_XEN_H__
+#define __XEN_PUBLIC_XEN_H__
+#include "arch-x86/xen.h"
+#define __HYPERVISOR_foo_op 1
+{bar}
+{flags}
+struct ev {{
+    uint32_t a;
+{wide}
+}};
+#endif
+"""
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), "-c", "user.name=T", "-c", "user.email=t@t",
+                           *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def release(repo: Path, tag: str, *, bar: bool = False, old: bool = True, new: bool = False,
+            wide: bool = False) -> None:
+    public = repo / "xen" / "include" / "public"
+    (public / "arch-x86").mkdir(parents=True, exist_ok=True)
+    flags = (["#define OLD_FLAG 4"] if old else []) + (["#define NEW_FEATURE 7"] if new else [])
+    (public / "xen.h").write_text(XEN_H.format(
+        bar="#define __HYPERVISOR_bar_op 2" if bar else "", flags="\n".join(flags),
+        wide="    uint64_t b;" if wide else ""))
+    (public / "arch-x86" / "xen.h").write_text("#define XEN_X86_THING 3\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", tag)
+    git(repo, "tag", tag)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1.0.0; 1.1.0 adds bar_op and member ev.b; 1.1.1 gets NEW_FEATURE, which master
+    has from 1.2.0, where OLD_FLAG goes."""
+    repo = tmp_path_factory.mktemp("hist") / "xen"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "master")
+    release(repo, "RELEASE-1.0.0")
+    release(repo, "RELEASE-1.1.0", bar=True, wide=True)
+    release(repo, "RELEASE-1.2.0", bar=True, wide=True, old=False, new=True)
+    git(repo, "checkout", "-q", "-b", "stable-1.1", "RELEASE-1.1.0")
+    release(repo, "RELEASE-1.1.1", bar=True, wide=True, new=True)
+    git(repo, "checkout", "-q", "master")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+def staged(repo: Path, rev: str, out: Path, cache: Path) -> tuple[dict[str, str], dict]:
+    """The pages of the site of ``repo`` at ``rev`` (docname -> reST), and its history."""
+    tree = open_tree(str(repo), rev)
+    history = tree_history(tree, cache=cache)
+    assert history is not None
+    model = extract(tree, Options(), cache=cache)
+    site_cli.stage(model, tree, out, history=history)
+    src = out / ".staging" / "src"
+    return ({p.relative_to(src).with_suffix("").as_posix(): p.read_text("utf-8")
+             for p in src.rglob("*.hrst")}, history)
+
+
+def test_the_site_shows_badges_and_release_pages(repo: Path, cache: Path,
+                                                 tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    pages, _ = staged(repo, "RELEASE-1.2.0", out, cache)
+    assert sorted(d for d in pages if d.startswith("releases/")) == ["releases/1.1",
+                                                                     "releases/1.2"]
+    tree = open_tree(str(repo), "RELEASE-1.2.0")
+    assert sphinx(out, jobs="1", strict=True, quiet=True, conf=site_conf(tree)), \
+        "sphinx-build -W -n failed on the history pages (see the warnings above)"
+    html = out / "html"
+    bar = (html / "hypercalls" / "bar_op.html").read_text("utf-8")
+    assert re.search(r'<span class="hp-badge hp-badge-since">since 1\.1\.0</span>', bar)
+    foo = (html / "hypercalls" / "foo_op.html").read_text("utf-8")
+    assert "since 1.0.0 or earlier" in foo
+    xen_h = (html / "headers" / "xen.h.html").read_text("utf-8")
+    assert "since 1.2.0, backported to 1.1.1" in xen_h          # NEW_FEATURE
+    assert "b (since 1.1.0)" in xen_h                            # struct ev's member
+    page = (html / "releases" / "1.2.html").read_text("utf-8")
+    assert "ABI changes in 1.2" in page
+    added, removed = page.split('id="removed"')
+    assert "NEW_FEATURE" in added and "OLD_FLAG" not in added
+    assert "OLD_FLAG" in removed.split('id="changed"')[0]
+    changes = (html / "releases" / "1.1.html").read_text("utf-8")
+    assert "member b added" in changes and "size 4 -&gt; 16, align 4 -&gt; 8" in changes
+    assert 'href="releases/1.2.html"' in (html / "overview.html").read_text("utf-8")
+
+
+def test_an_older_release_gets_removed_in_and_no_later_page(repo: Path, cache: Path,
+                                                             tmp_path: Path) -> None:
+    pages, history = staged(repo, "RELEASE-1.1.0", tmp_path / "site", cache)
+    assert [d for d in pages if d.startswith("releases/")] == ["releases/1.1"]
+    assert "Since|:xen:badge:`since 1.0.0 or earlier` :xen:badge:`removed in 1.2.0`" \
+        in pages["headers/xen.h"]                                # OLD_FLAG
+    assert "releases/1.2" not in pages["overview"]
+    assert SiteHistory(history, "RELEASE-1.1.0-3-gabcdef").upto == \
+        SiteHistory(history, "RELEASE-1.1.0").upto
+
+
+def test_no_release_tags_no_history(repo: Path, tmp_path: Path, cache: Path) -> None:
+    checkout = tmp_path / "untagged"
+    subprocess.run(["git", "clone", "-q", "--no-tags", str(repo), str(checkout)], check=True)
+    assert not git(checkout, "tag")
+    tree = open_tree(str(checkout))
+    assert repo_of(tree) == checkout
+    assert tree_history(tree, cache=cache) is None           # a git checkout, no tags
+    # The public dir alone (no xen/Makefile beside it) is not read as the checkout.
+    assert repo_of(open_tree(str(repo / "xen" / "include" / "public"))) is None
+
+
+def run_show(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    env = {"HEADERPARSE_CACHE": str(cache), "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.run([sys.executable, "-m", "headerparse", "show", *args],
+                          capture_output=True, text=True, env=env, check=False)
+
+
+def test_show_prints_since_removed_and_changed(repo: Path, cache: Path, tmp_path: Path) -> None:
+    proc = run_show("--tree", str(repo), "--rev", "RELEASE-1.2.0", "NEW_FEATURE", "ev",
+                    "bar_op", cache=cache)
+    assert proc.returncode == 0, proc.stderr
+    assert "NEW_FEATURE: since 1.2.0 (releases read: 1.0.0 to 1.2.0)\n" \
+           "  backported to 1.1.1\n" in proc.stdout
+    assert "struct ev: since 1.0.0 or earlier" in proc.stdout
+    assert "  changed in 1.1.0 [x86_64]: size 4 -> 16, align 4 -> 8; member b added" \
+        in proc.stdout
+    assert "HYPERVISOR_bar_op: since 1.1.0" in proc.stdout
+    old = run_show("--tree", str(repo), "--rev", "RELEASE-1.1.0", "OLD_FLAG", cache=cache)
+    assert "  removed in 1.2.0" in old.stdout
+    quiet = run_show("--tree", str(repo), "--rev", "RELEASE-1.1.0", "--no-history", "OLD_FLAG",
+                     cache=cache)
+    assert quiet.returncode == 0 and "since" not in quiet.stdout
+    # A tree without release tags: the same show, and not a word about a history.
+    plain = tmp_path / "plain"
+    subprocess.run(["cp", "-r", str(repo / "xen" / "include" / "public"), str(plain)],
+                   check=True)
+    proc = run_show("--tree", str(plain), "NEW_FEATURE", cache=cache)
+    assert proc.returncode == 0 and "since" not in proc.stdout
+    assert "history" not in proc.stderr

@@ -222,3 +222,30 @@ def test_search_puts_the_explaining_section_first(site, browser, tmp_path):
         anchored = {h.split("#")[0] for h in hits if "#" in h}
         assert not [h for h in hits if "#" not in h and h in anchored], hits
         b.screenshot(tmp_path / "search-suspend.png")
+
+
+@pytest.fixture(scope="module")
+def history_site(tmp_path_factory):
+    from support.history_site import bundle_site
+
+    return bundle_site(tmp_path_factory.getbasetemp()) / "html"
+
+
+def test_since_badge_and_release_page(history_site, browser, tmp_path):
+    """Xen 4.20.0 built from the history bundle: dm_op's badge, then the overview's link
+    to "ABI changes in 4.20" and on to a sub-op that release added."""
+    with serve(history_site) as base:
+        b = browser
+        b.navigate(f"{base}/hypercalls/dm_op.html")
+        badges = _texts(b, "span.hp-badge")
+        assert badges and badges[0] == "since 4.9.0", badges
+        assert b.eval("getComputedStyle(document.querySelector('span.hp-badge'))"
+                      ".borderTopStyle") == "solid"
+        b.navigate(f"{base}/overview.html")
+        b.click("a[href$='releases/4.20.html']")
+        assert b.eval("document.querySelector('h1').innerText").startswith("ABI changes in 4.20")
+        b.screenshot(tmp_path / "release-4.20.png")
+        b.click("a[href*='physdev_op.html#physdevop-pci-device-reset']")
+        assert b.eval("location.hash") == "#physdevop-pci-device-reset"
+        section = b.eval("document.getElementById('physdevop-pci-device-reset').innerText")
+        assert "since 4.20.0" in section

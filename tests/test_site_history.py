@@ -162,3 +162,29 @@ def test_show_prints_since_removed_and_changed(repo: Path, cache: Path, tmp_path
     proc = run_show("--tree", str(plain), "NEW_FEATURE", cache=cache)
     assert proc.returncode == 0 and "since" not in proc.stdout
     assert "history" not in proc.stderr
+
+
+# --------------------------------------------------------------------------- the real thing
+
+
+@pytest.mark.slow
+def test_the_bundle_site_at_420_has_badges_and_its_release_page(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    from support.history_site import bundle_site
+
+    html = bundle_site(tmp_path_factory.getbasetemp()) / "html"
+    dm_op = (html / "hypercalls" / "dm_op.html").read_text("utf-8")
+    # __HYPERVISOR_dm_op arrived in Xen 4.9 ("x86/hvm: add HYPERVISOR_dm_op").
+    assert '<span class="hp-badge hp-badge-since">since 4.9.0</span>' in dm_op
+    physdev = (html / "hypercalls" / "physdev_op.html").read_text("utf-8")
+    section = physdev.split('id="physdevop-pci-device-reset"')[1].split("</section>")[0]
+    assert "since 4.20.0" in section
+    page = (html / "releases" / "4.20.html").read_text("utf-8")
+    assert "ABI changes in 4.20" in page
+    added = page.split('id="removed"')[0]
+    # What git diff RELEASE-4.19.0 RELEASE-4.20.0 -- xen/include/public adds.
+    for name in ("PHYSDEVOP_pci_device_reset", "XENPF_microcode_update2",
+                 "XEN_DOMCTL_gsi_permission", "pci_device_reset"):
+        assert name in added, name
+    assert 'href="releases/4.20.html"' in (html / "overview.html").read_text("utf-8")
+    assert (html / "releases" / "4.9.html").is_file()

@@ -200,7 +200,7 @@ class SiteHistory:
             return "record"
         if kind in ("hypercall", "typedef"):
             return kind
-        return "subop" if name in self.subops else "constant"
+        return "subop" if kind == "subop" or name in self.subops else "constant"
 
 
 def _site_release(described: str | None) -> Version | None:

@@ -245,7 +245,7 @@ def test_since_badge_and_release_page(history_site, browser, tmp_path):
         b.click("a[href$='releases/4.20.html']")
         assert b.eval("document.querySelector('h1').innerText").startswith("ABI changes in 4.20")
         b.screenshot(tmp_path / "release-4.20.png")
-        b.click("a[href*='physdev_op.html#physdevop-pci-device-reset']")
-        assert b.eval("location.hash") == "#physdevop-pci-device-reset"
+        b.click("a[href$='physdev_op.html#xen-op-PHYSDEVOP_pci_device_reset']")
+        assert b.eval("location.pathname").endswith("/hypercalls/physdev_op.html")
         section = b.eval("document.getElementById('physdevop-pci-device-reset').innerText")
         assert "since 4.20.0" in section

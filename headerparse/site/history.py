@@ -197,7 +197,8 @@ class SiteHistory:
                                 and f"HYPERVISOR_{name[13:]}" in self.symbols):
             return None
         if kind in ("struct", "union"):
-            return "record"
+            # A guest handle's struct comes with the type it is declared for.
+            return None if name.split()[-1].startswith("__guest_handle") else "record"
         if kind in ("hypercall", "typedef"):
             return kind
         return "subop" if kind == "subop" or name in self.subops else "constant"

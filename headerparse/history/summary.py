@@ -217,6 +217,8 @@ def load(path: Path, tree: str) -> Summary | None:
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("tree") != tree:
         return None
+    if "failed" not in data and not {"archs", "errors", "files", "symbols"} <= data.keys():
+        return None
     return data
 
 

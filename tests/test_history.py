@@ -131,6 +131,10 @@ def test_nothing_new_is_served_and_new_tags_are_added(repo: Path, tmp_path: Path
     assert added.history == fresh.history
     assert fresh.history["symbols"]["NEW_FEATURE"] == entry("1.2.0", backports=("1.0.2", "1.1.1"))
     assert fresh.history["symbols"]["__HYPERVISOR_bar_op"] == entry("1.1.0", removed="1.3.0")
+    # Damaged cache files are misses, never errors.
+    for f in (cache / "history").rglob("*.json"):
+        f.write_text('{"format": "' + json.loads(f.read_text())["format"] + '"}')
+    assert build_history(repo, cache=cache).history == fresh.history
     # A feature release older than the newest is not something to add: recomputed.
     release(repo, "RELEASE-1.1.5", bar=True, wide=True, branch_from="RELEASE-1.1.1")
     git(repo, "tag", "-d", "RELEASE-1.0.2")

@@ -30,8 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from headerparse.diagnostics import Diagnostic, Loc
-from headerparse.extract.conditions import COMMENT as _COMMENT
-from headerparse.extract.conditions import Visibility, visibility
+from headerparse.extract.conditions import Visibility, blank_comments, visibility
 from headerparse.model import Hypercall, Macro, Model, OpGroup, Record
 
 if TYPE_CHECKING:
@@ -142,14 +141,16 @@ class _Deriver:
             self.by_file.setdefault(r.loc.file, []).append(r)
         self._spans: dict[str, list[tuple[Record, int, int]]] = {}
         self._part_lines: dict[str, set[int]] = {}
+        self._code: dict[str, str] = {}
         self.prefixed: dict[str, list[Macro]] = {}
         self.aliases: dict[str, list[str]] = {}        # macro body -> macros defined as it
+        prefixes = re.compile("|".join(sorted(PREFIXES.values(), key=len, reverse=True)))
         for mac in model.macros:
             if mac.archs:
                 self.aliases.setdefault(mac.body.strip("() "), []).append(mac.name)
-            for prefix in PREFIXES.values():
-                if mac.name.startswith(prefix):
-                    self.prefixed.setdefault(prefix, []).append(mac)
+            hit = prefixes.match(mac.name)
+            if hit:
+                self.prefixed.setdefault(hit.group(0), []).append(mac)
         self.items: dict[str, list[tuple[int, str]]] = {}      # file -> (line, kind), sorted
         for mac in model.macros:
             self.items.setdefault(mac.loc.file, []).append((mac.loc.line, "macro"))
@@ -170,8 +171,7 @@ class _Deriver:
     def spans(self, file: str) -> list[tuple[Record, int, int]]:
         """The records of ``file`` with their first and last line (its closing brace)."""
         if file not in self._spans:
-            lines = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"),
-                                 self.texts.get(file, "")).split("\n")
+            lines = self.code(file).split("\n")
             out = []
             for r in self.by_file.get(file, ()):
                 if r.expanded_from is None:      # a macro's struct has no braces here
@@ -179,9 +179,15 @@ class _Deriver:
             self._spans[file] = out
         return self._spans[file]
 
+    def code(self, file: str) -> str:
+        """The text of ``file`` with its comments blanked (line numbers kept)."""
+        if file not in self._code:
+            self._code[file] = blank_comments(self.texts.get(file, ""))
+        return self._code[file]
+
     def vis(self, file: str) -> Visibility | None:
         if file not in self._vis and file in self.texts:
-            self._vis[file] = visibility(self.texts[file])
+            self._vis[file] = visibility(self.code(file), blanked=True)
         return self._vis.get(file)
 
     # -------------------------------------------------------------- one hypercall
@@ -281,6 +287,10 @@ class _Deriver:
             if any(v in rest | taken for n in family for v in cands[n].values.values()):
                 for n in family:
                     del cands[n]
+        by_value: dict[tuple[str, int], list[str]] = {}
+        for n, o in [*((n, o) for n, o in cands.items() if o.archs), *have.items()]:
+            for item in o.values.items():
+                by_value.setdefault(item, []).append(n)
         out = []
         for name, mac in cands.items():
             if not mac.archs:
@@ -289,9 +299,8 @@ class _Deriver:
                     hidden.append((name, "only the hypervisor sees it (#ifdef __XEN__): "
                                    "not guest ABI"))
                 continue
-            clash = [n for n, o in cands.items() if n != name and o.archs and
-                     set(o.values.items()) & set(mac.values.items())]
-            clash += [n for n, o in have.items() if set(o.values.items()) & set(mac.values.items())]
+            clash = list(dict.fromkeys(n for item in mac.values.items()
+                                       for n in by_value.get(item, ()) if n != name))
             if clash:
                 self.diags.append(Diagnostic(
                     "XM110", "warning", mac.loc,

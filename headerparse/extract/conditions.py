@@ -52,10 +52,15 @@ class Visibility:
         return "xen" in v and not v & {"guest", "tools"}
 
 
-def visibility(text: str) -> Visibility:
-    """Each line's views, from the ``#if`` blocks around it."""
-    code = COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
-    raw = code.split("\n")
+def blank_comments(text: str) -> str:
+    """``text`` with each comment replaced by its newlines."""
+    return COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+
+
+def visibility(text: str, blanked: bool = False) -> Visibility:
+    """Each line's views, from the ``#if`` blocks around it (``blanked``: the text's
+    comments are already blanked)."""
+    raw = (text if blanked else blank_comments(text)).split("\n")
     # frames: [conditions of the branches before, the current branch's condition, has #error]
     frames: list[list] = []
     refused: list[object] = []          # conditions every later line must also fail

@@ -217,7 +217,15 @@ def _load_state(path: Path | None) -> dict[str, Any] | None:
         data = json.loads(path.read_bytes())
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and data.get("format") == STATE_FORMAT else None
+    if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
+        return None
+    builder = data.get("builder")
+    # Written whole (renamed into place), but a hand-edited or foreign file is a miss.
+    if not (isinstance(data.get("rows"), list) and isinstance(data.get("problems"), list)
+            and isinstance(builder, dict)
+            and {"releases", "symbols", "previous"} <= builder.keys()):
+        return None
+    return data
 
 
 def _save_state(path: Path, state: dict[str, Any]) -> None:

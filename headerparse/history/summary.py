@@ -183,16 +183,22 @@ def broken(summary: Summary, arch: str, file: str) -> bool:
 def _code_key() -> str:
     """What the summaries depend on besides the headers: headerparse's extraction code.
 
-    Every module of the package counts but the site's and the history's own
-    (except this one): a change costs a re-extraction, never a stale summary.
+    The ``extract`` package, the modules it imports and this one: a change there
+    costs a re-extraction of every tree (two minutes for Xen's), never a stale
+    summary; a change to the checks or the site costs nothing.
     """
     root = Path(__file__).resolve().parent.parent
     h = hashlib.sha256(f"{FORMAT}\0{__version__}\0{_clang_id()}".encode())
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root).as_posix()
-        if not rel.startswith(("site", "sphinxext", "history/")) or rel == "history/summary.py":
+        if rel.startswith("extract/") or rel in _EXTRACTION:
             h.update(rel.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
+
+
+_EXTRACTION = {"__init__.py", "model.py", "jsonform.py", "diagnostics.py", "targets.py",
+               "tree.py", "treesafe.py", "paths.py", "safeio.py", "parallel.py",
+               "history/summary.py"}
 
 
 def _clang_id() -> str:
@@ -216,6 +222,8 @@ def load(path: Path, tree: str) -> Summary | None:
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("tree") != tree:
+        return None
+    if "failed" not in data and not {"archs", "errors", "files", "symbols"} <= data.keys():
         return None
     return data
 

@@ -152,6 +152,12 @@ def test_show_prints_since_removed_and_changed(repo: Path, cache: Path, tmp_path
     assert "HYPERVISOR_bar_op: since 1.1.0" in proc.stdout
     old = run_show("--tree", str(repo), "--rev", "RELEASE-1.1.0", "OLD_FLAG", cache=cache)
     assert "  removed in 1.2.0" in old.stdout
+    # Gone from the tree, still told: the question is often "when did it go?".
+    gone = run_show("--tree", str(repo), "--rev", "RELEASE-1.2.0", "OLD_FLAG", cache=cache)
+    assert gone.returncode == 0, gone.stderr
+    assert gone.stdout.startswith("OLD_FLAG: not in ") and "  removed in 1.2.0" in gone.stdout
+    missing = run_show("--tree", str(repo), "--rev", "RELEASE-1.2.0", "NO_SUCH", cache=cache)
+    assert missing.returncode == 2 and "no symbol named 'NO_SUCH'" in missing.stderr
     quiet = run_show("--tree", str(repo), "--rev", "RELEASE-1.1.0", "--no-history", "OLD_FLAG",
                      cache=cache)
     assert quiet.returncode == 0 and "since" not in quiet.stdout

@@ -50,16 +50,15 @@ def cmd_show(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for name in args.names:
         lines = show(model, name, aset)
+        told = _told(history, name, model)
+        if lines is None and told:
+            # Gone from this tree, known to its releases: "was tmem_op removed?"
+            lines = [f"{name}: not in {model.tree}"]
         if lines is None:
             print(f"headerparse: no symbol named {name!r} in {model.tree}", file=sys.stderr)
             status = EXIT_USAGE
             continue
-        if history is not None:
-            from headerparse.history import describe
-
-            told = describe(history, name)
-            lines += ["", *told] if told else []
-        print("\n".join(lines))
+        print("\n".join(lines + (["", *told] if told else [])))
         print()
     return EXIT_FINDINGS if status == EXIT_OK and has_errors(model) else status
 
@@ -71,6 +70,20 @@ def _history(args: argparse.Namespace, tree: HeaderTree) -> dict[str, Any] | Non
     from headerparse.tree import cache_dir
 
     return tree_history(tree, cache=None if args.no_cache else cache_dir(), say=progress(args))
+
+
+def _told(history: dict[str, Any] | None, name: str, model: Model) -> list[str]:
+    """The history of ``name``; of its hypercall too when the name is also a struct's."""
+    from headerparse.history import describe, lookup
+
+    if history is None:
+        return []
+    told = describe(history, name)
+    hc = model.hypercall(name)
+    found = lookup(history, name)
+    if hc is not None and found is not None and found[0] != f"HYPERVISOR_{hc.name}":
+        told += ["", *describe(history, f"HYPERVISOR_{hc.name}")]
+    return told
 
 
 def cmd_layout(args: argparse.Namespace) -> int:

@@ -179,3 +179,30 @@ def test_uboot_page_on_xen_417(xen_tree_417: HeaderTree, tmp_path: Path) -> None
     assert "#c.GNTTAB_CACHE_SOURCE_GREF" in html
     checked, broken = check_site(out / "html")
     assert not broken, broken[:5]
+
+
+def _history(root: Path, releases: dict[str, str]) -> Path:
+    """A git repository with a RELEASE-x.y.0 tag per release, each with its io/blkif.h."""
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+    root.mkdir()
+    git("init", "-q")
+    for release, text in releases.items():
+        header = root / "xen" / "include" / "public" / "io" / "blkif.h"
+        header.parent.mkdir(parents=True, exist_ok=True)
+        header.write_text(text)
+        git("add", "-A")
+        git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", release)
+        git("tag", f"RELEASE-{release}")
+    return root
+
+
+def test_the_page_names_the_best_match_from_a_history(build, copy: Path, tmp_path: Path) -> None:
+    repo = _history(tmp_path / "xen", {"4.16.0": TEXTS["io/blkif.h"], "4.17.0": COPY_BLKIF,
+                                       "4.18.0": TEXTS["io/blkif.h"]})
+    assert build("--consumer", f"mini={copy}", "--history", str(repo)) == 0
+    html = (build.out / "html" / "consumers" / "mini.html").read_text()
+    facts = re.sub(r"<[^>]+>|\s+", " ", html.split("Best match", 1)[1].split("Findings")[0])
+    assert "Xen 4.17.x (1 of 1 files identical" in facts, facts

@@ -15,6 +15,7 @@ from typing import Any
 
 from headerparse.conform.run import Report
 from headerparse.diagnostics import sort_findings
+from headerparse.site import text as tx
 from headerparse.site.plan import Plan
 
 DOC_DIR = "consumers"
@@ -103,10 +104,20 @@ def context(page: ConsumerPage, plan: Plan) -> dict[str, Any]:
                                    ("constant", m.consts))
                for copy, (xen, how) in sorted(table.items())]
     return {"spec": page.spec, "report": r, "copy_dir": page.copy_dir,
-            "provenance": r.provenance, "per_arch": per_arch, "counts": counts,
+            "best": _best_match(r), "per_arch": per_arch, "counts": counts,
             "mapping": [row for row in mapping if row[3] != "identity"],
             "identity": sum(1 for row in mapping if row[3] == "identity"),
             "xen_link": _xen_link}
+
+
+def _best_match(r: Report) -> str:
+    """The best-match fact, as reST."""
+    if r.provenance is None:
+        return "no Xen history given (``build --history``)"
+    if r.provenance.best is None:
+        return "no release shares a header with the copy"
+    # "provenance: best match Xen 4.13.x (...)": the part after the label.
+    return tx.rst_escape(r.provenance.summary().split("best match ", 1)[1])
 
 
 def _xen_link(p: Any, row: Mapping[str, Any]) -> str:

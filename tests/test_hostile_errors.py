@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from support.hostile import (
-    ROOT,
     Run,
     checkout,
     hp,
@@ -110,7 +109,7 @@ def _unreadable_dir(tmp: Path) -> Run:
     (tree / "io").chmod(0)
     try:
         return hp(tmp, "extract", "-q", "--tree", str(tree), "--arch", "x86_64",
-                  "--json", str(tmp / "m.json"))
+                  "--json", str(tmp / "m.json"), obey_permissions=True)
     finally:
         (tree / "io").chmod(0o755)
 
@@ -121,7 +120,7 @@ def _check_with(option: str, make: Callable[[Path], Path]) -> Callable[[Path], R
         (tmp / "none").mkdir(exist_ok=True)
         extra = [] if option == "--annotations" else ["--annotations", str(tmp / "none")]
         return hp(tmp, "check", "-q", "--tree", str(tree), "--arch", "x86_64",
-                  option, str(make(tmp)), *extra)
+                  option, str(make(tmp)), *extra, obey_permissions=True)
     return case
 
 
@@ -231,13 +230,8 @@ TRACEBACK_CASES: dict[str, tuple[Callable[[Path], Run], tuple[int, ...]]] = {
     "interface-version-junk": (_interface_version, (2,)),
     "annotations-check-missing-dir": (_annotations_missing, (2,)),
 }
-NEEDS_NON_ROOT = {"tree-unreadable-dir", "yaml-unreadable"}
-
-
 @pytest.mark.parametrize("case", sorted(TRACEBACK_CASES))
 def test_9_one_line_error_never_a_traceback(tmp_path: Path, case: str) -> None:
-    if case in NEEDS_NON_ROOT and ROOT:
-        pytest.skip("root reads unreadable files")
     make, codes = TRACEBACK_CASES[case]
     r = make(tmp_path)
     assert "Traceback" not in r.stderr, r

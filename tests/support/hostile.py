@@ -54,10 +54,15 @@ def env_for(tmp: Path, **extra: str) -> dict[str, str]:
 
 def hp(tmp: Path, *args: str, stdin: bytes | None = None, timeout: float = 60,
        env: dict[str, str] | None = None, preexec: Callable[[], None] | None = None,
-       cwd: Path | None = None) -> Run:
-    """Run headerparse; a run over ``timeout`` is killed with its whole process group."""
+       cwd: Path | None = None, obey_permissions: bool = False) -> Run:
+    """Run headerparse; a run over ``timeout`` is killed with its whole process group.
+
+    ``obey_permissions``: as root (CI), run without the capabilities that let root read
+    what its mode forbids, so that an unreadable file is unreadable to the run."""
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "headerparse", *args], cwd=cwd or tmp,
+    drop = (["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+            if obey_permissions and os.geteuid() == 0 else [])
+    proc = subprocess.Popen([*drop, sys.executable, "-m", "headerparse", *args], cwd=cwd or tmp,
                             env=env or env_for(tmp), stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True, preexec_fn=preexec)

@@ -449,4 +449,8 @@ def run(args: argparse.Namespace, work: Path) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except BrokenPipeError:         # the report piped into head
+        sys.stderr.close()
+        raise SystemExit(0) from None

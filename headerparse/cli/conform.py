@@ -156,3 +156,61 @@ def _provenance(args: argparse.Namespace, consumer: Any, cache: Path | None, say
 
 def _is_git(path: Path) -> bool:
     return (path / ".git").exists() or (path / "HEAD").is_file()
+
+
+# ---------------------------------------------------------------- build --consumer
+
+
+def locate_consumers(values: list[str]) -> list[tuple[Any, Any]]:
+    """``build --consumer NAME=DIR[:PROFILE]`` arguments as (spec, consumer): a directory
+    that is not there is a usage error before the build starts any work."""
+    from headerparse.conform.profiles import PROFILES
+    from headerparse.conform.unit import ConformError, locate
+    from headerparse.site.consumers import SpecError, check_unique, parse_spec
+
+    try:
+        specs = [parse_spec(v, PROFILES) for v in values]
+        check_unique(specs)
+        return [(s, locate(Path(s.directory), PROFILES[s.profile])) for s in specs]
+    except (SpecError, ConformError) as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def consumer_pages(located: list[tuple[Any, Any]], args: argparse.Namespace, tree: Any,
+                   model: Any, say: Any) -> list[Any]:
+    """Each consumer's conform report against the site's tree, for its page.
+
+    Xen's side is read as ``conform`` reads it (the guest view, the profile's interface
+    version); the site's own model is that when the build was asked for the same."""
+    from headerparse.cli.common import extract_options
+    from headerparse.conform.mapping import Aliases
+    from headerparse.conform.run import conform
+    from headerparse.conform.unit import ConformError
+    from headerparse.extract import ExtractError, Options, extract
+    from headerparse.site.consumers import ConsumerPage
+    from headerparse.tree import cache_dir
+
+    cache = None if args.no_cache else cache_dir()
+    site_options = extract_options(args)
+    out = []
+    for spec, consumer in located:
+        profile = consumer.profile
+        archs = tuple(a for a in profile.archs if a in model.archs)
+        if not archs:
+            raise UsageError(f"--consumer {spec.name}: the {profile.name} profile's arches "
+                             f"({', '.join(profile.archs)}) are not among the site's")
+        version = args.interface_version or profile.interface_version
+        try:
+            xen = model
+            if site_options.tools or version != site_options.interface_version:
+                xen = extract(tree, Options(archs=archs, tools=False, interface_version=version),
+                              progress=say, cache=cache)
+            say(f"{spec.name}: parsing the {profile.name} copy in {consumer.base}")
+            report = conform(consumer, xen, archs, Aliases(), version)
+        except (ExtractError, ConformError) as exc:
+            raise UsageError(f"--consumer {spec.name}: {exc}") from exc
+        report.consumer = spec.directory
+        report.provenance = _provenance(args, consumer, cache, say)
+        copy = consumer.base / profile.copy if profile.copy else consumer.base
+        out.append(ConsumerPage(spec, report, copy.as_posix()))
+    return out

@@ -15,6 +15,7 @@ import gc
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ from headerparse.safeio import output_dir
 if TYPE_CHECKING:
     from headerparse.annotations.types import AnnotationSet
     from headerparse.model import Diagnostic, Model
+    from headerparse.site.consumers import ConsumerPage
     from headerparse.tree import HeaderTree
 
 __all__ = ["cmd_build", "stage"]
@@ -53,6 +55,13 @@ def register(sub: Any) -> None:
                    help="publish even when Sphinx warns (default: warnings fail the build)")
     p.add_argument("--full", action="store_true", help="drop the caches: rebuild every page")
     p.add_argument("-v", "--verbose", action="store_true", help="show sphinx-build's progress")
+    p.add_argument("--consumer", action="append", default=[], metavar="NAME=DIR[:PROFILE]",
+                   help="add a page comparing a project's copy of the headers with them "
+                   "(as conform does; PROFILE defaults to NAME when it is a profile, else "
+                   "generic); repeatable")
+    p.add_argument("--history", metavar="GITDIR", help="for --consumer: a Xen git repository "
+                   "whose release tags give each copy's best match (default: --tree when "
+                   "it is one)")
     p.add_argument("--no-history", action="store_true",
                    help="no since-badges and release pages, even when --tree has release tags")
     p.set_defaults(func=cmd_build)
@@ -79,6 +88,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace, out: Path) -> int:
+    from headerparse.cli.conform import consumer_pages, locate_consumers
     from headerparse.site import sphinxrun
     from headerparse.site.version import site_conf
 
@@ -90,6 +100,7 @@ def _build(args: argparse.Namespace, out: Path) -> int:
     # memory. Reference counting still frees the rest.
     gc.disable()
     t0 = time.perf_counter()
+    located = locate_consumers(args.consumer)
     tree = open_args_tree(args)
     if args.full:
         shutil.rmtree(out / ".staging" / "doctrees", ignore_errors=True)
@@ -99,10 +110,12 @@ def _build(args: argparse.Namespace, out: Path) -> int:
                              header_root=_header_root(tree), conf=site_conf(tree))
     try:
         model = extractor(args)(tree)
+        # A consumer that fails fails the build here, before any page is staged.
+        consumers = consumer_pages(located, args, tree, model, say)
         history = _history(args, tree, say)
         t1 = time.perf_counter()
         written, removed = stage(model, tree, out, say, annotations(args, tree, model),
-                                 history)
+                                 consumers, history)
     except BaseException:
         finish(None)
         raise
@@ -153,15 +166,18 @@ def _header_root(tree: Any) -> str:
 
 def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
           bound: tuple[AnnotationSet, list[Diagnostic]] | None = None,
+          consumers: Sequence[ConsumerPage] = (),
           history: dict[str, Any] | None = None) -> tuple[int, int]:
     """Render every page into ``out/.staging/src``; return (files written, removed).
 
     ``bound`` is the annotations with their diagnostics (by default, the tree's own, as
-    every command binds them); the checks run on them here. ``history`` is the tree's
-    ABI history (:func:`headerparse.site.history.tree_history`): badges and release pages.
+    every command binds them); the checks run on them here. ``consumers``: a page each,
+    linked from the overview. ``history`` is the tree's ABI history
+    (:func:`headerparse.site.history.tree_history`): badges and release pages.
     """
     from headerparse.annotations.load import load_for_tree
     from headerparse.checks.run import site_diagnostics
+    from headerparse.site import consumers as consumer_pages
     from headerparse.site.facts import site_facts
     from headerparse.site.history import SiteHistory
     from headerparse.site.pages import site_of
@@ -176,6 +192,7 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
     env = environment(cache=out / ".staging" / "jinja")
     version = site_version(tree)
     env.globals["site_version"] = version.long
+    env.globals["consumer_docs"] = [c.spec.docname for c in consumers]
     site = site_of(model, facts, texts, env)
     marks = None
     if history is not None:
@@ -185,6 +202,7 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
     pages = site.pages(jobs=min(os.cpu_count() or 1, PAGE_JOBS))
     if marks is not None:
         pages.update(marks.render_pages(site.render))
+    pages.update(consumer_pages.render(site, list(consumers)))
     written, removed = sync_tree(src, pages, PAGE_SUFFIX)
     hand = {p.relative_to(SOURCE).with_suffix("").as_posix(): p.read_text("utf-8")
             for p in SOURCE.rglob("*.rst")}

@@ -123,3 +123,12 @@ def test_inventory_members_and_no_internals(site417):
     for name, item in members.items():
         if item.uri.startswith("headers/io/blkif.h.html#"):
             assert f'id="{item.uri.split("#", 1)[1]}"' in blkif, name
+
+
+@pytest.mark.slow
+def test_414_builds_warning_free_named_by_its_version(xen_tree_414, tmp_path_factory):
+    out = build_site(xen_tree_414, tmp_path_factory.getbasetemp())    # -W -n
+    html = (out / "html" / "overview.html").read_text()
+    assert "<title>Overview - Xen public ABI — Xen 4.14.6</title>" in html
+    assert "The hypercall ABI of Xen 4.14.6 (Debian libxen-dev 4.14.6-1, bullseye)" in html
+    assert str(Path.home()) not in html

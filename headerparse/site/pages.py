@@ -128,8 +128,10 @@ class _Site:
         if handles:
             add(HANDLES_DOC, 100, "handles.rst.j2",
                 handles=sorted(handles, key=lambda rs: rs[0].key))
-        add(ARCH_DIFF_DOC, 20, "arch_differences.rst.j2", pairs=archdiff.arch_pairs(
-            [r for r in self.model.records if not is_handle(r)], self.model.archs))
+        # The pairs are computed by the worker that renders the page.
+        out.append((ARCH_DIFF_DOC, 20, lambda: self.render(
+            "arch_differences.rst.j2", ARCH_DIFF_DOC, pairs=archdiff.arch_pairs(
+                [r for r in self.model.records if not is_handle(r)], self.model.archs))))
         add("constants", 20, "constants.rst.j2", macros=_differing_constants(self.model))
         add("findings", 10, "findings.rst.j2",
             all_findings=_sorted_findings(self.facts.findings),

@@ -146,7 +146,8 @@ class Page:
              texts: Iterable[str] = ()) -> str:
         """A directive whose content is JSON (layout tables, diagrams, arg tables)."""
         pad = " " * indent
-        for t in texts:
+        # dict.fromkeys: a layout table repeats each member's type once per arch.
+        for t in dict.fromkeys(texts):
             self.used |= tx.names_in(t, self.plan.known)
         body = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return f"{pad}.. {directive}::\n\n{pad}   {body}"

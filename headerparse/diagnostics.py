@@ -226,6 +226,10 @@ _CHECK_RULES = (
     Rule("XC408", "member-type-changed", "warning", "abi-change",
          "a member whose type changes but not its size still changes its meaning",
          "keep the type, or document the reinterpretation"),
+    Rule("XC409", "union-member-added", "note", "abi-change",
+         "a new member of a union that keeps its size is compatible, but a new meaning of "
+         "bytes callers already pass",
+         "document which op or flag selects the new member, and since which version"),
     # hygiene
     Rule("XC501", "undocumented-new-symbol", "warning", "hygiene",
          "a public symbol without a comment is an ABI nobody can implement from the headers",

@@ -123,12 +123,15 @@ def added_lines(diff: str) -> dict[str, set[int]]:
     return out
 
 
+def _xen_id(clone: Path, commit: str) -> str:
+    m = rh._TRAILER.search(rh.git(clone, "log", "-1", "--format=%B", commit))
+    return (m.group(1) if m else commit)[:12]
+
+
 def reverse_one(clone: Path, env: dict[str, str], commit: str, why: str,
                 archs: str = "") -> Drift:
-    meta = rh.git(clone, "log", "-1", "--format=%s%x00%B", commit)
-    subject, body = meta.split("\0", 1)
-    m = rh._TRAILER.search(body)
-    d = Drift(commit, (m.group(1) if m else commit)[:12], subject.strip(), why)
+    subject = rh.git(clone, "log", "-1", "--format=%s", commit)
+    d = Drift(commit, _xen_id(clone, commit), subject.strip(), why)
     diff = rh.git(clone, "diff", commit, f"{commit}^", "--", PUBLIC)
     rc, _, out, err = rh.run_headerparse(
         ["review", "--tree", str(clone), "--rev", commit, "--format", "json", "-q",
@@ -197,6 +200,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--limit", type=int, default=0)
     # The prose checks read one tree; two arches see every header's text and halve the time.
     ap.add_argument("--arch", default="x86_64,arm64", help="arches to review on ('' = all)")
+    ap.add_argument("--seeable", action="store_true", help="only the fixes labelled seeable")
     ap.add_argument("--list", action="store_true", help="list the candidates, review nothing")
     ap.add_argument("--json", type=Path, help="save the results")
     ap.add_argument("--report", type=Path, help="print the report of saved results")
@@ -223,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
         commits = rh.git(clone, "rev-list", "--reverse", "--no-merges",
                          f"{args.start}..{args.to}", "--", PUBLIC).split()
         found = [(c, why) for c in commits if (why := classify(clone, c))]
+        if args.seeable:
+            found = [(c, why) for c, why in found
+                     if labels.get(_xen_id(clone, c), ("",))[0] == "yes"]
         if args.limit:
             found = found[:args.limit]
         if args.list:

@@ -164,5 +164,7 @@ def _trigraphs(path: str, text: str) -> list[Finding]:
         for m in _TRIGRAPH.finditer(line):
             out.append(Finding("XC505", Loc(path, n, m.start() + 1),
                                f"'{m.group(0)}' is a trigraph: a compiler in ISO C mode "
-                               f"replaces it", m.group(0), key=f"{path}|{n}|{m.group(0)}"))
+                               f"replaces it", m.group(0),
+                               # the line's text, not its number: edits above keep it
+                               key=f"{path}|{' '.join(line.split())}"))
     return out

@@ -226,6 +226,10 @@ _CHECK_RULES = (
     Rule("XC408", "member-type-changed", "warning", "abi-change",
          "a member whose type changes but not its size still changes its meaning",
          "keep the type, or document the reinterpretation"),
+    Rule("XC409", "union-member-added", "note", "abi-change",
+         "a new member of a union that keeps its size is compatible, but a new meaning of "
+         "bytes callers already pass",
+         "document which op or flag selects the new member, and since which version"),
     # hygiene
     Rule("XC501", "undocumented-new-symbol", "warning", "hygiene",
          "a public symbol without a comment is an ABI nobody can implement from the headers",
@@ -236,6 +240,14 @@ _CHECK_RULES = (
     Rule("XC503", "mapping-target-missing", "warning", "hygiene",
          "a backtick '=>' mapping whose target does not exist breaks the cross-references",
          "point the mapping at an existing type, or fix the pattern"),
+    Rule("XC504", "endif-comment-mismatch", "warning", "hygiene",
+         "an #endif comment that names another condition than its #if misleads who reads "
+         "the end of a long block",
+         "restate the condition of the #if, or drop the comment"),
+    Rule("XC505", "trigraph-in-comment", "warning", "hygiene",
+         "a compiler in ISO C mode replaces trigraphs, even in comments ('??/' continues "
+         "a // comment onto the next line)",
+         "write the question marks apart, or use other punctuation"),
 )
 
 _CONFORMANCE_RULES = _family("conformance", """

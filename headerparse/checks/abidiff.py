@@ -151,7 +151,7 @@ def _records(col: _Collector, old: dict, new: dict, arch: str) -> None:
                            f"{key} is gone", True), arch)
             continue
         r_new, b = new[key]
-        for detail, before, after, incompatible in _layout_changes(a, b):
+        for detail, before, after, incompatible in _layout_changes(a, b, r_new.kind == "union"):
             col.add(Change("layout", key, r_new.loc.file, r_new.loc.line, (), before, after,
                            detail, incompatible), arch)
     for key, (r_new, b) in new.items():
@@ -160,7 +160,8 @@ def _records(col: _Collector, old: dict, new: dict, arch: str) -> None:
                            f"new {key} ({b.size} bytes)", False), arch)
 
 
-def _layout_changes(a: Layout, b: Layout) -> Iterable[tuple[str, Any, Any, bool]]:
+def _layout_changes(a: Layout, b: Layout,
+                    union: bool = False) -> Iterable[tuple[str, Any, Any, bool]]:
     """What changed between two layouts of one record, matching members by their bytes.
 
     A member whose path is gone is renamed when a new member has its exact bytes
@@ -172,7 +173,7 @@ def _layout_changes(a: Layout, b: Layout) -> Iterable[tuple[str, Any, Any, bool]
         yield "size", a.size, b.size, True
     if a.align != b.align:
         yield "align", a.align, b.align, True
-    members = list(_member_changes(a, b))
+    members = list(_member_changes(a, b, union))
     containers = _containers(a) & _containers(b)
     broken = [p for p, c in members if p not in containers and c[3]]
     for path, change in members:
@@ -183,8 +184,8 @@ def _layout_changes(a: Layout, b: Layout) -> Iterable[tuple[str, Any, Any, bool]
             yield change
 
 
-def _member_changes(a: Layout, b: Layout) -> Iterable[tuple[str, tuple]]:
-    """(member path, change) for every member change."""
+def _member_changes(a: Layout, b: Layout, union: bool) -> Iterable[tuple[str, tuple]]:
+    """(member path, change) for every member change; ``union``: the record is one."""
     new_members = {m.path: m for m in b.members}
     old_paths = {m.path for m in a.members}
     pool: dict[tuple, list[Member]] = {}
@@ -210,7 +211,26 @@ def _member_changes(a: Layout, b: Layout) -> Iterable[tuple[str, tuple]]:
             yield m.path, (f"member {m.path} type", m.type, n.type, False)
     for n in b.members:
         if n.path not in old_paths and n.path not in renamed:
-            yield n.path, (f"member {n.path} added", None, n.offset, False)
+            yield n.path, (f"member {n.path} added{_in_union(n.path, a, b, union)}", None,
+                           n.offset, False)
+
+
+UNION_ADDITION = " to a union of unchanged size"
+
+
+def _in_union(path: str, a: Layout, b: Layout, union: bool) -> str:
+    """UNION_ADDITION when ``path`` is a new arm of a union that kept its size.
+
+    Such a member is a new way to read bytes every caller already passes: compatible,
+    but a new meaning a reviewer should see (a struct that grows is XC401 instead).
+    """
+    if "." not in path:
+        return UNION_ADDITION if union and a.size == b.size else ""
+    parent = path.rsplit(".", 1)[0]
+    old, new = a.member(parent), b.member(parent)
+    if old is None or new is None or not new.type.startswith("union"):
+        return ""
+    return UNION_ADDITION if (old.offset, old.size) == (new.offset, new.size) else ""
 
 
 def _containers(lay: Layout) -> set[str]:
@@ -290,16 +310,30 @@ def _type_class(t: str) -> str:
 
 
 def _macro_values(model: Model, arch: str, skip: set[str]) -> dict[str, tuple[int, Loc]]:
+    """Integer constants by name: macros, then enumerators (compiled into callers alike)."""
     out: dict[str, tuple[int, Loc]] = {}
     for m in model.macros:
         if arch in m.values and _public(m.loc.file) and m.loc.file not in skip:
             out.setdefault(m.name, (m.values[arch], m.loc))
+    for e in model.enums:
+        for c in e.constants:
+            if arch in c.values and _public(c.loc.file) and c.loc.file not in skip:
+                out.setdefault(c.name, (c.values[arch], c.loc))
     return out
+
+
+def _defined(model: Model, arch: str) -> set[str]:
+    """Names a model defines on ``arch``, valued or not."""
+    names = {m.name for m in model.macros if arch in m.archs}
+    for e in model.enums:
+        if arch in e.archs:
+            names.update(c.name for c in e.constants)
+    return names
 
 
 def _macros(col: _Collector, old: dict, new: dict, new_model: Model, arch: str,
             tools: Mapping[str, set[int]]) -> None:
-    defined = {m.name for m in new_model.macros if arch in m.archs}
+    defined = _defined(new_model, arch)
     added = [name for name in new if name not in old]
     for name, (v, loc) in old.items():
         if name in new:
@@ -446,17 +480,19 @@ def diff_findings(changes: Iterable[Change]) -> list[Finding]:
         if c.kind == "layout":
             layouts.setdefault((c.symbol, c.archs), []).append(c)
             continue
-        if rule is None or (c.kind in ("prototype", "constant") and not c.incompatible):
+        if rule is None or (c.kind == "prototype" and not c.incompatible):
             continue
         # Xen and its tools are built together: a tools-only constant is worth a look.
         severity = "warning" if c.tools_only and rule in ("XC402", "XC403") else ""
-        severity = "note" if c.versioned else severity
+        # A grown sentinel counts what was added: compatible, still shown.
+        severity = "note" if c.versioned or not c.incompatible else severity
         out.append(Finding(rule, Loc(c.file, c.line), _message(c), c.symbol, archs=c.archs,
                            severity=severity, key=f"{c.kind}|{c.symbol}|{c.detail}"))
     for (symbol, archs), items in layouts.items():
         bad = [c for c in items if c.incompatible]
         shown = bad or [c for c in items if c.detail.endswith(" type")]
         if not shown:
+            out.extend(_union_additions(symbol, archs, items))
             continue
         rule = "XC401" if bad else "XC408"
         text = "; ".join(f"{c.detail} {c.before} -> {c.after}" for c in shown[:3])
@@ -468,6 +504,19 @@ def diff_findings(changes: Iterable[Change]) -> list[Finding]:
                            severity="note" if guard else "",
                            key=f"layout|{symbol}|{text}{more}"))
     return out
+
+
+def _union_additions(symbol: str, archs: tuple[str, ...], items: list[Change]) -> list[Finding]:
+    """One XC409 note per record whose unions gained members and nothing else changed badly."""
+    added = [c for c in items if c.detail.endswith(UNION_ADDITION)]
+    if not added:
+        return []
+    names = [c.detail.split()[1] for c in added]
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    return [Finding("XC409", Loc(added[0].file, added[0].line),
+                    f"{symbol}: new union member(s) {shown}; the size is unchanged",
+                    symbol, archs=archs, severity="note",
+                    key=f"union|{symbol}|{', '.join(names)}")]
 
 
 def _message(c: Change) -> str:

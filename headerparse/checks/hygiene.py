@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from headerparse.checks import stale
 from headerparse.checks.rules import Finding
 from headerparse.model import Comment, Layout, Loc, Model, Record
 
@@ -110,6 +111,9 @@ def hygiene_findings(model: Model, baseline: Model | None,
                      files: Mapping[str, bytes] | None = None) -> list[Finding]:
     declared = code_identifiers(files) if files is not None else set()
     out = _mapping_targets(model) + _unknown_identifiers(model, declared)
+    names = _type_names(model) | {c.name for e in model.enums for c in e.constants}
+    names |= {p.name for p in model.prototypes} | declared
+    out += stale.stale_findings(model, names, _docs(model), files or {})
     if baseline is not None:
         out += _undocumented_new(model, baseline, files or {})
     return out

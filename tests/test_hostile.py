@@ -46,6 +46,8 @@ from support.hostile import (
     write,
 )
 
+from headerparse.tree import fetch_debian_headers
+
 # ------------------------------------------------------- 1. build deletes user data
 
 
@@ -375,7 +377,9 @@ def test_6_killed_extraction_leaves_no_process_nor_temp_dir(tmp_path: Path, sig)
 
 
 def test_6_killed_build_publishes_nothing(tmp_path: Path) -> None:
-    tree = public(tmp_path)
+    # Debian's 4.17 headers: Sphinx needs seconds for them, so the kill below always lands
+    # while it builds (a tiny tree could be published before the signal arrives).
+    tree = fetch_debian_headers("bookworm")
     out = tmp_path / "out"
     tmp = tmp_path / "tmp"
     tmp.mkdir()
@@ -389,7 +393,8 @@ def test_6_killed_build_publishes_nothing(tmp_path: Path) -> None:
     while line and not line.startswith(b"headerparse: pages:"):
         line = proc.stderr.readline()
     assert line, "the build finished before it could be killed"
-    time.sleep(0.4)         # Sphinx is building now (it needs a second or two here)
+    time.sleep(0.4)         # Sphinx is building now (it needs several seconds here)
+    assert proc.poll() is None, "the build finished before it could be killed"
     proc.terminate()
     wait_closing(proc)
     left = wait_gone(marker, 15)

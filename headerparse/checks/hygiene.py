@@ -191,7 +191,7 @@ def _unknown_identifiers(model: Model, declared: set[str]) -> list[Finding]:
             seen.add((comment.loc, bad))
             hints = lower.get(bad.lower(), [])
             hint = f"; did you mean {' or '.join(hints)}?" if hints else ""
-            out.append(Finding("XC502", _name_loc(comment, m.group(0)), f"the comment of {sym} "
+            out.append(Finding("XC502", stale.name_loc(comment, m.group(0)), f"the comment of {sym} "
                                f"names {bad}, which the headers do not define{hint}", sym,
                                key=f"{sym}|{bad}"))
     return out
@@ -199,17 +199,6 @@ def _unknown_identifiers(model: Model, declared: set[str]) -> list[Finding]:
 
 # "#define NAME" right before the name: a commented-out definition, kept as a record.
 _RETIRED = re.compile(r"#\s*define\s+$")
-
-
-def _name_loc(comment: Comment, name: str) -> Loc:
-    """Where ``name`` is written inside ``comment`` (its first line when not found)."""
-    at = comment.raw.find(name)
-    if at < 0:
-        return comment.loc
-    line_start = comment.raw.rfind("\n", 0, at) + 1
-    line = comment.loc.line + comment.raw.count("\n", 0, at)
-    col = (comment.loc.col + at) if line_start == 0 else at - line_start + 1
-    return Loc(comment.loc.file, line, col)
 
 
 def _unknown(groups: tuple, names: set[str], tags: set[str], stems: set[str]) -> str | None:

@@ -63,7 +63,7 @@ def _quoted(sym: str, comment: Comment, known: set[str]) -> list[Finding]:
             continue
         if not re.search(r"[_0-9]", name) and not _beside_a_name(text, m, known):
             continue
-        out.append(Finding("XC502", _at(comment, m.group(0)), f"the comment of {sym} quotes "
+        out.append(Finding("XC502", name_loc(comment, m.group(0)), f"the comment of {sym} quotes "
                            f"'{name}', which is no member or name of the headers", sym,
                            severity="note", key=f"{sym}|'{name}'"))
     return out
@@ -102,13 +102,14 @@ def _near_miss(sym: str, comment: Comment, known: set[str],
         if not hits:
             continue
         seen.add(name)
-        out.append(Finding("XC502", _at(comment, name), f"the comment of {sym} names {name}, "
+        out.append(Finding("XC502", name_loc(comment, name), f"the comment of {sym} names {name}, "
                            f"which the headers do not define; did you mean "
                            f"{' or '.join(hits)}?", sym, key=f"{sym}|{name}"))
     return out
 
 
-def _at(comment: Comment, text: str) -> Loc:
+def name_loc(comment: Comment, text: str) -> Loc:
+    """Where ``text`` is written inside ``comment`` (its first line when not found)."""
     at = comment.raw.find(text)
     if at < 0:
         return comment.loc

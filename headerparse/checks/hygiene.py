@@ -191,7 +191,8 @@ def _unknown_identifiers(model: Model, declared: set[str]) -> list[Finding]:
             seen.add((comment.loc, bad))
             hints = lower.get(bad.lower(), [])
             hint = f"; did you mean {' or '.join(hints)}?" if hints else ""
-            out.append(Finding("XC502", stale.name_loc(comment, m.group(0)), f"the comment of {sym} "
+            where = stale.name_loc(comment, m.group(0))
+            out.append(Finding("XC502", where, f"the comment of {sym} "
                                f"names {bad}, which the headers do not define{hint}", sym,
                                key=f"{sym}|{bad}"))
     return out

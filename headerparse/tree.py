@@ -257,7 +257,7 @@ def _open_git(root: Path, rev: str) -> HeaderTree:
     headers.update(_linked_headers(root, headers, links))
     if "xen.h" not in headers:
         raise TreeError(f"Revision {rev} of {root} has no {PUBLIC}/xen.h; is it a Xen repository?")
-    contents = _cat_blobs(root, list(blobs.values()))
+    contents = cat_blobs(root, list(blobs.values()))
     at = rev if commit.startswith(rev) else f"{rev} ({commit[:12]})"
     extra = {HYPERCALL_DEFS: contents[blobs[HYPERCALL_DEFS]]} if HYPERCALL_DEFS in blobs else {}
     # No checkout_root: the worktree is at some other revision, so its files must not be used.
@@ -268,7 +268,7 @@ def _linked_headers(root: Path, headers: dict[str, str], links: dict[str, str]
                     ) -> dict[str, str]:
     """Committed header symlinks, read as a checkout reads them: the header they point
     at when it is in the tree; a TreeError when they leave it."""
-    texts = _cat_blobs(root, list(links.values())) if links else {}
+    texts = cat_blobs(root, list(links.values())) if links else {}
     out = {}
     for path, oid in links.items():
         if not (path.startswith(PUBLIC + "/") and path.endswith(".h")):
@@ -300,7 +300,8 @@ def _ls_tree(root: Path, commit: str, *paths: str) -> tuple[dict[str, str], dict
     return blobs, links
 
 
-def _cat_blobs(root: Path, oids: list[str]) -> dict[str, bytes]:
+def cat_blobs(root: Path, oids: list[str]) -> dict[str, bytes]:
+    """The bytes of each git object ``oids`` names, read in one ``cat-file --batch``."""
     proc = _git(root, "cat-file", "--batch", input="".join(f"{o}\n" for o in oids).encode())
     if proc.returncode != 0:
         raise TreeError(f"Cannot read objects from the git repository {root}: {_stderr(proc)}.")

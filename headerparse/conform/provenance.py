@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from headerparse.tree import cache_dir
+from headerparse.tree import TreeError, cache_dir, cat_blobs
 
 PUBLIC = "xen/include/public/"
 _TAG = re.compile(r"RELEASE-(\d+)\.(\d+)\.(\d+)")
@@ -122,14 +122,11 @@ def summary(repo: Path, commit: str, cache: Path | None) -> dict[str, dict]:
 
 
 def _cat(repo: Path, oids: list[str]) -> dict[str, str]:
-    raw = _git(repo, "cat-file", "--batch", data="".join(o + "\n" for o in oids).encode())
-    out, pos = {}, 0
-    for oid in oids:
-        end = raw.index(b"\n", pos)
-        size = int(raw[pos:end].split()[2])
-        out[oid] = raw[end + 1:end + 1 + size].decode("utf-8", "replace")
-        pos = end + 1 + size + 1
-    return out
+    try:
+        blobs = cat_blobs(repo, oids)
+    except TreeError as exc:
+        raise HistoryError(str(exc)) from exc
+    return {oid: data.decode("utf-8", "replace") for oid, data in blobs.items()}
 
 
 def provenance(texts: Mapping[str, str], xen_paths: Mapping[str, str], repo: Path,

@@ -83,6 +83,11 @@ def rank(severity: str) -> int:
     return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)  # type: ignore[arg-type]
 
 
+def severities_at_or_above(threshold: str) -> tuple[str, ...]:
+    """The severities a threshold selects: itself and everything worse; none for "never"."""
+    return SEVERITIES[:SEVERITIES.index(threshold) + 1] if threshold in SEVERITIES else ()
+
+
 def at_or_above(items: Iterable[_Ranked], threshold: str) -> list:
     """The items whose severity is ``threshold`` or worse; "never" matches none."""
     if threshold == "never":

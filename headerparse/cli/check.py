@@ -23,6 +23,8 @@ from headerparse.cli.common import (
     open_args_tree,
     report_errors,
     tree_at,
+    waive,
+    waivers,
 )
 from headerparse.diagnostics import SEVERITIES
 
@@ -116,14 +118,10 @@ def _sarif_root(args: argparse.Namespace, tree: Any) -> dict[str, str]:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from headerparse.checks import formats
-    from headerparse.checks.rules import WaiverError, apply_waivers, load_waivers
     from headerparse.checks.run import CheckInput, run_checks
-    from headerparse.diagnostics import at_or_above, sort_findings
+    from headerparse.diagnostics import at_or_above, severities_at_or_above, sort_findings
 
-    try:
-        waivers = load_waivers(Path(args.waivers)) if args.waivers else []
-    except WaiverError as exc:
-        raise UsageError(str(exc)) from exc
+    given = waivers(args)
     extract = extractor(args)
     tree = open_args_tree(args)
     model = extract(tree)
@@ -131,16 +129,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     base = extract(_baseline(args)) if args.baseline else None
     loaded = reference_for(args, tree, model)
     findings = run_checks(CheckInput(tree.files, model, loaded, base), _only(args.only))
-    kept, waived, unused = apply_waivers(sort_findings(findings), waivers)
-    for w in unused:
-        print(f"headerparse: warning: waiver {w.where} ({w.rule}) matched nothing",
-              file=sys.stderr)
-    fail = SEVERITIES[:SEVERITIES.index(args.fail_on) + 1] if args.fail_on != "never" else ()
+    kept, dropped = waive(sort_findings(findings), given)
     text = formats.FORMATTERS[args.format](
-        kept, verbose=args.verbose, fail_on=fail,
-        extra={"tree": model.tree, "waived": len(waived)}, **_sarif_root(args, tree))
+        kept, verbose=args.verbose, fail_on=severities_at_or_above(args.fail_on),
+        extra={"tree": model.tree, "waived": len(dropped)}, **_sarif_root(args, tree))
     if args.format == "text" and not args.quiet:
-        text += f"{len(kept)} finding(s), {len(waived)} waived\n"
+        text += f"{len(kept)} finding(s), {len(dropped)} waived\n"
     emit(args.output, text)
     return EXIT_FINDINGS if broken or at_or_above(kept, args.fail_on) else EXIT_OK
 

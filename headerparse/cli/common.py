@@ -11,6 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from headerparse.extract import ExtractError, Options, extract
@@ -142,3 +143,24 @@ def emit(path: str | None, text: str) -> None:
         sys.stdout.write(text)
         return
     write_output(path, escape_controls(text))
+
+
+def waivers(args: argparse.Namespace) -> list:
+    """The ``--waivers`` file's waivers; a bad file is a usage error."""
+    from headerparse.checks.rules import WaiverError, load_waivers
+
+    try:
+        return load_waivers(Path(args.waivers)) if args.waivers else []
+    except WaiverError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def waive(findings: list, given: list) -> tuple[list, list]:
+    """``findings`` split into (kept, waived); a waiver that matches nothing is said."""
+    from headerparse.checks.rules import apply_waivers
+
+    kept, dropped, unused = apply_waivers(findings, given)
+    for w in unused:
+        print(f"headerparse: warning: waiver {w.where} ({w.rule}) matched nothing",
+              file=sys.stderr)
+    return kept, dropped

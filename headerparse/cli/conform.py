@@ -7,11 +7,19 @@ input error (no such consumer dir, unknown profile or arch, bad alias or waiver 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from headerparse.cli.common import EXIT_FINDINGS, EXIT_OK, UsageError, emit, progress, tree_at
+from headerparse.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    UsageError,
+    emit,
+    progress,
+    tree_at,
+    waive,
+    waivers,
+)
 from headerparse.diagnostics import SEVERITIES
 
 FORMATS = ("text", "json", "sarif", "junit")
@@ -68,34 +76,27 @@ def cmd_fetch_consumer(args: argparse.Namespace) -> int:
 
 def cmd_conform(args: argparse.Namespace) -> int:
     from headerparse.checks import formats
-    from headerparse.checks.rules import WaiverError, apply_waivers, load_waivers
     from headerparse.conform import run
-    from headerparse.diagnostics import at_or_above
+    from headerparse.diagnostics import at_or_above, severities_at_or_above
 
-    try:
-        waivers = load_waivers(Path(args.waivers)) if args.waivers else []
-    except WaiverError as exc:
-        raise UsageError(str(exc)) from exc
+    given = waivers(args)
     report = _report(args)
-    kept, waived, unused = apply_waivers(report.findings(), waivers)
-    for w in unused:
-        print(f"headerparse: warning: waiver {w.where} ({w.rule}) matched nothing",
-              file=sys.stderr)
+    kept, dropped = waive(report.findings(), given)
     keep = {id(f) for f in kept}
     report.drifts = [d for d in report.drifts if id(d.finding) in keep]
-    report.extra["waived"] = len(waived)
+    report.extra["waived"] = len(dropped)
     if args.format == "json":
         text = run.to_json(report)
     else:
-        fail = SEVERITIES[:SEVERITIES.index(args.fail_on) + 1] if args.fail_on != "never" else ()
         text = formats.FORMATTERS[args.format](
-            kept, verbose=args.verbose, fail_on=fail, suite="headerparse.conform",
+            kept, verbose=args.verbose, fail_on=severities_at_or_above(args.fail_on),
+            suite="headerparse.conform",
             root_uri=Path(report.extra["source_root"]).as_uri())
         if args.format == "text":
             text += run.mapping_text(report.mapping)
             if report.provenance is not None:
                 text += report.provenance.summary() + "\n"
-            text += f"{len(kept)} finding(s), {len(waived)} waived\n"
+            text += f"{len(kept)} finding(s), {len(dropped)} waived\n"
     emit(args.output, text)
     return EXIT_FINDINGS if at_or_above(kept, args.fail_on) else EXIT_OK
 

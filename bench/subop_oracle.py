@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""The sub-op catalog against Xen's own dispatch switches.
+
+    python3 bench/subop_oracle.py [--tree PATH [--rev REV]] [--data TSV] [--format text|json]
+
+The oracle is ``bench/data/xen-dispatch.tsv``: the ``case`` constants of each
+hypercall's handler in the hypervisor (xen/common/memory.c, xen/arch/x86/mm.c, ...),
+which the public headers cannot say. The catalog is what the site renders as
+``xen:op`` objects: ``subops.complete(subops.catalog(...))``, the same call the site
+and ``headerparse annotations coverage`` make. Per hypercall of the oracle it prints
+
+  dispatched  oracle constants that these headers define for the extracted
+              interface version (the others are listed as not defined, with why)
+  listed      sub-ops the catalog shows on the hypercall's page
+  missing     dispatched and defined, yet not listed: a catalog miss
+  extra       listed, yet in no switch that was read, with the likely reason
+
+Exit 1 when a dispatched, defined sub-op is missing. Default tree: Debian
+bookworm's headers (Xen 4.17), as ``headerparse`` fetches them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from headerparse.annotations.load import load_for_tree
+from headerparse.annotations.subops import Catalog, SubOp, catalog, complete
+from headerparse.cli.common import (
+    UsageError,
+    add_annotation_options,
+    add_tree_options,
+    annotations,
+    load_model,
+)
+from headerparse.model import Model
+from headerparse.tree import HeaderTree, TreeError
+
+DATA = Path(__file__).resolve().parent / "data" / "xen-dispatch.tsv"
+
+
+class OracleError(Exception):
+    """A bad oracle file: one line, with file:line."""
+
+
+def read_oracle(path: Path) -> dict[str, dict[str, str]]:
+    """hypercall -> constant -> 'source:function' of its first switch."""
+    out: dict[str, dict[str, str]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise OracleError(f"{path}: {exc.strerror}") from exc
+    rows = [(n, line) for n, line in enumerate(lines, 1) if line and not line.startswith("#")]
+    for (n, line), fields in zip(rows, csv.reader((line for _, line in rows), delimiter="\t")):
+        if fields == ["hypercall", "constant", "source", "function"]:
+            continue
+        if len(fields) != 4 or not all(fields):
+            raise OracleError(f"{path}:{n}: want 4 tab-separated fields, got {line!r}")
+        hc, const, src, fn = fields
+        out.setdefault(hc, {}).setdefault(const, f"{src}:{fn}")
+    return out
+
+
+def _why_undefined(model: Model, name: str, hidden: Mapping[str, str]) -> str:
+    if name in hidden:
+        return hidden[name]
+    macros = model.macros_named(name)
+    if not macros:
+        return "not in these headers (hypervisor-internal, or added/removed in another release)"
+    return "not defined for this interface version or these arches"
+
+
+# Extras whose absence from the switches was checked by reading them (bench/data).
+KNOWN_EXTRA: Mapping[str, str] = {
+    "PHYSDEVOP_free_irq_vector": "no case in any do_physdev_op read (2011, 4.3.1): "
+                                 "the hypervisor does not dispatch it",
+    "GNTTABOP_dump_table": "no case in the do_grant_table_op read (4.7 era)",
+    "HVMOP_set_mem_access": "no case in the do_hvm_op read (4.8 era): moved to "
+                            "XENMEM_access_op; kept in the headers for old tools",
+    "HVMOP_get_mem_access": "no case in the do_hvm_op read (4.8 era): moved to "
+                            "XENMEM_access_op; kept in the headers for old tools",
+    "VCPUOP_register_vcpu_time_memory_area": "x86 arch_do_vcpu_op; the version read "
+                                             "(4.0 era) had it compiled out (#if 0)",
+    "VCPUOP_send_nmi": "x86 arch_do_vcpu_op, newer than the version read (4.0 era)",
+}
+
+
+def _why_extra(op: SubOp) -> str:
+    if op.name in KNOWN_EXTRA:
+        return KNOWN_EXTRA[op.name]
+    if op.source == "annotation":
+        return "from an annotation"
+    if op.tools_only:
+        return "tools-only; its handler is in a switch not read (e.g. a compat or arch variant)"
+    return "in no switch read: the file version read may predate it, or another function handles it"
+
+
+def compare(model: Model, cat: Catalog, oracle: Mapping[str, Mapping[str, str]]) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for hc, consts in oracle.items():
+        h = cat.by_hypercall.get(hc)
+        ops = {op.name: op for op in (h.ops if h else ())}
+        alias = {a: op.name for op in ops.values() for a in op.aliases}
+        hidden = dict(h.hidden) if h else {}
+        defined = [c for c in consts if any(m.archs for m in model.macros_named(c))]
+        undefined = {c: _why_undefined(model, c, hidden) for c in consts if c not in defined}
+        missing = [c for c in defined if c not in ops and c not in alias]
+        extra = {n: _why_extra(op) for n, op in ops.items()
+                 if n not in consts and not any(a in consts for a in op.aliases)}
+        out[hc] = {"dispatched": len(defined), "listed": len(ops),
+                   "listed_dispatched": len(defined) - len(missing),
+                   "missing": {c: consts[c] for c in missing}, "extra": extra,
+                   "not_defined": undefined}
+    return out
+
+
+def lines(result: Mapping[str, dict], tree: str) -> Iterable[str]:
+    yield f"sub-ops vs Xen's dispatch switches on {tree}"
+    yield f"{'hypercall':<18}{'dispatched':>11}{'listed':>7}{'covered':>8}{'missing':>8}" \
+          f"{'extra':>6}{'undefined':>10}"
+    for hc, r in result.items():
+        yield (f"{hc:<18}{r['dispatched']:>11}{r['listed']:>7}{r['listed_dispatched']:>8}"
+               f"{len(r['missing']):>8}{len(r['extra']):>6}{len(r['not_defined']):>10}")
+    tot = {k: sum(r[k] for r in result.values()) for k in ("dispatched", "listed_dispatched")}
+    yield f"{'total':<18}{tot['dispatched']:>11}{'':>7}{tot['listed_dispatched']:>8}" \
+          f"{sum(len(r['missing']) for r in result.values()):>8}"
+    for hc, r in result.items():
+        for c, where in r["missing"].items():
+            yield f"  MISSING {hc}: {c} ({where})"
+        for c, why in r["extra"].items():
+            yield f"  extra   {hc}: {c}: {why}"
+        for c, why in r["not_defined"].items():
+            yield f"  undef   {hc}: {c}: {why}"
+
+
+def site_catalog(tree: HeaderTree, model: Model, annotations_dir: str | None = None) -> Catalog:
+    """The sub-ops the site renders: the headers' catalog completed by the annotations."""
+    aset, _diags = load_for_tree(model, tree, annotations_dir)
+    texts = {p: data.decode("utf-8", "replace") for p, data in tree.files.items()}
+    return complete(catalog(model, texts), aset, model)
+
+
+def run(args: argparse.Namespace) -> dict[str, dict]:
+    oracle = read_oracle(Path(args.data))
+    tree, model = load_model(args)
+    annotations(args, tree, model)          # a bad --annotations is a usage error here
+    return compare(model, site_catalog(tree, model, args.annotations), oracle)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_tree_options(p)
+    add_annotation_options(p)
+    p.add_argument("--data", default=str(DATA), help="the oracle TSV")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    args = p.parse_args(argv)
+    try:
+        result = run(args)
+    except (OracleError, UsageError, TreeError) as exc:
+        print(f"subop_oracle: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps(result, indent=1))
+    else:
+        print("\n".join(lines(result, args.tree or "Debian bookworm (Xen 4.17)")))
+    return 1 if any(r["missing"] for r in result.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

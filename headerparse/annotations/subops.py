@@ -9,7 +9,8 @@ which constants those are in three ways, tried in this order:
    prototype passes names (``unsigned int cmd; /* => enum mmuext_cmd */``);
 2. the hypercall's prefix (``XENMEM_`` for memory_op, :data:`PREFIXES`) with Xen's
    naming convention for commands: an object-like macro ``PREFIX`` + a stem starting
-   with a lower-case letter, whose body is an integer literal, defined outside any
+   with a lower-case letter (or an all-capitals one whose comment calls it a
+   command), whose body is an integer literal, defined outside any
    struct or inside one right after its ``cmd`` member (``struct xen_domctl``);
    constants named ``<sub-op>_<more>`` are values of a field of that sub-op's
    struct, not commands, when any of them repeats the value of a command;
@@ -54,6 +55,11 @@ _NULL = re.compile(r"\s*(?:NULL|0)\b", re.I)
 _IDENT = re.compile(r"\b(?:struct\s+)?([A-Za-z_]\w*)")
 _RETURNS = re.compile(r"\breturns?\b", re.I)
 _FIELD_ENUM = re.compile(r"=>\s*enum\s+(\w+)")
+# An all-capitals stem is a value by convention (PHYSDEVOP_DBGP_RESET_DONE), unless
+# its own comment calls it a command (PHYSDEVOP_IRQ_UNMASK_NOTIFY, "This command is
+# obsolete ...").
+_SAYS_COMMAND = re.compile(r"\b(?:this|the)\s+(?:command|sub-?op(?:eration)?|operation)\b",
+                           re.I)
 
 
 @dataclass(frozen=True)
@@ -269,7 +275,7 @@ class _Deriver:
         cands: dict[str, Macro] = {}
         for mac in self.prefixed.get(prefix, ()):
             stem = mac.name[len(prefix):]
-            if (not stem[:1].islower()
+            if (not (stem[:1].islower() or _says_command(mac))
                     or mac.params is not None or mac.name in have or mac.name in cands):
                 continue
             if not _LITERAL.match(mac.body):
@@ -279,6 +285,7 @@ class _Deriver:
                 continue          # a value of that member, not the hypercall's command
             cands[mac.name] = mac
         taken = {v for op in have.values() for v in op.values.values()}
+        self._drop_capitals(prefix, cands, taken)
         for name in sorted(cands, key=len):
             family = [n for n in cands if n.startswith(name + "_")]
             if not family:
@@ -309,6 +316,17 @@ class _Deriver:
                 continue
             out.append(name)
         return out
+
+    @staticmethod
+    def _drop_capitals(prefix: str, cands: dict[str, Macro], taken: set[int]) -> None:
+        """An all-capitals command must have a number of its own: one that repeats a
+        command's is a value of a sub-op's field (XEN_SYSCTL_LIVEPATCH_GET)."""
+        caps = [n for n in cands if not n[len(prefix):][:1].islower()]
+        used = taken | {v for n, mac in cands.items() if n not in caps
+                        for v in mac.values.values()}
+        for n in caps:
+            if any(v in used for v in cands[n].values.values()):
+                del cands[n]
 
     def _inside(self, mac: Macro) -> str | None:
         """The member a define inside a struct follows ("" before the first), or None."""
@@ -480,6 +498,10 @@ def _commands(model: Model, h: Hypercall, g: OpGroup) -> bool:
     first = h.prototype.params[0].type if h.prototype.params else ""
     return bool(re.search(rf"\benum\s+{re.escape(g.name)}\b", first)) or \
         (g.target or "").startswith("struct")
+
+
+def _says_command(mac: Macro) -> bool:
+    return bool(mac.doc and _SAYS_COMMAND.search(mac.doc.text))
 
 
 def _returns(text: str) -> tuple[str, ...]:

@@ -22,7 +22,6 @@ bookworm's headers (Xen 4.17), as ``headerparse`` fetches them.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from collections.abc import Iterable, Mapping
@@ -54,8 +53,10 @@ def read_oracle(path: Path) -> dict[str, dict[str, str]]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise OracleError(f"{path}: {exc.strerror}") from exc
-    rows = [(n, line) for n, line in enumerate(lines, 1) if line and not line.startswith("#")]
-    for (n, line), fields in zip(rows, csv.reader((line for _, line in rows), delimiter="\t")):
+    for n, line in enumerate(lines, 1):
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split("\t")
         if fields == ["hypercall", "constant", "source", "function"]:
             continue
         if len(fields) != 4 or not all(fields):

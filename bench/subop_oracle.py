@@ -84,20 +84,20 @@ KNOWN_EXTRA: Mapping[str, str] = {
                             "XENMEM_access_op; kept in the headers for old tools",
     "HVMOP_get_mem_access": "no case in the do_hvm_op read (4.8 era): moved to "
                             "XENMEM_access_op; kept in the headers for old tools",
-    "VCPUOP_register_vcpu_time_memory_area": "x86 arch_do_vcpu_op; the version read "
-                                             "(4.0 era) had it compiled out (#if 0)",
-    "VCPUOP_send_nmi": "x86 arch_do_vcpu_op, newer than the version read (4.0 era)",
+    **{f"XEN_DOMCTL_{n}": "the default of arch_do_domctl, iommu_do_domctl, which was "
+       "not read" for n in ("assign_device", "deassign_device", "test_assign_device",
+                            "get_device_group")},
 }
 
 
 def _why_extra(op: SubOp) -> str:
     if op.name in KNOWN_EXTRA:
         return KNOWN_EXTRA[op.name]
+    why = ("in no switch read: the version read may predate it, or a function not read "
+           "(an arch or compat variant) handles it")
     if op.source == "annotation":
-        return "from an annotation"
-    if op.tools_only:
-        return "tools-only; its handler is in a switch not read (e.g. a compat or arch variant)"
-    return "in no switch read: the file version read may predate it, or another function handles it"
+        why = "from an annotation; " + why
+    return why + ("; tools-only" if op.tools_only else "")
 
 
 def compare(model: Model, cat: Catalog, oracle: Mapping[str, Mapping[str, str]]) -> dict[str, dict]:
@@ -167,7 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.format == "json":
         print(json.dumps(result, indent=1))
     else:
-        print("\n".join(lines(result, args.tree or "Debian bookworm (Xen 4.17)")))
+        where = f"{args.tree}{' at ' + args.rev if args.rev else ''}" if args.tree \
+            else "Debian bookworm (Xen 4.17)"
+        print("\n".join(lines(result, where)))
     return 1 if any(r["missing"] for r in result.values()) else 0
 
 

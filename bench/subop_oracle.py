@@ -11,7 +11,7 @@ and ``headerparse annotations coverage`` make. Per hypercall of the oracle it pr
 
   dispatched  oracle constants that these headers define for the extracted
               interface version (the others are listed as not defined, with why)
-  listed      sub-ops the catalog shows on the hypercall's page
+  listed      sub-ops its page declares as xen:op (the catalog, placed by the site plan)
   missing     dispatched and defined, yet not listed: a catalog miss
   extra       listed, yet in no switch that was read, with the likely reason
 
@@ -37,9 +37,14 @@ from headerparse.cli.common import (
     load_model,
 )
 from headerparse.model import Model
+from headerparse.site.plan import Plan
 from headerparse.tree import HeaderTree, TreeError
 
 DATA = Path(__file__).resolve().parent / "data" / "xen-dispatch.tsv"
+#: The hypercalls of issue 12 whose sub-ops Xen's dispatch code handles.
+FOURTEEN = ("memory_op", "vcpu_op", "hvm_op", "physdev_op", "xen_version", "mmuext_op",
+            "grant_table_op", "event_channel_op", "sched_op", "platform_op", "xenpmu_op",
+            "kexec_op", "argo_op", "callback_op")
 
 
 class OracleError(Exception):
@@ -101,10 +106,13 @@ def _why_extra(op: SubOp) -> str:
 
 
 def compare(model: Model, cat: Catalog, oracle: Mapping[str, Mapping[str, str]]) -> dict[str, dict]:
+    """Per hypercall of the oracle; "listed" is what its page declares as ``xen:op``:
+    the catalog's sub-ops whose home (the site's plan) is that page."""
+    home = Plan(model, cat).op_home
     out: dict[str, dict] = {}
     for hc, consts in oracle.items():
         h = cat.by_hypercall.get(hc)
-        ops = {op.name: op for op in (h.ops if h else ())}
+        ops = {op.name: op for op in (h.ops if h else ()) if home.get(op.name) == hc}
         alias = {a: op.name for op in ops.values() for a in op.aliases}
         hidden = dict(h.hidden) if h else {}
         defined = [c for c in consts if any(m.archs for m in model.macros_named(c))]

@@ -40,15 +40,29 @@ def test_bad_oracle_line_is_one_diagnostic(tmp_path):
     assert oracle.main(["--data", str(bad), "--tree", str(tmp_path)]) == 2
 
 
+def _compare(tree):
+    model = extract(tree, Options(), cache=cache_dir())
+    return oracle.compare(model, oracle.site_catalog(tree, model),
+                          oracle.read_oracle(oracle.DATA))
+
+
 @pytest.mark.slow
 def test_no_dispatched_subop_is_missing_on_417(xen_tree_417):
-    model = extract(xen_tree_417, Options(), cache=cache_dir())
-    result = oracle.compare(model, oracle.site_catalog(xen_tree_417, model),
-                            oracle.read_oracle(oracle.DATA))
+    result = _compare(xen_tree_417)
     missing = {hc: sorted(r["missing"]) for hc, r in result.items() if r["missing"]}
     assert missing == {}
-    # the comparison has teeth: most of the oracle is defined and covered on 4.17
-    assert sum(r["dispatched"] for r in result.values()) >= 150
-    assert result["physdev_op"]["listed_dispatched"] == result["physdev_op"]["dispatched"]
+    # the comparison has teeth: most of the oracle is defined and covered on 4.17,
+    # PHYSDEVOP_IRQ_UNMASK_NOTIFY (all capitals) included
+    assert sum(r["dispatched"] for r in result.values()) >= 260
+    assert set(oracle.FOURTEEN) | {"domctl", "sysctl"} == set(result)
+    assert result["physdev_op"]["listed_dispatched"] == result["physdev_op"]["dispatched"] == 25
     # a constant the headers do not define is reported, not counted
     assert "PHYSDEVOP_pci_device_reset" in result["physdev_op"]["not_defined"]
+    assert "XENVER_extraversion2" in result["xen_version"]["not_defined"]
+
+
+@pytest.mark.slow
+def test_no_dispatched_subop_is_missing_on_420(xen_tree_420):
+    result = _compare(xen_tree_420)
+    assert {hc: sorted(r["missing"]) for hc, r in result.items() if r["missing"]} == {}
+    assert result["xen_version"]["listed_dispatched"] == 15

@@ -82,16 +82,16 @@ def _why_undefined(model: Model, name: str, hidden: Mapping[str, str]) -> str:
 
 # Extras whose absence from the switches was checked by reading them (bench/data).
 KNOWN_EXTRA: Mapping[str, str] = {
-    "PHYSDEVOP_free_irq_vector": "no case in any do_physdev_op read (2011, 4.3.1): "
+    "PHYSDEVOP_free_irq_vector": "no case in do_physdev_op (read at 2016-04-08 and 2012): "
                                  "the hypervisor does not dispatch it",
-    "GNTTABOP_dump_table": "no case in the do_grant_table_op read (4.7 era)",
-    "HVMOP_set_mem_access": "no case in the do_hvm_op read (4.8 era): moved to "
-                            "XENMEM_access_op; kept in the headers for old tools",
-    "HVMOP_get_mem_access": "no case in the do_hvm_op read (4.8 era): moved to "
-                            "XENMEM_access_op; kept in the headers for old tools",
-    **{f"XEN_DOMCTL_{n}": "the default of arch_do_domctl, iommu_do_domctl, which was "
-       "not read" for n in ("assign_device", "deassign_device", "test_assign_device",
-                            "get_device_group")},
+    "GNTTABOP_dump_table": "no case in do_grant_table_op (read at 2021-11-08)",
+    "HVMOP_set_mem_access": "no case in do_hvm_op (read at 2024-05-29): moved to "
+                            "XENMEM_access_op; the headers keep it for old tools",
+    "HVMOP_get_mem_access": "no case in do_hvm_op (read at 2024-05-29): moved to "
+                            "XENMEM_access_op; the headers keep it for old tools",
+    **{f"XEN_DOMCTL_{n}": "no case in do_domctl (2024-12-19) nor x86 arch_do_domctl "
+       "(2024-09-30); Arm's arch_do_domctl was not read"
+       for n in ("real_mode_area", "set_opt_feature", "cacheflush", "vuart_op")},
 }
 
 

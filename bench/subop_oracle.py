@@ -11,7 +11,8 @@ and ``headerparse annotations coverage`` make. Per hypercall of the oracle it pr
 
   dispatched  oracle constants that these headers define for the extracted
               interface version (the others are listed as not defined, with why)
-  listed      sub-ops its page declares as xen:op (the catalog, placed by the site plan)
+  listed      sub-ops its page declares as xen:op: the catalog placed by the site's
+              plan, or (--inventory) the xen:op entries of a built site's objects.inv
   missing     dispatched and defined, yet not listed: a catalog miss
   extra       listed, yet in no switch that was read, with the likely reason
 
@@ -95,31 +96,60 @@ KNOWN_EXTRA: Mapping[str, str] = {
 }
 
 
-def _why_extra(op: SubOp) -> str:
-    if op.name in KNOWN_EXTRA:
-        return KNOWN_EXTRA[op.name]
+def _why_extra(name: str, op: SubOp | None) -> str:
+    if name in KNOWN_EXTRA:
+        return KNOWN_EXTRA[name]
     why = ("in no switch read: the version read may predate it, or a function not read "
            "(an arch or compat variant) handles it")
-    if op.source == "annotation":
+    if op is not None and op.source == "annotation":
         why = "from an annotation; " + why
-    return why + ("; tools-only" if op.tools_only else "")
+    return why + ("; tools-only" if op is not None and op.tools_only else "")
 
 
-def compare(model: Model, cat: Catalog, oracle: Mapping[str, Mapping[str, str]]) -> dict[str, dict]:
-    """Per hypercall of the oracle; "listed" is what its page declares as ``xen:op``:
-    the catalog's sub-ops whose home (the site's plan) is that page."""
-    home = Plan(model, cat).op_home
+def listed_on_pages(model: Model, cat: Catalog) -> dict[str, set[str]]:
+    """Hypercall -> the sub-ops its page declares as ``xen:op``: the catalog's, each on
+    the page the site's plan makes its home."""
+    out: dict[str, set[str]] = {}
+    for op, hc in Plan(model, cat).op_home.items():
+        out.setdefault(hc, set()).add(op)
+    return out
+
+
+def listed_in_inventory(path: Path) -> dict[str, set[str]]:
+    """Hypercall -> the ``xen:op`` entries of a built site's objects.inv on its page."""
+    from sphinx.util.inventory import InventoryFile
+
+    try:
+        with path.open("rb") as f:
+            inv = InventoryFile.load(f, "", lambda base, uri: uri)
+    except (OSError, ValueError) as exc:
+        raise OracleError(f"{path}: not a readable objects.inv ({exc})") from exc
+    out: dict[str, set[str]] = {}
+    for name, item in inv.get("xen:op", {}).items():
+        uri = item.uri if hasattr(item, "uri") else item[2]    # Sphinx < 8.2: a tuple
+        page = uri.split("#", 1)[0]                              # hypercalls/memory_op.html
+        if page.startswith("hypercalls/"):
+            out.setdefault(page[len("hypercalls/"):].removesuffix(".html"), set()).add(name)
+    return out
+
+
+def compare(model: Model, cat: Catalog, oracle: Mapping[str, Mapping[str, str]],
+            listed: Mapping[str, set[str]] | None = None) -> dict[str, dict]:
+    """Per hypercall of the oracle; ``listed`` (default :func:`listed_on_pages`) is
+    what its page declares as ``xen:op``."""
+    if listed is None:
+        listed = listed_on_pages(model, cat)
     out: dict[str, dict] = {}
     for hc, consts in oracle.items():
         h = cat.by_hypercall.get(hc)
-        ops = {op.name: op for op in (h.ops if h else ()) if home.get(op.name) == hc}
-        alias = {a: op.name for op in ops.values() for a in op.aliases}
+        ops = {n: cat.by_name.get(n) for n in sorted(listed.get(hc, ()))}
+        alias = {a: n for n, op in ops.items() if op for a in op.aliases}
         hidden = dict(h.hidden) if h else {}
         defined = [c for c in consts if any(m.archs for m in model.macros_named(c))]
         undefined = {c: _why_undefined(model, c, hidden) for c in consts if c not in defined}
         missing = [c for c in defined if c not in ops and c not in alias]
-        extra = {n: _why_extra(op) for n, op in ops.items()
-                 if n not in consts and not any(a in consts for a in op.aliases)}
+        extra = {n: _why_extra(n, op) for n, op in ops.items()
+                 if n not in consts and not (op and any(a in consts for a in op.aliases))}
         out[hc] = {"dispatched": len(defined), "listed": len(ops),
                    "listed_dispatched": len(defined) - len(missing),
                    "missing": {c: consts[c] for c in missing}, "extra": extra,
@@ -157,7 +187,8 @@ def run(args: argparse.Namespace) -> dict[str, dict]:
     oracle = read_oracle(Path(args.data))
     tree, model = load_model(args)
     annotations(args, tree, model)          # a bad --annotations is a usage error here
-    return compare(model, site_catalog(tree, model, args.annotations), oracle)
+    listed = listed_in_inventory(Path(args.inventory)) if args.inventory else None
+    return compare(model, site_catalog(tree, model, args.annotations), oracle, listed)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     add_tree_options(p)
     add_annotation_options(p)
     p.add_argument("--data", default=str(DATA), help="the oracle TSV")
+    p.add_argument("--inventory", metavar="OBJECTS_INV",
+                   help="take what the pages list from a built site's objects.inv "
+                        "(xen:op entries) instead of the catalog")
     p.add_argument("--format", choices=("text", "json"), default="text")
     args = p.parse_args(argv)
     try:

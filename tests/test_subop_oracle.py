@@ -5,9 +5,11 @@ switch handles and the headers define is on its hypercall's page."""
 from __future__ import annotations
 
 import importlib.util
+import zlib
 from pathlib import Path
 
 import pytest
+from support.site import build_site
 
 from headerparse.extract.pipeline import Options, extract
 from headerparse.tree import cache_dir
@@ -40,10 +42,20 @@ def test_bad_oracle_line_is_one_diagnostic(tmp_path):
     assert oracle.main(["--data", str(bad), "--tree", str(tmp_path)]) == 2
 
 
-def _compare(tree):
+def _compare(tree, listed=None):
     model = extract(tree, Options(), cache=cache_dir())
     return oracle.compare(model, oracle.site_catalog(tree, model),
-                          oracle.read_oracle(oracle.DATA))
+                          oracle.read_oracle(oracle.DATA), listed)
+
+
+def _inventory(path: Path, ops: dict[str, list[str]]) -> Path:
+    """A Sphinx v2 objects.inv holding ``xen:op`` entries on the hypercall pages."""
+    body = "".join(f"{op} xen:op 1 hypercalls/{hc}.html#xen-op-{op} -\n"
+                   for hc, names in ops.items() for op in names)
+    path.write_bytes(b"# Sphinx inventory version 2\n# Project: t\n# Version: 1\n"
+                     b"# The remainder of this file is compressed using zlib.\n"
+                     + zlib.compress(body.encode()))
+    return path
 
 
 @pytest.mark.slow
@@ -66,3 +78,23 @@ def test_no_dispatched_subop_is_missing_on_420(xen_tree_420):
     result = _compare(xen_tree_420)
     assert {hc: sorted(r["missing"]) for hc, r in result.items() if r["missing"]} == {}
     assert result["xen_version"]["listed_dispatched"] == 15
+
+
+@pytest.mark.slow
+def test_built_site_declares_every_dispatched_subop_on_417(xen_tree_417, tmp_path_factory):
+    inv = build_site(xen_tree_417, tmp_path_factory.getbasetemp()) / "html" / "objects.inv"
+    listed = oracle.listed_in_inventory(inv)
+    result = _compare(xen_tree_417, listed)
+    assert {hc: sorted(r["missing"]) for hc, r in result.items() if r["missing"]} == {}
+    assert "PHYSDEVOP_IRQ_UNMASK_NOTIFY" in listed["physdev_op"]
+
+
+@pytest.mark.slow
+def test_a_page_without_a_dispatched_subop_is_a_miss(xen_tree_417, tmp_path):
+    ops = {"physdev_op": ["PHYSDEVOP_map_pirq"], "sched_op": ["SCHEDOP_yield"]}
+    listed = oracle.listed_in_inventory(_inventory(tmp_path / "objects.inv", ops))
+    assert listed == {hc: set(names) for hc, names in ops.items()}
+    result = _compare(xen_tree_417, listed)
+    assert "PHYSDEVOP_eoi" in result["physdev_op"]["missing"]
+    assert "PHYSDEVOP_map_pirq" not in result["physdev_op"]["missing"]
+    assert len(result["sched_op"]["missing"]) == 7

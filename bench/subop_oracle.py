@@ -90,9 +90,9 @@ KNOWN_EXTRA: Mapping[str, str] = {
                             "XENMEM_access_op; the headers keep it for old tools",
     "HVMOP_get_mem_access": "no case in do_hvm_op (read at 2024-05-29): moved to "
                             "XENMEM_access_op; the headers keep it for old tools",
-    **{f"XEN_DOMCTL_{n}": "no case in do_domctl (2024-12-19) nor x86 arch_do_domctl "
-       "(2024-09-30); Arm's arch_do_domctl was not read"
-       for n in ("real_mode_area", "set_opt_feature", "cacheflush", "vuart_op")},
+    **{f"XEN_DOMCTL_{n}": "no case in do_domctl (2024-12-19), x86 arch_do_domctl "
+       "(2024-09-30) nor Arm's (2024-05-24); Arm64's subarch_do_domctl was not read"
+       for n in ("real_mode_area", "set_opt_feature")},
 }
 
 

@@ -56,30 +56,139 @@ class MemberDoc:
 
 
 def member_doc(index: CommentIndex, line: int, name: str, record_doc: Doc,
-               member_lines: Collection[int]) -> MemberDoc:
-    """The description and heading of member ``name`` declared on ``line`` (rules 1-6)."""
+               member_lines: Collection[int], code: Sequence[str] = ()) -> MemberDoc:
+    """The description and heading of member ``name`` declared on ``line`` (rules 1-6).
+
+    ``member_lines`` are the lines of the members declared beside it (same record or
+    nested body); ``code`` the header's lines without their comments (line 1 first).
+    """
+    first = _declaration_start(line, code)                                  # rule 5
     trailing = index.doc_for(line).trailing
+    if trailing is None and first != line:
+        trailing = index.doc_for(first).trailing        # `struct {  /* timers */`
     if trailing is not None and (is_direction_marker(trailing.text) or is_code(trailing)):
         trailing = None                                                     # rule 2
-    first = line
     block = index.block_before(first)
+    if not block and (opening := _anonymous_opening(line, code)) is not None:
+        first, block = opening, index.block_before(opening)
     if record_doc.before is not None and block and block[0].loc == record_doc.before.loc:
         return MemberDoc(_doc(None, trailing), None)                        # rule 4
+    if not block:
+        return MemberDoc(_doc(_naming(index, line, name, member_lines), trailing), None)
     joined = index.doc_for(first).before
     entries, lead = _at_entries(joined) if joined is not None else ({}, None)
     if entries:                                                             # rule 3
-        return MemberDoc(_doc(entries.get(name) if first == line else None, trailing), lead)
+        return MemberDoc(_doc(entries.get(name), trailing), lead)
+    block = _notes_joined(block)
     heads = [c for c in block[:-1] if is_direction_marker(c.text) or is_tag(c) or is_title(c)]
-    last = block[-1] if block else None
-    if last is None or is_code(last) or is_direction_marker(last.text):
-        return MemberDoc(_doc(None, trailing), (heads or [last])[-1] if last else None)
-    if trailing is not None and _run(first, member_lines) >= 2:
+    last = block[-1]
+    if is_code(last) or is_direction_marker(last.text):
+        return MemberDoc(_doc(None, trailing), (heads or [last])[-1])       # rule 2
+    if _opens_with_marker(last):
+        return MemberDoc(_doc(None, trailing), last)                        # rule 2
+    run = _run(first, member_lines)
+    if run >= 2 and not _names(last, name) and (
+            trailing is not None
+            or is_tag(last) and any(_trails(index, first + i) for i in range(1, run))):
         return MemberDoc(_doc(None, trailing), last)                        # rule 5
     return MemberDoc(_doc(last, trailing), heads[-1] if heads else None)
 
 
+def code_lines(text: str) -> list[str]:
+    """``text``'s lines with its comments blanked (line numbers kept): where braces are."""
+    return _COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text).split("\n")
+
+
+_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+_OPENING = re.compile(r"\s*(?:struct|union)\s*\{\s*\Z")
+
+
+def _declaration_start(line: int, code: Sequence[str]) -> int:
+    """Where the declaration of the member named on ``line`` starts: the ``struct {``
+    line of ``struct { ... } name;``, else ``line``."""
+    if not 0 < line <= len(code) or not code[line - 1].lstrip().startswith("}"):
+        return line
+    depth = 0
+    for i in range(line - 1, -1, -1):
+        depth += code[i].count("}") - code[i].count("{")
+        if depth <= 0 and "{" in code[i]:
+            return i + 1
+    return line
+
+
+def _anonymous_opening(line: int, code: Sequence[str]) -> int | None:
+    """The ``union {`` line right above ``line`` when it opens an anonymous (C11)
+    struct or union: the comment above that line is about its first member."""
+    if not 1 < line <= len(code) or not _OPENING.match(code[line - 2]):
+        return None
+    depth = 0
+    for i in range(line - 2, len(code)):
+        depth += code[i].count("{") - code[i].count("}")
+        if depth <= 0:
+            return line - 1 if re.match(r"\s*\}\s*;", code[i]) else None
+    return None
+
+
+def _naming(index: CommentIndex, line: int, name: str,
+            member_lines: Collection[int]) -> Comment | None:
+    """The block above the run of member lines ``line`` is in, when it names ``name``:
+    ``/* ... The values of wc_sec and wc_nsec are ... */`` over ``wc_version``,
+    ``wc_sec`` and ``wc_nsec`` describes the two it names."""
+    start = line
+    while start - 1 in member_lines:
+        start -= 1
+    if start == line:
+        return None
+    block = index.block_before(start)
+    last = block[-1] if block else None
+    return last if last is not None and _prose(last) and _names(last, name) \
+        and not _opens_with_marker(last) else None
+
+
+def _names(c: Comment, name: str) -> bool:
+    return re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", c.text) is not None
+
+
+# ``IN variables: set ...`` / ``OUT variables: get ...``, ``OP_ENABLE: ...`` /
+# ``OP_PEEK / OP_CLEAN: ...``: one line each, a key, a colon and what holds for it.
+_KEYED = re.compile(r"[A-Za-z_]\w*(?:\s*[/,]\s*[A-Za-z_]\w*)*(?: [a-z]+)?:\s+\S[^\n]*\Z")
+_NOTE = re.compile(r"N\.?B\b[.:]?")
+
+
+def _notes_joined(block: list[Comment]) -> list[Comment]:
+    """Comments that read as one: consecutive ``KEY: text`` lines (each says what holds
+    in one case), and a note (``NB. ...``) with the comment it annotates."""
+    keyed = 0
+    while keyed < len(block) and _KEYED.match(block[-1 - keyed].text.strip()):
+        keyed += 1
+    if keyed >= 2:
+        return [*block[:-keyed], _join(block[-keyed:])]
+    if len(block) >= 2 and _NOTE.match(block[-1].text) and _prose(block[-2]) \
+            and not is_title(block[-2]):
+        return [*block[:-2], _join(block[-2:])]
+    return block
+
+
+def _join(comments: list[Comment]) -> Comment:
+    return Comment("\n".join(c.raw for c in comments), "\n".join(c.text for c in comments),
+                   comments[0].loc, comments[-1].end_line)
+
+
+def _opens_with_marker(c: Comment) -> bool:
+    """``IN/OUT variables.`` as a paragraph of its own, more text after: a heading."""
+    head, _, rest = c.text.strip().partition("\n")
+    return bool(rest.strip()) and is_direction_marker(head) and _SECTION.search(head) is not None
+
+
+_SECTION = re.compile(r"\b(?:variables|parameters|params|fields|values|arguments|args)\b", re.I)
+
+
 def _doc(before: Comment | None, trailing: Comment | None) -> Doc:
     return Doc(before, trailing) if before is not None or trailing is not None else EMPTY_DOC
+
+
+def _trails(index: CommentIndex, line: int) -> bool:
+    return index.doc_for(line).trailing is not None
 
 
 def _run(line: int, member_lines: Collection[int]) -> int:

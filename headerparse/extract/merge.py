@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from headerparse.extract.archfacts import ArchFacts
-from headerparse.extract.attach import MemberDoc, macro_doc, member_doc, runs
+from headerparse.extract.attach import MemberDoc, code_lines, macro_doc, member_doc, runs
 from headerparse.extract.lexer import Define
 from headerparse.extract.markup import arg_lines, direction_of, field_directions
 from headerparse.extract.source import HeaderSource
@@ -147,6 +147,12 @@ class Merger:
                 lines.setdefault(f.file or r.loc.file, set()).add(f.line)
         sections = {file: field_directions(src.comments, sorted(lines[file]))
                     for file in lines if (src := self.sources.get(file))}
+        # The members declared beside each one: same file, same enclosing body.
+        beside: dict[tuple[str, str], set[int]] = {}
+        for r in raws:
+            for f in r.fields:
+                beside.setdefault((f.file or r.loc.file, f.path.rpartition(".")[0]),
+                                  set()).add(f.line)
         seen: dict[str, Field] = {}
         for raw in raws:
             for f in raw.fields:
@@ -154,7 +160,9 @@ class Merger:
                     continue
                 file = f.file or raw.loc.file
                 src = self.sources.get(file)
-                found = (member_doc(src.index, f.line, f.name, record_doc, lines[file])
+                found = (member_doc(src.index, f.line, f.name, record_doc,
+                                    beside[(file, f.path.rpartition(".")[0])],
+                                    self._code(file))
                          if src else MemberDoc(EMPTY_DOC, None))
                 whole = self._doc(file, f.line)
                 seen[f.path] = Field(
@@ -163,6 +171,12 @@ class Merger:
                     flexible=f.flexible, guest_handle=f.guest_handle, bitfield=f.bitfield,
                     heading=found.heading)
         return tuple(seen.values())
+
+    def _code(self, file: str) -> list[str]:
+        cache = self.__dict__.setdefault("_code_cache", {})
+        if file not in cache:
+            cache[file] = code_lines(self.sources[file].text)
+        return cache[file]
 
     # ------------------------------------------------------------ typedefs, enums
 

@@ -212,6 +212,7 @@ class Merger:
                 if line > last.get((arch, name, file), 0):
                     last[(arch, name, file)] = line
         member_group = {(g.loc.file, m): g.name for g in groups for m in g.members}
+        argument = self._argument_docs(groups)
         out = []
         for path, src in self.sources.items():
             lines = src.text.split("\n")
@@ -222,8 +223,24 @@ class Merger:
                     continue    # include guard
                 archs = tuple(active.get((d.name, path, d.line), ()))
                 doc = macro_doc(src.index, d, in_runs[f"{d.name}:{d.line}"], entries, lines)
+                if not doc and (path, d.name) in argument:
+                    doc = argument[(path, d.name)]
                 out.append(self._macro(path, d, doc, archs, member_group, last))
         return tuple(out)
+
+    def _argument_docs(self, groups: tuple[OpGroup, ...]) -> dict[tuple[str, str], Doc]:
+        """Rule 11 of :mod:`.attach`: an op of a group whose opener maps ops to their
+        argument struct (``GNTTABOP_* => struct gnttab_*``) is described, when nothing
+        else describes it, by the comment above its argument struct."""
+        where = {r.key: r.loc for f in self.facts.values() for r in f.records}
+        out = {}
+        for g in groups:
+            for m in g.members:
+                loc = where.get(g.target_for(m) or "")
+                before = self._doc(loc.file, loc.line).before if loc else None
+                if before is not None:
+                    out[(g.loc.file, m)] = Doc(before, None)
+        return out
 
     def _macro(self, path: str, d: Define, doc: Doc, archs: tuple[str, ...],
                member_group: dict[tuple[str, str], str],

@@ -45,9 +45,9 @@ For a ``#define``:
    define's alone: the run opens with a bit number and its mask (``_X_iommu``,
    ``X_iommu``) and the define is another flag, or the define before the run has a
    block of the same words (written again for each define it holds for). A block
-   whose sentence has another symbol as subject (``X_enable_emulate and X_disable_
-   emulate are unused``) describes none; a single capitalised word is a title
-   (``/* Interrupts */``).
+   whose sentence has another symbol as subject (``X_enable_emulate and
+   X_disable_emulate are unused``) describes none; a single capitalised word is a
+   title (``/* Interrupts */``).
 10. ``NAME: text`` entries of a comment describe the define they name, each its own
     (``GTF_permit_access: Allow @domid to map/access @frame.``; ``GTF_PAT, GTF_PWT,
     GTF_PCD: text`` names three), wherever the comment is in the header

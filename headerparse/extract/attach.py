@@ -53,7 +53,8 @@ For a ``#define``:
     GTF_PCD: text`` names three), wherever the comment is in the header
     (``EVTCHNOP_alloc_unbound: ...`` on the sub-op's argument struct); a block of
     entries describes none of the defines it does not name. ``cmd: NAME`` followed
-    by prose lines describes NAME with them.
+    by prose lines describes NAME with them; a comment opening with a call of a
+    macro (``XEN_DEFINE_UUID(0x00112233, ...) will construct ...``) describes it.
 11. An op of a group whose opener maps ops to argument structs (``GNTTABOP_* =>
     struct gnttab_*``) that nothing else describes takes its argument struct's
     comment (in :mod:`.merge`).
@@ -62,10 +63,10 @@ For a ``#define``:
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from headerparse.extract.lexer import CommentIndex, Define, comment_entries
+from headerparse.extract.lexer import CommentIndex, Define, LexComment, comment_entries
 from headerparse.extract.markup import is_direction_marker
 from headerparse.model import EMPTY_DOC, Comment, Doc, Loc
 
@@ -419,6 +420,20 @@ def _has_trailing(index: CommentIndex, d: Define) -> bool:
 
 
 _CONDITIONAL = re.compile(r"\s*#\s*(?:if|ifdef|ifndef|elif|else|endif)\b")
+
+
+def call_entries(comments: Iterable[LexComment], names: Collection[str]) -> dict[str, Comment]:
+    """Comments that open with a call of one of ``names`` (``XEN_DEFINE_UUID(0x00112233,
+    ...) will construct UUID ...``): the example's macro is their subject (rule 10)."""
+    out: dict[str, Comment] = {}
+    for c in comments:
+        m = _CALL.match(c.comment.text)
+        if m and m.group(1) in names and not (c.code_before or c.code_after):
+            out.setdefault(m.group(1), c.comment)
+    return out
+
+
+_CALL = re.compile(r"\s*([A-Za-z_]\w*)\(")
 
 
 def runs(defines: Sequence[Define], lines: Sequence[str]) -> dict[str, list[Define]]:

@@ -14,7 +14,14 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from headerparse.extract.archfacts import ArchFacts
-from headerparse.extract.attach import MemberDoc, code_lines, macro_doc, member_doc, runs
+from headerparse.extract.attach import (
+    MemberDoc,
+    call_entries,
+    code_lines,
+    macro_doc,
+    member_doc,
+    runs,
+)
 from headerparse.extract.lexer import Define
 from headerparse.extract.markup import arg_lines, direction_of, field_directions
 from headerparse.extract.source import HeaderSource
@@ -217,7 +224,8 @@ class Merger:
         for path, src in self.sources.items():
             lines = src.text.split("\n")
             in_runs = runs(src.defines, lines)
-            entries = src.index.entries({d.name for d in src.defines})
+            names = {d.name for d in src.defines}
+            entries = {**call_entries(src.comments, names), **src.index.entries(names)}
             for d in src.defines:
                 if not d.body and d.params is None and _GUARD.search(d.name):
                     continue    # include guard

@@ -148,6 +148,13 @@ struct rules_performance {
 #define RULES_TIMER_VIRT_PPI    27
 #define RULES_EVTCHN_PPI        31
 
+/* xen.h: a comment opening with a call of a macro documents that macro. */
+/*
+ * RULES_DEFINE_UUID(0x00112233, 0x4455) will construct UUID 00112233-4455.
+ */
+#define RULES_DEFINE_UUID_(a, b)    {a, b}
+#define RULES_DEFINE_UUID(a, b)     RULES_DEFINE_UUID_(a, b)
+
 /* grant_table.h: an op with no comment takes its argument struct's. */
 /* ` enum rules_op { // RULESOP_* => struct rules_* */
 #define RULESOP_cache_flush 12

@@ -61,6 +61,7 @@ class Merger:
         self.tree, self.options, self.archs = tree, options, archs
         self.sources, self.facts = sources, facts
         self.tools_only = tools_only
+        self._code_cache: dict[str, list[str]] = {}
 
     def model(self) -> Model:
         groups = tuple(g for s in self.sources.values() for g in s.markup.groups)
@@ -180,10 +181,10 @@ class Merger:
         return tuple(seen.values())
 
     def _code(self, file: str) -> list[str]:
-        cache = self.__dict__.setdefault("_code_cache", {})
-        if file not in cache:
-            cache[file] = code_lines(self.sources[file].text)
-        return cache[file]
+        """``file``'s lines without comments, once per file: where member bodies start."""
+        if file not in self._code_cache:
+            self._code_cache[file] = code_lines(self.sources[file].text)
+        return self._code_cache[file]
 
     # ------------------------------------------------------------ typedefs, enums
 

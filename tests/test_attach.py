@@ -91,6 +91,8 @@ def score(model: Model, items: list[Label]) -> Score:
     for lab in items:
         if lab.kind == "macro":
             hits = [m for m in model.macros_named(lab.symbol) if m.loc.file == lab.header]
+            # A name defined on several lines (#if branches): the labelled one.
+            hits.sort(key=lambda m: m.loc.line != lab.line)
             if not hits:
                 s.wrong.append(f"not found: {lab.symbol}")
                 continue
@@ -131,4 +133,4 @@ def test_attachment_on_labelled_real_members_and_macros(xen_tree_417) -> None:
           f"{s.clear_right}/{s.clear} = {clear:.3f} of those not marked ambiguous; "
           f"headings {s.heading}/{s.found}; directions {s.direction}/{s.found}")
     assert clear >= 0.98, "\n".join(s.wrong)
-    assert rate >= 0.95, "\n".join(s.wrong)
+    assert rate >= 0.98, "\n".join(s.wrong)

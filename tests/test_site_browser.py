@@ -215,6 +215,9 @@ def test_search_puts_the_explaining_section_first(site, browser, tmp_path):
                           " return Array.from(document.querySelectorAll("
                           "'#search-results li a')).map(a => a.getAttribute('href')); })()", 60)
         assert hits[0].endswith("hypercalls/sched_op.html#schedop-shutdown"), hits
+        # Titled with the section that explains it, not just its page.
+        first = b.eval("document.querySelector('#search-results li a').innerText")
+        assert first == "sched_op > SCHEDOP_shutdown", first
         assert any(h.endswith("headers/sched.h.html#c.SHUTDOWN_suspend") for h in hits), hits
         # One result per place: no page and anchor twice, and no page's plain text
         # hit below a result that already points into it.

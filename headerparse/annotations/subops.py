@@ -435,9 +435,28 @@ class _Deriver:
                 continue
             if kind != "record":
                 return None
-            return next(r for r in self.by_file[mac.loc.file]
-                        if r.loc.line == line and r.expanded_from is None)
+            r = next(r for r in self.by_file[mac.loc.file]
+                     if r.loc.line == line and r.expanded_from is None)
+            if not self._handled_later(r, line):
+                return r
         return None
+
+    def _handled_later(self, r: Record, line: int) -> bool:
+        """Whether a struct after ``r``, before the next command, points to it through a
+        guest handle (``XEN_GUEST_HANDLE(xen_vmemrange_t)`` in ``struct
+        xen_vnuma_topology_info``): the command's argument is that struct, ``r`` a part."""
+        names = {r.key, *r.typedefs}
+        file = r.loc.file
+        for at, kind in self.items.get(file, ()):
+            if at <= line:
+                continue
+            if kind == "macro" and self._is_command_at(file, at):
+                return False
+            if kind == "record" and any(
+                    f.guest_handle in names for x in self.by_file[file]
+                    if x.loc.line == at and x.expanded_from is None for f in x.fields):
+                return True
+        return False
 
     def _is_command_at(self, file: str, line: int, undocumented: bool = False) -> bool:
         return any(m.name in self.claimed and not (undocumented and m.doc.before)

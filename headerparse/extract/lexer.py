@@ -17,7 +17,7 @@ import bisect
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import pairwise, takewhile
 
 from headerparse.model import EMPTY_DOC, Comment, Diagnostic, Doc, Loc
 
@@ -418,8 +418,9 @@ def _not_documentation(c: Comment) -> bool:
 
 
 def comment_entries(c: Comment) -> dict[str, Comment]:
-    """``NAME: text`` lines of a comment (a bullet before NAME allowed), each with the
-    lines that continue it (indented further, up to a blank line or the next entry)."""
+    """``NAME: text`` lines of a comment (a bullet before NAME allowed, several names
+    separated by commas), each with the lines that continue it (indented further, up
+    to a blank line or the next entry)."""
     lines = c.text.split("\n")
     out: dict[str, Comment] = {}
     i = 0
@@ -435,14 +436,37 @@ def comment_entries(c: Comment) -> dict[str, Comment]:
                 and len(lines[j]) - len(lines[j].lstrip()) > indent:
             text.append(lines[j].strip())
             j += 1
-        out.setdefault(m.group(1), Comment(c.raw, " ".join(text),
-                                           Loc(c.loc.file, c.loc.line + i, c.loc.col),
-                                           c.end_line))
+        # ``GTF_PAT, GTF_PWT, GTF_PCD: text``: one entry for each name listed.
+        for name in re.split(r"\s*,\s*", m.group(1)):
+            out.setdefault(name, Comment(c.raw, " ".join(text),
+                                         Loc(c.loc.file, c.loc.line + i, c.loc.col),
+                                         c.end_line))
         i = j
     return out
 
 
-_ENTRY = re.compile(r"^\s*(?:[*\-]\s+)?([A-Za-z_][A-Za-z0-9_]*[A-Za-z0-9])\s*:(?:\s+(\S.*))?$")
+def selector_entries(c: Comment, names: Collection[str]) -> dict[str, Comment]:
+    """``key: NAME`` lines naming one of ``names``, each with the prose lines after it
+    up to a blank line: ``cmd: MMUEXT_TLB_FLUSH_LOCAL`` / ``No additional arguments.``
+    (lines that are ``key: text`` entries themselves say what an argument is instead)."""
+    lines = c.text.split("\n")
+    out: dict[str, Comment] = {}
+    for i, line in enumerate(lines):
+        m = _SELECTOR.match(line)
+        if not m or m.group(1) not in names:
+            continue
+        text = list(takewhile(lambda t: t.strip() and not _ENTRY.match(t)
+                              and not _SELECTOR.match(t), lines[i + 1:]))
+        if text:
+            out.setdefault(m.group(1), Comment(c.raw, " ".join(t.strip() for t in text),
+                                               Loc(c.loc.file, c.loc.line + i + 1, c.loc.col),
+                                               c.end_line))
+    return out
+
+
+_SELECTOR = re.compile(r"^\s*[a-z]\w*\s*:\s+([A-Z][A-Z0-9_]*[A-Z0-9])\s*$")
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*[A-Za-z0-9]"
+_ENTRY = re.compile(rf"^\s*(?:[*\-]\s+)?({_NAME}(?:\s*,\s*{_NAME})*)\s*:(?:\s+(\S.*))?$")
 
 class CommentIndex:
     """Which comment documents which line of one header.
@@ -526,6 +550,8 @@ class CommentIndex:
                         # An entry that opens its comment makes the name its subject.
                         whole = entry.loc.line == c.comment.loc.line
                         out.setdefault(name, c.comment if whole else entry)
+                for name, entry in selector_entries(c.comment, names).items():
+                    out.setdefault(name, entry)
         return out
 
     def _tagged(self, names: Collection[str], out: dict[str, Comment]) -> None:

@@ -14,7 +14,14 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from headerparse.extract.archfacts import ArchFacts
-from headerparse.extract.attach import MemberDoc, macro_doc, member_doc, runs
+from headerparse.extract.attach import (
+    MemberDoc,
+    call_entries,
+    code_lines,
+    macro_doc,
+    member_doc,
+    runs,
+)
 from headerparse.extract.lexer import Define
 from headerparse.extract.markup import arg_lines, direction_of, field_directions
 from headerparse.extract.source import HeaderSource
@@ -54,6 +61,7 @@ class Merger:
         self.tree, self.options, self.archs = tree, options, archs
         self.sources, self.facts = sources, facts
         self.tools_only = tools_only
+        self._code_cache: dict[str, list[str]] = {}
 
     def model(self) -> Model:
         groups = tuple(g for s in self.sources.values() for g in s.markup.groups)
@@ -147,6 +155,12 @@ class Merger:
                 lines.setdefault(f.file or r.loc.file, set()).add(f.line)
         sections = {file: field_directions(src.comments, sorted(lines[file]))
                     for file in lines if (src := self.sources.get(file))}
+        # The members declared beside each one: same file, same enclosing body.
+        beside: dict[tuple[str, str], set[int]] = {}
+        for r in raws:
+            for f in r.fields:
+                beside.setdefault((f.file or r.loc.file, f.path.rpartition(".")[0]),
+                                  set()).add(f.line)
         seen: dict[str, Field] = {}
         for raw in raws:
             for f in raw.fields:
@@ -154,7 +168,9 @@ class Merger:
                     continue
                 file = f.file or raw.loc.file
                 src = self.sources.get(file)
-                found = (member_doc(src.index, f.line, f.name, record_doc, lines[file])
+                found = (member_doc(src.index, f.line, f.name, record_doc,
+                                    beside[(file, f.path.rpartition(".")[0])],
+                                    self._code(file))
                          if src else MemberDoc(EMPTY_DOC, None))
                 whole = self._doc(file, f.line)
                 seen[f.path] = Field(
@@ -163,6 +179,12 @@ class Merger:
                     flexible=f.flexible, guest_handle=f.guest_handle, bitfield=f.bitfield,
                     heading=found.heading)
         return tuple(seen.values())
+
+    def _code(self, file: str) -> list[str]:
+        """``file``'s lines without comments, once per file: where member bodies start."""
+        if file not in self._code_cache:
+            self._code_cache[file] = code_lines(self.sources[file].text)
+        return self._code_cache[file]
 
     # ------------------------------------------------------------ typedefs, enums
 
@@ -198,18 +220,36 @@ class Merger:
                 if line > last.get((arch, name, file), 0):
                     last[(arch, name, file)] = line
         member_group = {(g.loc.file, m): g.name for g in groups for m in g.members}
+        argument = self._argument_docs(groups)
         out = []
         for path, src in self.sources.items():
             lines = src.text.split("\n")
             in_runs = runs(src.defines, lines)
-            entries = src.index.entries({d.name for d in src.defines})
+            names = {d.name for d in src.defines}
+            entries = {**call_entries(src.comments, names), **src.index.entries(names)}
             for d in src.defines:
                 if not d.body and d.params is None and _GUARD.search(d.name):
                     continue    # include guard
                 archs = tuple(active.get((d.name, path, d.line), ()))
                 doc = macro_doc(src.index, d, in_runs[f"{d.name}:{d.line}"], entries, lines)
+                if not doc and (path, d.name) in argument:
+                    doc = argument[(path, d.name)]
                 out.append(self._macro(path, d, doc, archs, member_group, last))
         return tuple(out)
+
+    def _argument_docs(self, groups: tuple[OpGroup, ...]) -> dict[tuple[str, str], Doc]:
+        """Rule 11 of :mod:`.attach`: an op of a group whose opener maps ops to their
+        argument struct (``GNTTABOP_* => struct gnttab_*``) is described, when nothing
+        else describes it, by the comment above its argument struct."""
+        where = {r.key: r.loc for f in self.facts.values() for r in f.records}
+        out = {}
+        for g in groups:
+            for m in g.members:
+                loc = where.get(g.target_for(m) or "")
+                before = self._doc(loc.file, loc.line).before if loc else None
+                if before is not None:
+                    out[(g.loc.file, m)] = Doc(before, None)
+        return out
 
     def _macro(self, path: str, d: Define, doc: Doc, archs: tuple[str, ...],
                member_group: dict[tuple[str, str], str],

@@ -9,7 +9,8 @@
  * page and anchor is kept, and a page's anchorless text hit is dropped when a
  * better-ranked result already points into that page. The section that explains
  * a constant comes first because the extension gives it a main index entry
- * (headerparse.sphinxext.searchrank). Table cells are kept apart in snippets.
+ * (headerparse.sphinxext.searchrank), titled with that section rather than its
+ * page. Table cells are kept apart in snippets.
  */
 "use strict";
 
@@ -88,11 +89,40 @@
     return kept.reverse();
   };
 
+  // An index entry's result is titled with its page ("sched_op"); the entry of a
+  // constant points at the section that explains it, so say which one, as Sphinx
+  // does for a section title it finds: "sched_op > SCHEDOP_shutdown".
+  let sectionTitles = null;
+  const sectionTitle = (doc, anchor) => {
+    const index = Search._index;
+    if (!index || !index.alltitles || !index.docnames) return null;
+    if (sectionTitles === null) {
+      sectionTitles = new Map();
+      for (const [title, places] of Object.entries(index.alltitles)) {
+        for (const [file, id] of places) {
+          if (id) sectionTitles.set(index.docnames[file] + "#" + id, [title, file]);
+        }
+      }
+    }
+    const hit = sectionTitles.get(doc + anchor);
+    return hit ? `${index.titles[hit[1]]} > ${hit[0]}` : null;
+  };
+
+  const titleSections = (results) => {
+    for (const r of results) {
+      if (r[6] === "index" && r[2]) {
+        const title = sectionTitle(r[0], r[2]);
+        if (title) r[1] = title;
+      }
+    }
+    return results;
+  };
+
   const patchSearch = () => {
     if (typeof Search === "undefined" || Search.hpPatched) return;
     Search.hpPatched = true;
     const perform = Search._performSearch;
-    Search._performSearch = (...args) => dedupe(perform(...args));
+    Search._performSearch = (...args) => titleSections(dedupe(perform(...args)));
     const toText = Search.htmlToText;
     if (toText) {
       // Cells and list items run together in textContent: keep them apart.

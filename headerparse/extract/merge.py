@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from headerparse.extract.archfacts import ArchFacts
-from headerparse.extract.attach import MemberDoc, macro_doc, member_doc, runs
+from headerparse.extract.attach import MemberDoc, member_doc
 from headerparse.extract.lexer import Define
-from headerparse.extract.markup import arg_lines, direction_of, field_directions
-from headerparse.extract.source import HeaderSource
+from headerparse.extract.markup import direction_of, field_directions
+from headerparse.extract.source import HeaderSource, MacroDoc
 from headerparse.model import (
     EMPTY_DOC,
     SCHEMA_VERSION,
@@ -41,7 +41,6 @@ from headerparse.tree import HeaderTree
 if TYPE_CHECKING:
     from headerparse.extract.options import Options
 
-_GUARD = re.compile(r"_H_*\Z|_H_[A-Z0-9_]*\Z")
 _NOTE_HYPERCALL = re.compile(r"__HYPERVISOR_(\w+)\Z")
 
 
@@ -200,18 +199,14 @@ class Merger:
         member_group = {(g.loc.file, m): g.name for g in groups for m in g.members}
         out = []
         for path, src in self.sources.items():
-            lines = src.text.split("\n")
-            in_runs = runs(src.defines, lines)
-            entries = src.index.entries({d.name for d in src.defines})
-            for d in src.defines:
-                if not d.body and d.params is None and _GUARD.search(d.name):
+            for d, found in zip(src.defines, src.macro_docs, strict=True):
+                if found is None:
                     continue    # include guard
                 archs = tuple(active.get((d.name, path, d.line), ()))
-                doc = macro_doc(src.index, d, in_runs[f"{d.name}:{d.line}"], entries, lines)
-                out.append(self._macro(path, d, doc, archs, member_group, last))
+                out.append(self._macro(path, d, found, archs, member_group, last))
         return tuple(out)
 
-    def _macro(self, path: str, d: Define, doc: Doc, archs: tuple[str, ...],
+    def _macro(self, path: str, d: Define, found: MacroDoc, archs: tuple[str, ...],
                member_group: dict[tuple[str, str], str],
                last: dict[tuple[str, str, str], int]) -> Macro:
         values: dict[str, int] = {}
@@ -227,7 +222,7 @@ class Merger:
                 values[arch] = f.values[d.name]
             elif d.name in f.why_not:
                 why[arch] = f.why_not[d.name]
-        args = arg_lines(doc.before) if doc.before else ()
+        doc, args = found
         return Macro(name=d.name, loc=Loc(path, d.line, d.col), doc=doc, params=d.params,
                      body=d.body, archs=archs, values=values, why_not=why, args=args,
                      group=member_group.get((path, d.name)))

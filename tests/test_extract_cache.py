@@ -16,7 +16,7 @@ from support.extract_case import case_files, write_tree
 from headerparse.extract import cache as extract_cache
 from headerparse.extract.cache import STATS, Store
 from headerparse.extract.lexer import code_skeleton, scan_comments
-from headerparse.extract.pipeline import Options, cached_json, extract, store_json
+from headerparse.extract.pipeline import ExtractError, Options, cached_json, extract, store_json
 from headerparse.extract.source import HeaderSource, read_source
 from headerparse.model import model_to_json
 from headerparse.tree import HeaderTree, open_tree
@@ -334,3 +334,27 @@ def test_sources_lexed_by_the_child_are_cached_too(tmp_path: Path) -> None:
     assert STATS["sources.hit"] == len(files) and not STATS["sources.miss"]
     assert [_fields(s) for s in warm.values()] == [_fields(s) for s in cold.values()]
     assert list(warm) == list(cold) == sorted(files)
+
+
+def test_a_side_job_rides_along_with_a_split_lexing() -> None:
+    items = _many_headers()
+    side = extract_cache.SideJob(os.getpid, 1)
+    split = extract_cache.read_sources(items, side=side)
+    assert side.ran and isinstance(side.result, int)
+    assert [_fields(s) for s in split] == [_fields(read_source(p, d)) for p, d in items]
+    few = extract_cache.SideJob(os.getpid, 1)
+    extract_cache.read_sources(items[:2], side=few)
+    assert not few.ran      # an unsplit lexing leaves it to the caller
+
+
+@pytest.mark.parametrize("cache", [False, True], ids=["no-cache", "cache"])
+def test_a_tree_lexed_in_two_processes_is_still_checked_before_the_parse(
+        tmp_path: Path, cache: bool) -> None:
+    # Enough headers for the split lexing, which then checks the tree on the side.
+    files = {f"copy{n}/{path}": data for n in range(8) for path, data in _files().items()}
+    files.update(_files())
+    files["evil.h"] = b'#include "../../../../../../../../etc/hostname"\n'
+    assert len(files) >= extract_cache._PARALLEL_LEXING
+    tree = open_tree(str(write_tree(tmp_path / "t", files)))
+    with pytest.raises(ExtractError, match=r"evil\.h:1: #include .* leaves the header tree"):
+        extract(tree, Options(archs=("x86_64",)), cache=tmp_path / "c" if cache else None)

@@ -27,6 +27,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -175,10 +176,24 @@ def _newest_first(paths: list[Path]) -> list[tuple[float, Path]]:
 # ------------------------------------------------------------------ sources
 
 
-def load_sources(files: dict[str, bytes], store: Store | None) -> dict[str, HeaderSource]:
+@dataclass
+class SideJob:
+    """Work that may ride along with a lexing split between processes, dealt like one
+    more header of ``cost`` bytes: it then costs no time of its own.  ``ran`` says
+    whether it did (only a split lexing runs it) and ``result`` is what it returned."""
+
+    func: Callable[[], object]
+    cost: int
+    ran: bool = False
+    result: object = None
+
+
+def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | None = None
+                 ) -> dict[str, HeaderSource]:
     """Every header's HeaderSource, in path order; from the cache where it has them."""
     if store is None:
-        return dict(zip(sorted(files), read_sources(sorted(files.items())), strict=True))
+        return dict(zip(sorted(files), read_sources(sorted(files.items()), side=side),
+                        strict=True))
     code = code_hash()
     found: dict[str, HeaderSource] = {}
     keys: dict[str, str] = {}
@@ -193,7 +208,8 @@ def load_sources(files: dict[str, bytes], store: Store | None) -> dict[str, Head
     STATS["sources.hit"] += len(found)
     STATS["sources.miss"] += len(misses)
     # Misses are lexed together: a cold run's many are worth a second process.
-    for src in read_sources(misses, lambda path, blob: store.put("sources", keys[path], blob)):
+    for src in read_sources(misses, lambda path, blob: store.put("sources", keys[path], blob),
+                            side):
         found[src.path] = src
     return {path: found[path] for path in sorted(files)}
 
@@ -203,24 +219,35 @@ _PARALLEL_LEXING = 24
 Keep = Callable[[str, bytes], None]     # (path, HeaderSource as data): what to do with each
 
 
-def read_sources(items: list[tuple[str, bytes]], keep: Keep | None = None) -> list[HeaderSource]:
+def read_sources(items: list[tuple[str, bytes]], keep: Keep | None = None,
+                 side: SideJob | None = None) -> list[HeaderSource]:
     """The HeaderSource of each ``(path, bytes)``, in order; a forked child lexes half of many.
 
     ``keep`` gets each HeaderSource in its cache form, in the process that lexed it.  A cold run
     lexes every header (0.18 s on 4.17) while the second core idles; the
-    child's half comes back pickled, which costs a twentieth of lexing it.
+    child's half comes back pickled, which costs a twentieth of lexing it.  ``side``
+    runs in one of the two shares, when there are two.
     """
     if len(items) < _PARALLEL_LEXING or not can_fork():
         return _read(items, keep)
+    n = len(items)
     # Lexing time goes with size.
-    shares = deal([len(data) for _, data in items], 2)
+    shares = deal([len(data) for _, data in items] + ([side.cost] if side else []), 2)
+
+    def work(share: list[int]) -> tuple[list[HeaderSource], tuple[object, ...]]:
+        out = _read([items[i] for i in share if i < n], keep)
+        return out, ((side.func(),) if side is not None and n in share else ())
+
     try:
-        done = fork_map(lambda share: _read([items[i] for i in share], keep), shares)
+        done = fork_map(work, shares)
     except WorkerFailed:        # a child that fails leaves its headers to this process
         return _read(items, keep)
-    out = dict(zip([i for share in shares for i in share],
-                   [src for part in done for src in part], strict=True))
-    return [out[i] for i in range(len(items))]
+    for _, extra in done:
+        if side is not None and extra:
+            side.ran, side.result = True, extra[0]
+    out = dict(zip([i for share in shares for i in share if i < n],
+                   [src for part, _ in done for src in part], strict=True))
+    return [out[i] for i in range(n)]
 
 
 def _read(items: list[tuple[str, bytes]], keep: Keep | None) -> list[HeaderSource]:

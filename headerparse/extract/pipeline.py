@@ -25,6 +25,7 @@ from headerparse.extract.archfacts import ArchFacts
 from headerparse.extract.cache import (
     LIMITS,
     MAX_ENTRY_BYTES,
+    SideJob,
     Store,
     clang_id,
     code_hash,
@@ -163,7 +164,12 @@ def _archs(tree: HeaderTree, options: Options) -> tuple[str, ...]:
 
 def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Progress,
              store: Store | None) -> Model:
-    sources = load_sources(tree.files, store)
+    # What libclang would read outside the tree, or expand for minutes, is refused
+    # before a parse.  Checking costs a quarter of lexing the tree: a split lexing
+    # takes it along, on the second core, as a parse is then all but certain.
+    check = SideJob(lambda: next(iter(treesafe.parse_problems(tree.files)), None),
+                    sum(len(data) for data in tree.files.values()) // 4)
+    sources = load_sources(tree.files, store, check)
     defines = _defines(options, sources)
     probes = sorted({d.name for s in sources.values() for d in s.defines if d.params is None})
     # domctl.h and sysctl.h #error unless the toolstack's view is asked for:
@@ -186,18 +192,19 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
     if facts:
         say(f"libclang facts of {', '.join(facts)} served from cache (no code changed)")
     if jobs:
-        facts.update(_parse(tree, jobs, keys, say, store))
+        facts.update(_parse(tree, jobs, keys, say, store, check))
     say("merging arches")
     return Merger(tree, options, archs, sources, {a: facts[a] for a in archs},
                   tools_only).model()
 
 
 def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: Progress,
-           store: Store | None) -> dict[str, ArchFacts]:
+           store: Store | None, check: SideJob) -> dict[str, ArchFacts]:
     from headerparse.extract import clangparse
 
-    # What libclang would read outside the tree, or expand for minutes: refused first.
-    for problem in treesafe.parse_problems(tree.files):
+    problem = check.result if check.ran else next(iter(treesafe.parse_problems(tree.files)),
+                                                  None)
+    if problem is not None:
         raise ExtractError(f"{problem} ({tree.description})")
     say(f"parsing {len(tree.files)} headers for {', '.join(jobs)}")
     facts: dict[str, ArchFacts] = {}

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
 import json
 import marshal
 import os
@@ -76,6 +75,10 @@ def code_hash() -> str:
 
 @cache
 def clang_id() -> str:
+    # Imported here: it costs a tenth of a cold run's imports, and a run with no cache
+    # never asks.
+    import importlib.metadata
+
     try:
         return importlib.metadata.version("libclang")
     except importlib.metadata.PackageNotFoundError:

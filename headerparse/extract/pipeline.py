@@ -176,19 +176,22 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
     # in the guest view they are left out, and said to be.
     tools_only = set() if options.tools else {p for p, s in sources.items()
                                               if _TOOLS_ONLY.search(s.text)}
-    skeletons = skeleton_digest(sources)
+    # The keys name cache entries only (and asking libclang's version costs a fortieth
+    # of a second of imports): with no cache there are none.
+    skeletons = skeleton_digest(sources) if store is not None else ""
     jobs: dict[str, tuple] = {}
     keys: dict[str, str] = {}
     facts: dict[str, ArchFacts] = {}
     for arch in archs:
         headers = [h for h in translation_unit_headers(sources, TARGETS[arch])
                    if h not in tools_only]
-        keys[arch] = facts_key(skeletons, TARGETS[arch], headers, probes, defines)
-        hit = load_facts(store, keys[arch], arch)
-        if hit is not None:
-            facts[arch] = hit
-        else:
-            jobs[arch] = (TARGETS[arch], headers, probes, defines)
+        if store is not None:
+            keys[arch] = facts_key(skeletons, TARGETS[arch], headers, probes, defines)
+            hit = load_facts(store, keys[arch], arch)
+            if hit is not None:
+                facts[arch] = hit
+                continue
+        jobs[arch] = (TARGETS[arch], headers, probes, defines)
     if facts:
         say(f"libclang facts of {', '.join(facts)} served from cache (no code changed)")
     if jobs:
@@ -219,7 +222,8 @@ def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: 
                 if store is not None:
                     save_facts(store, keys[arch], archfacts.dumps(got), include_dir)
                 return
-            save_facts(store, keys[arch], got, include_dir)
+            if store is not None:
+                save_facts(store, keys[arch], got, include_dir)
             facts[arch] = archfacts.loads(got)
 
         try:

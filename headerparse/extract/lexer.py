@@ -458,6 +458,8 @@ class CommentIndex:
         self._by_end: dict[int, list[int]] = {}
         self._by_start: dict[int, list[int]] = {}
         self._standalone_cache: dict[int, bool] = {}
+        # A member's line is asked about three times by the merge: answered once.
+        self._doc_cache: dict[tuple[int, int | None], Doc] = {}
         for i, c in enumerate(self._comments):
             self._by_end.setdefault(c.comment.end_line, []).append(i)
             self._by_start.setdefault(c.comment.loc.line, []).append(i)
@@ -546,6 +548,12 @@ class CommentIndex:
 
     def doc_for(self, line: int, end_line: int | None = None) -> Doc:
         """The comment block right before ``line`` and the comment trailing it."""
+        found = self._doc_cache.get((line, end_line))
+        if found is None:
+            found = self._doc_cache[(line, end_line)] = self._doc_for(line, end_line)
+        return found
+
+    def _doc_for(self, line: int, end_line: int | None) -> Doc:
         block = self._block_before(line)
         before = _join([self._comments[i].comment for i in block]) if block else None
         trailing = None

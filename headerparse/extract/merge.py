@@ -141,27 +141,27 @@ class Merger:
     def _fields(self, raws: list, record_doc: Doc) -> tuple[Field, ...]:
         """Each member once, documented by the rules of :mod:`.attach`."""
         lines: dict[str, set[int]] = {}
+        first: dict[str, tuple[Any, str]] = {}      # path -> (its first raw field, file)
         for r in raws:
             for f in r.fields:
-                lines.setdefault(f.file or r.loc.file, set()).add(f.line)
+                file = f.file or r.loc.file
+                lines.setdefault(file, set()).add(f.line)
+                if f.path not in first:
+                    first[f.path] = (f, file)
         sections = {file: field_directions(src.comments, sorted(lines[file]))
                     for file in lines if (src := self.sources.get(file))}
-        seen: dict[str, Field] = {}
-        for raw in raws:
-            for f in raw.fields:
-                if f.path in seen:
-                    continue
-                file = f.file or raw.loc.file
-                src = self.sources.get(file)
-                found = (member_doc(src.index, f.line, f.name, record_doc, lines[file])
-                         if src else MemberDoc(EMPTY_DOC, None))
-                whole = self._doc(file, f.line)
-                seen[f.path] = Field(
-                    path=f.path, name=f.name, loc=Loc(file, f.line, f.col), doc=found.doc,
-                    direction=direction_of(whole) or sections.get(file, {}).get(f.line),
-                    flexible=f.flexible, guest_handle=f.guest_handle, bitfield=f.bitfield,
-                    heading=found.heading)
-        return tuple(seen.values())
+        out = []
+        for f, file in first.values():
+            src = self.sources.get(file)
+            found = (member_doc(src.index, f.line, f.name, record_doc, lines[file])
+                     if src else MemberDoc(EMPTY_DOC, None))
+            whole = self._doc(file, f.line)
+            out.append(Field(
+                path=f.path, name=f.name, loc=Loc(file, f.line, f.col), doc=found.doc,
+                direction=direction_of(whole) or sections.get(file, {}).get(f.line),
+                flexible=f.flexible, guest_handle=f.guest_handle, bitfield=f.bitfield,
+                heading=found.heading))
+        return tuple(out)
 
     # ------------------------------------------------------------ typedefs, enums
 

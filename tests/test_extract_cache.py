@@ -312,10 +312,10 @@ def test_a_failed_lexing_child_leaves_its_headers_to_the_parent(
         monkeypatch: pytest.MonkeyPatch) -> None:
     parent = os.getpid()
 
-    def read_here_only(path: str, data: bytes) -> HeaderSource:
+    def read_here_only(path: str, data: bytes, docs: bool = True) -> HeaderSource:
         if os.getpid() != parent:
             raise RuntimeError("the child fails")
-        return read_source(path, data)
+        return read_source(path, data, docs)
 
     monkeypatch.setattr(extract_cache, "read_source", read_here_only)
     items = _many_headers()

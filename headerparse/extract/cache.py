@@ -191,13 +191,13 @@ class SideJob:
     result: object = None
 
 
-def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | None = None
-                 ) -> dict[str, HeaderSource]:
+def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | None = None,
+                 docs: bool = True) -> dict[str, HeaderSource]:
     """Every header's HeaderSource, in path order; from the cache where it has them."""
     if store is None:
-        return dict(zip(sorted(files), read_sources(sorted(files.items()), side=side),
-                        strict=True))
-    code = code_hash()
+        return dict(zip(sorted(files), read_sources(sorted(files.items()), side=side,
+                                                    docs=docs), strict=True))
+    code = code_hash() if docs else f"{code_hash()}-no-docs"
     found: dict[str, HeaderSource] = {}
     keys: dict[str, str] = {}
     for path, data in sorted(files.items()):
@@ -212,7 +212,7 @@ def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | N
     STATS["sources.miss"] += len(misses)
     # Misses are lexed together: a cold run's many are worth a second process.
     for src in read_sources(misses, lambda path, blob: store.put("sources", keys[path], blob),
-                            side):
+                            side, docs):
         found[src.path] = src
     return {path: found[path] for path in sorted(files)}
 
@@ -223,7 +223,7 @@ Keep = Callable[[str, bytes], None]     # (path, HeaderSource as data): what to 
 
 
 def read_sources(items: list[tuple[str, bytes]], keep: Keep | None = None,
-                 side: SideJob | None = None) -> list[HeaderSource]:
+                 side: SideJob | None = None, docs: bool = True) -> list[HeaderSource]:
     """The HeaderSource of each ``(path, bytes)``, in order; a forked child lexes half of many.
 
     ``keep`` gets each HeaderSource in its cache form, in the process that lexed it.  A cold run
@@ -232,19 +232,19 @@ def read_sources(items: list[tuple[str, bytes]], keep: Keep | None = None,
     runs in one of the two shares, when there are two.
     """
     if len(items) < _PARALLEL_LEXING or not can_fork():
-        return _read(items, keep)
+        return _read(items, keep, docs)
     n = len(items)
     # Lexing time goes with size.
     shares = deal([len(data) for _, data in items] + ([side.cost] if side else []), 2)
 
     def work(share: list[int]) -> tuple[list[HeaderSource], tuple[object, ...]]:
-        out = _read([items[i] for i in share if i < n], keep)
+        out = _read([items[i] for i in share if i < n], keep, docs)
         return out, ((side.func(),) if side is not None and n in share else ())
 
     try:
         done = fork_map(work, shares)
     except WorkerFailed:        # a child that fails leaves its headers to this process
-        return _read(items, keep)
+        return _read(items, keep, docs)
     for _, extra in done:
         if side is not None and extra:
             side.ran, side.result = True, extra[0]
@@ -253,8 +253,8 @@ def read_sources(items: list[tuple[str, bytes]], keep: Keep | None = None,
     return [out[i] for i in range(n)]
 
 
-def _read(items: list[tuple[str, bytes]], keep: Keep | None) -> list[HeaderSource]:
-    out = [read_source(p, d) for p, d in items]
+def _read(items: list[tuple[str, bytes]], keep: Keep | None, docs: bool) -> list[HeaderSource]:
+    out = [read_source(p, d, docs) for p, d in items]
     if keep is not None:
         for src in out:
             keep(src.path, plaindata.dumps(src))

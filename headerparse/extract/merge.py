@@ -68,8 +68,11 @@ class Merger:
         )
 
     def _options_json(self) -> dict[str, str]:
-        return {"tools": str(self.options.tools).lower(),
-                "interface_version": self.options.interface_version or "latest"}
+        out = {"tools": str(self.options.tools).lower(),
+               "interface_version": self.options.interface_version or "latest"}
+        if not self.options.docs:
+            out["docs"] = "false"       # said only when asked: other models stay as they were
+        return out
 
     # ------------------------------------------------------------ headers
 
@@ -97,8 +100,8 @@ class Merger:
                     notes.append(why)
             includes = sorted({i for f in self.facts.values() for i in f.includes.get(path, ())})
             # The header's own doc is its banner: the first comment that is not a licence tag.
-            banner = next((c.comment for c in src.comments
-                           if "SPDX-License-Identifier" not in c.comment.raw), None)
+            banner = next((c.comment for c in src.comments if self.options.docs
+                           and "SPDX-License-Identifier" not in c.comment.raw), None)
             doc = Doc(before=banner) if banner is not None else None
             out.append(Header(path, tuple(includes), src.markup.sections, status,
                               "; ".join(notes), doc or EMPTY_DOC))
@@ -116,7 +119,7 @@ class Merger:
         return by_loc
 
     def _doc(self, file: str, line: int, end_line: int | None = None) -> Doc:
-        src = self.sources.get(file)
+        src = self.sources.get(file) if self.options.docs else None
         return src.index.doc_for(line, end_line) if src else EMPTY_DOC
 
     def records(self) -> tuple[Record, ...]:
@@ -148,11 +151,12 @@ class Merger:
                 lines.setdefault(file, set()).add(f.line)
                 if f.path not in first:
                     first[f.path] = (f, file)
+        docs = self.options.docs
         sections = {file: field_directions(src.comments, sorted(lines[file]))
-                    for file in lines if (src := self.sources.get(file))}
+                    for file in lines if docs and (src := self.sources.get(file))}
         out = []
         for f, file in first.values():
-            src = self.sources.get(file)
+            src = self.sources.get(file) if docs else None
             found = (member_doc(src.index, f.line, f.name, record_doc, lines[file])
                      if src else MemberDoc(EMPTY_DOC, None))
             whole = self._doc(file, f.line)

@@ -169,7 +169,7 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
     # takes it along, on the second core, as a parse is then all but certain.
     check = SideJob(lambda: next(iter(treesafe.parse_problems(tree.files)), None),
                     sum(len(data) for data in tree.files.values()) // 4)
-    sources = load_sources(tree.files, store, check)
+    sources = load_sources(tree.files, store, check, options.docs)
     defines = _defines(options, sources)
     probes = sorted({d.name for s in sources.values() for d in s.defines if d.params is None})
     # domctl.h and sysctl.h #error unless the toolstack's view is asked for:

@@ -23,7 +23,7 @@ from headerparse.extract.lexer import (
     scan_defines,
 )
 from headerparse.extract.markup import FileMarkup, arg_lines, parse_markup
-from headerparse.model import ArgLine, Diagnostic, Doc, Loc
+from headerparse.model import EMPTY_DOC, ArgLine, Diagnostic, Doc, Loc
 
 _GUARD = re.compile(r"_H_*\Z|_H_[A-Z0-9_]*\Z")
 MacroDoc = tuple[Doc, tuple[ArgLine, ...]]
@@ -46,7 +46,9 @@ class HeaderSource:
     macro_docs: list[MacroDoc | None] = field(default_factory=list)
 
 
-def read_source(path: str, data: bytes) -> HeaderSource:
+def read_source(path: str, data: bytes, docs: bool = True) -> HeaderSource:
+    """What the lexer and markup parser make of one header; with ``docs`` False its
+    defines are left undocumented (:attr:`Options.docs`)."""
     diags = []
     try:
         text = data.decode("utf-8")
@@ -68,8 +70,17 @@ def read_source(path: str, data: bytes) -> HeaderSource:
     digest = (hashlib.sha256(b"bytes\0" + data) if skeleton is None
               else hashlib.sha256(b"skeleton\0" + skeleton.encode()))
     index = CommentIndex(comments)
+    macro_docs = (_macro_docs(text, index, defines) if docs
+                  else [None if _guard(d) else _NO_DOC for d in defines])
     return HeaderSource(path, text, comments, index, defines, markup, diags,
-                        digest.hexdigest(), _macro_docs(text, index, defines))
+                        digest.hexdigest(), macro_docs)
+
+
+_NO_DOC: MacroDoc = (EMPTY_DOC, ())
+
+
+def _guard(d: Define) -> bool:
+    return not d.body and d.params is None and bool(_GUARD.search(d.name))
 
 
 def _macro_docs(text: str, index: CommentIndex, defines: list[Define]) -> list[MacroDoc | None]:
@@ -80,7 +91,7 @@ def _macro_docs(text: str, index: CommentIndex, defines: list[Define]) -> list[M
     args_of: dict[tuple[str, int], tuple[ArgLine, ...]] = {}
     out: list[MacroDoc | None] = []
     for d in defines:
-        if not d.body and d.params is None and _GUARD.search(d.name):
+        if _guard(d):
             out.append(None)
             continue
         doc = macro_doc(index, d, in_runs[f"{d.name}:{d.line}"], entries, lines)

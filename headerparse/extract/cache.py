@@ -236,6 +236,10 @@ def read_sources(items: list[tuple[str, bytes]], keep: Keep | None = None,
     n = len(items)
     # Lexing time goes with size.
     shares = deal([len(data) for _, data in items] + ([side.cost] if side else []), 2)
+    if n in shares[0]:
+        # The first share is this process's, which has the merge to do after the parse
+        # while the child idles: the side job goes to the child.
+        shares.reverse()
 
     def work(share: list[int]) -> tuple[list[HeaderSource], tuple[object, ...]]:
         out = _read([items[i] for i in share if i < n], keep, docs)

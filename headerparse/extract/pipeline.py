@@ -14,6 +14,7 @@ import contextlib
 import gc
 import hashlib
 import json
+import marshal
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ from headerparse.extract.cache import (
     Store,
     clang_id,
     code_hash,
+    facts_entry,
     facts_key,
     load_facts,
     load_sources,
@@ -216,49 +218,58 @@ def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: 
     with private_tempdir("headerparse-") as tmp:
         include_dir = tree.materialize(Path(tmp))
 
-        def parsed(arch: str, got: bytes | ArchFacts) -> None:
+        def parsed(arch: str, got: ArchFacts | tuple[bytes, bytes | None]) -> None:
             if isinstance(got, ArchFacts):      # parsed in this process: no round trip
                 facts[arch] = got
                 if store is not None:
-                    save_facts(store, keys[arch], archfacts.dumps(got), include_dir)
+                    save_facts(store, keys[arch],
+                               facts_entry(archfacts.encode(got), include_dir))
                 return
+            blob, entry = got
             if store is not None:
-                save_facts(store, keys[arch], got, include_dir)
-            facts[arch] = archfacts.loads(got)
+                save_facts(store, keys[arch], entry)
+            facts[arch] = archfacts.loads(blob)
 
         try:
-            _parse_all({a: (include_dir, *job) for a, job in jobs.items()}, say, parsed)
+            _parse_all({a: (include_dir, *job) for a, job in jobs.items()}, store is not None,
+                       say, parsed)
         except clangparse.ClangUnavailable as exc:
             raise ExtractError(str(exc)) from exc
     return {arch: facts[arch] for arch in jobs}
 
 
-def _parse_one(here: int, include_dir: Path, target: Target, headers: list[str],
-               probes: list[str], defines: dict[str, str | None]) -> bytes | ArchFacts:
-    """One arch's facts; from a worker (not process ``here``) in their cache form, which
-    it sends back 4x faster than pickled dataclasses."""
+def _parse_one(here: int, cached: bool, include_dir: Path, target: Target,
+               headers: list[str], probes: list[str], defines: dict[str, str | None]
+               ) -> ArchFacts | tuple[bytes, bytes | None]:
+    """One arch's facts; from a worker (not process ``here``) in their marshal form, which
+    it sends back 4x faster than pickled dataclasses, with their cache entry if
+    ``cached``."""
     from headerparse.extract import clangparse
 
     facts = clangparse.parse_arch(include_dir, target, headers, probes, defines)
-    # What this process parsed it keeps as it is (the cache form costs 0.06 s an
+    # What this process parsed it keeps as it is (the marshal form costs 0.06 s an
     # arch to write and read back, and decodes to equal facts).
-    return facts if os.getpid() == here else archfacts.dumps(facts)
+    if os.getpid() == here:
+        return facts
+    encoded = archfacts.encode(facts)
+    return marshal.dumps(encoded), facts_entry(encoded, include_dir) if cached else None
 
 
-def _parse_all(jobs: dict[str, tuple], say: Progress,
-               parsed: Callable[[str, bytes | ArchFacts], None]) -> None:
+def _parse_all(jobs: dict[str, tuple], cached: bool, say: Progress,
+               parsed: Callable[[str, ArchFacts | tuple[bytes, bytes | None]], None]) -> None:
     """Parse the arches, shared between processes when there is more than one core.
 
-    ``parsed`` gets each arch's facts, in their cache form when a worker parsed them;
-    the arches cost about the same, so they are dealt evenly.
+    ``parsed`` gets each arch's facts, in their marshal form and with their cache entry
+    (if ``cached``) when a worker parsed them; the arches cost about the same, so they
+    are dealt evenly.
     """
     arches = list(jobs)
     workers = min(len(arches), os.cpu_count() or 1) if can_fork() else 1
     shares = deal([1] * len(arches), workers)
     here = os.getpid()
     try:
-        done = fork_map(lambda share: [_parse_one(here, *jobs[arches[i]]) for i in share],
-                        shares)
+        done = fork_map(lambda share: [_parse_one(here, cached, *jobs[arches[i]])
+                                       for i in share], shares)
     except WorkerFailed as exc:
         raise ExtractError(f"parsing the headers failed: {exc}") from exc
     n = 0

@@ -14,6 +14,7 @@ line endings are read as LF, so ``Comment.raw`` never contains ``\\r``.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -371,6 +372,13 @@ def comment_lines(raw: str) -> list[str]:
     One entry per line of ``raw``, so index ``i`` is line ``loc.line + i``; the
     indentation after the `` * `` column (less one space) is kept.
     """
+    return list(_comment_lines(raw))
+
+
+# The markup parser, the attachment rules and the merge each read a comment's lines:
+# 7500 reads of 3400 comments on 4.17.
+@functools.lru_cache(maxsize=8192)
+def _comment_lines(raw: str) -> tuple[str, ...]:
     out = []
     continued = False
     for line in raw.replace("\r\n", "\n").split("\n"):
@@ -379,7 +387,7 @@ def comment_lines(raw: str) -> list[str]:
         splice = (continued or line.lstrip().startswith("//")) and line.endswith("\\")
         out.append(_strip_line(line[:-1] if splice else line))
         continued = splice
-    return out
+    return tuple(out)
 
 
 def clean_lines(lines: list[str]) -> str:

@@ -358,3 +358,16 @@ def test_a_tree_lexed_in_two_processes_is_still_checked_before_the_parse(
     tree = open_tree(str(write_tree(tmp_path / "t", files)))
     with pytest.raises(ExtractError, match=r"evil\.h:1: #include .* leaves the header tree"):
         extract(tree, Options(archs=("x86_64",)), cache=tmp_path / "c" if cache else None)
+
+
+@pytest.mark.parametrize("name", ["plain", "caf\u00e9 \"quoted\""], ids=["ascii", "escaped"])
+def test_facts_naming_the_materialized_tree_are_not_kept(tmp_path: Path, name: str) -> None:
+    from headerparse.extract import archfacts
+    from headerparse.model import Diagnostic, Loc
+
+    include_dir = tmp_path / name / "include"
+    facts = archfacts.ArchFacts("x86_64")
+    assert extract_cache.facts_entry(archfacts.encode(facts), include_dir) is not None
+    facts.diagnostics.append(Diagnostic(
+        "XC001", "error", Loc("a.h", 1, 1), f"in {include_dir}/public/a.h: no", archs=("x86_64",)))
+    assert extract_cache.facts_entry(archfacts.encode(facts), include_dir) is None

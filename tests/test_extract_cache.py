@@ -16,7 +16,7 @@ from support.extract_case import case_files, write_tree
 from headerparse.extract import cache as extract_cache
 from headerparse.extract.cache import STATS, Store
 from headerparse.extract.lexer import code_skeleton, scan_comments
-from headerparse.extract.pipeline import Options, cached_json, extract, store_json
+from headerparse.extract.pipeline import ExtractError, Options, cached_json, extract, store_json
 from headerparse.extract.source import HeaderSource, read_source
 from headerparse.model import model_to_json
 from headerparse.tree import HeaderTree, open_tree
@@ -296,9 +296,10 @@ def _many_headers() -> list[tuple[str, bytes]]:
 
 
 def _fields(src: HeaderSource) -> dict[str, object]:
-    """A HeaderSource as comparable data (its comment index has no equality of its own)."""
+    """A HeaderSource as comparable data (its comment index has no equality of its own;
+    its memo of answers given, which a fresh index lacks, is left out)."""
     return {**{f.name: getattr(src, f.name) for f in dataclasses.fields(src)},
-            "index": vars(src.index)}
+            "index": {k: v for k, v in vars(src.index).items() if not k.endswith("_cache")}}
 
 
 def test_lexing_split_between_processes_gives_what_one_process_does() -> None:
@@ -311,10 +312,10 @@ def test_a_failed_lexing_child_leaves_its_headers_to_the_parent(
         monkeypatch: pytest.MonkeyPatch) -> None:
     parent = os.getpid()
 
-    def read_here_only(path: str, data: bytes) -> HeaderSource:
+    def read_here_only(path: str, data: bytes, docs: bool = True) -> HeaderSource:
         if os.getpid() != parent:
             raise RuntimeError("the child fails")
-        return read_source(path, data)
+        return read_source(path, data, docs)
 
     monkeypatch.setattr(extract_cache, "read_source", read_here_only)
     items = _many_headers()
@@ -333,3 +334,40 @@ def test_sources_lexed_by_the_child_are_cached_too(tmp_path: Path) -> None:
     assert STATS["sources.hit"] == len(files) and not STATS["sources.miss"]
     assert [_fields(s) for s in warm.values()] == [_fields(s) for s in cold.values()]
     assert list(warm) == list(cold) == sorted(files)
+
+
+def test_a_side_job_rides_along_with_a_split_lexing() -> None:
+    items = _many_headers()
+    side = extract_cache.SideJob(os.getpid, 1)
+    split = extract_cache.read_sources(items, side=side)
+    assert side.ran and isinstance(side.result, int)
+    assert [_fields(s) for s in split] == [_fields(read_source(p, d)) for p, d in items]
+    few = extract_cache.SideJob(os.getpid, 1)
+    extract_cache.read_sources(items[:2], side=few)
+    assert not few.ran      # an unsplit lexing leaves it to the caller
+
+
+@pytest.mark.parametrize("cache", [False, True], ids=["no-cache", "cache"])
+def test_a_tree_lexed_in_two_processes_is_still_checked_before_the_parse(
+        tmp_path: Path, cache: bool) -> None:
+    # Enough headers for the split lexing, which then checks the tree on the side.
+    files = {f"copy{n}/{path}": data for n in range(8) for path, data in _files().items()}
+    files.update(_files())
+    files["evil.h"] = b'#include "../../../../../../../../etc/hostname"\n'
+    assert len(files) >= extract_cache._PARALLEL_LEXING
+    tree = open_tree(str(write_tree(tmp_path / "t", files)))
+    with pytest.raises(ExtractError, match=r"evil\.h:1: #include .* leaves the header tree"):
+        extract(tree, Options(archs=("x86_64",)), cache=tmp_path / "c" if cache else None)
+
+
+@pytest.mark.parametrize("name", ["plain", "caf\u00e9 \"quoted\""], ids=["ascii", "escaped"])
+def test_facts_naming_the_materialized_tree_are_not_kept(tmp_path: Path, name: str) -> None:
+    from headerparse.extract import archfacts
+    from headerparse.model import Diagnostic, Loc
+
+    include_dir = tmp_path / name / "include"
+    facts = archfacts.ArchFacts("x86_64")
+    assert extract_cache.facts_entry(archfacts.encode(facts), include_dir) is not None
+    facts.diagnostics.append(Diagnostic(
+        "XC001", "error", Loc("a.h", 1, 1), f"in {include_dir}/public/a.h: no", archs=("x86_64",)))
+    assert extract_cache.facts_entry(archfacts.encode(facts), include_dir) is None

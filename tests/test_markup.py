@@ -8,12 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from headerparse.extract.lexer import (
-    CommentIndex,
-    clean_comment,
-    scan_comments,
-    scan_defines,
-)
+from headerparse.extract.commenttext import clean_comment
+from headerparse.extract.lexer import CommentIndex, scan_comments, scan_defines
 from headerparse.extract.markup import direction_of, parse_markup
 from headerparse.model import Comment, Doc, Loc
 

@@ -10,7 +10,8 @@ import pytest
 from support.extract_case import write_tree
 from support.models import TEXTS, synthetic_facts, synthetic_model
 
-from headerparse.annotations.subops import catalog, coverage
+from headerparse.annotations.subopcoverage import coverage
+from headerparse.annotations.subops import catalog
 from headerparse.extract.conditions import visibility
 from headerparse.extract.pipeline import Options, extract
 from headerparse.model import Comment, Doc, Loc

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from headerparse.checks import abidiff, hygiene, prose
 from headerparse.checks.reference import Loaded, Reference, from_annotations
 from headerparse.checks.rules import Finding
-from headerparse.extract.lexer import comment_lines
+from headerparse.extract.commenttext import comment_lines
 from headerparse.model import Comment, Diagnostic, Loc, Model, Prototype
 from headerparse.variants import BY_NAME, slots
 

@@ -61,7 +61,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    from headerparse.annotations import subops
+    from headerparse.annotations import subopcoverage, subops
 
     tree, model, aset, diags = _load_tree(args)
     cat = subops.complete(subops.catalog(model, {
@@ -71,12 +71,12 @@ def cmd_coverage(args: argparse.Namespace) -> int:
             print(d.render(), file=sys.stderr)
     data = aset.coverage()
     data["tree"] = model.tree
-    data["subops"] = subops.coverage(cat)
+    data["subops"] = subopcoverage.coverage(cat)
     if args.format == "json":
         print(json.dumps(data, indent=1))
     else:
         print("\n".join(coverage_text(aset, data) + [""]
-                        + subops.coverage_lines(data["subops"])))
+                        + subopcoverage.coverage_lines(data["subops"])))
     return EXIT_OK
 
 

@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
 import json
-import marshal
 import os
 import secrets
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -75,6 +74,10 @@ def code_hash() -> str:
 
 @cache
 def clang_id() -> str:
+    # Imported here: it costs a tenth of a cold run's imports, and a run with no cache
+    # never asks.
+    import importlib.metadata
+
     try:
         return importlib.metadata.version("libclang")
     except importlib.metadata.PackageNotFoundError:
@@ -175,11 +178,25 @@ def _newest_first(paths: list[Path]) -> list[tuple[float, Path]]:
 # ------------------------------------------------------------------ sources
 
 
-def load_sources(files: dict[str, bytes], store: Store | None) -> dict[str, HeaderSource]:
+@dataclass
+class SideJob:
+    """Work that may ride along with a lexing split between processes, dealt like one
+    more header of ``cost`` bytes: it then costs no time of its own.  ``ran`` says
+    whether it did (only a split lexing runs it) and ``result`` is what it returned."""
+
+    func: Callable[[], object]
+    cost: int
+    ran: bool = False
+    result: object = None
+
+
+def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | None = None,
+                 docs: bool = True) -> dict[str, HeaderSource]:
     """Every header's HeaderSource, in path order; from the cache where it has them."""
     if store is None:
-        return dict(zip(sorted(files), read_sources(sorted(files.items())), strict=True))
-    code = code_hash()
+        return dict(zip(sorted(files), read_sources(sorted(files.items()), side=side,
+                                                    docs=docs), strict=True))
+    code = code_hash() if docs else f"{code_hash()}-no-docs"
     found: dict[str, HeaderSource] = {}
     keys: dict[str, str] = {}
     for path, data in sorted(files.items()):
@@ -193,7 +210,8 @@ def load_sources(files: dict[str, bytes], store: Store | None) -> dict[str, Head
     STATS["sources.hit"] += len(found)
     STATS["sources.miss"] += len(misses)
     # Misses are lexed together: a cold run's many are worth a second process.
-    for src in read_sources(misses, lambda path, blob: store.put("sources", keys[path], blob)):
+    for src in read_sources(misses, lambda path, blob: store.put("sources", keys[path], blob),
+                            side, docs):
         found[src.path] = src
     return {path: found[path] for path in sorted(files)}
 
@@ -203,28 +221,43 @@ _PARALLEL_LEXING = 24
 Keep = Callable[[str, bytes], None]     # (path, HeaderSource as data): what to do with each
 
 
-def read_sources(items: list[tuple[str, bytes]], keep: Keep | None = None) -> list[HeaderSource]:
+def read_sources(items: list[tuple[str, bytes]], keep: Keep | None = None,
+                 side: SideJob | None = None, docs: bool = True) -> list[HeaderSource]:
     """The HeaderSource of each ``(path, bytes)``, in order; a forked child lexes half of many.
 
     ``keep`` gets each HeaderSource in its cache form, in the process that lexed it.  A cold run
     lexes every header (0.18 s on 4.17) while the second core idles; the
-    child's half comes back pickled, which costs a twentieth of lexing it.
+    child's half comes back pickled, which costs a twentieth of lexing it.  ``side``
+    runs in one of the two shares, when there are two.
     """
     if len(items) < _PARALLEL_LEXING or not can_fork():
-        return _read(items, keep)
+        return _read(items, keep, docs)
+    n = len(items)
     # Lexing time goes with size.
-    shares = deal([len(data) for _, data in items], 2)
+    shares = deal([len(data) for _, data in items] + ([side.cost] if side else []), 2)
+    if n in shares[0]:
+        # The first share is this process's, which has the merge to do after the parse
+        # while the child idles: the side job goes to the child.
+        shares.reverse()
+
+    def work(share: list[int]) -> tuple[list[HeaderSource], tuple[object, ...]]:
+        out = _read([items[i] for i in share if i < n], keep, docs)
+        return out, ((side.func(),) if side is not None and n in share else ())
+
     try:
-        done = fork_map(lambda share: _read([items[i] for i in share], keep), shares)
+        done = fork_map(work, shares)
     except WorkerFailed:        # a child that fails leaves its headers to this process
-        return _read(items, keep)
-    out = dict(zip([i for share in shares for i in share],
-                   [src for part in done for src in part], strict=True))
-    return [out[i] for i in range(len(items))]
+        return _read(items, keep, docs)
+    for _, extra in done:
+        if side is not None and extra:
+            side.ran, side.result = True, extra[0]
+    out = dict(zip([i for share in shares for i in share if i < n],
+                   [src for part, _ in done for src in part], strict=True))
+    return [out[i] for i in range(n)]
 
 
-def _read(items: list[tuple[str, bytes]], keep: Keep | None) -> list[HeaderSource]:
-    out = [read_source(p, d) for p, d in items]
+def _read(items: list[tuple[str, bytes]], keep: Keep | None, docs: bool) -> list[HeaderSource]:
+    out = [read_source(p, d, docs) for p, d in items]
     if keep is not None:
         for src in out:
             keep(src.path, plaindata.dumps(src))
@@ -280,14 +313,25 @@ def _unmarshal_facts(blob: bytes | None) -> ArchFacts | None:
         return None
 
 
-def save_facts(store: Store | None, key: str, blob: bytes, include_dir: Path) -> None:
-    """Keep ``blob`` (:func:`archfacts.dumps`) unless it names the materialized tree."""
+def facts_entry(encoded: tuple, include_dir: Path) -> bytes | None:
+    """The cache entry of facts (:func:`archfacts.encode`), as JSON; None when they name
+    the materialized tree.
+
+    Made where the facts were parsed: a worker's arches then cost the parent no
+    encoding (0.02 s an arch).
+    """
+    data = json.dumps(encoded, separators=(",", ":")).encode()
+    # The key leaves out where the tree was materialized (a temporary directory):
+    # facts naming it are this run's alone and are not kept.  (A path inside a JSON
+    # string is escaped character by character: its escaped form is what to look for.)
+    return None if json.dumps(str(include_dir.parent))[1:-1].encode() in data else data
+
+
+def save_facts(store: Store | None, key: str, entry: bytes | None) -> None:
+    """Keep ``entry`` (:func:`facts_entry`) unless it is None (the facts are not portable)."""
     if store is None:
         return
-    # The key leaves out where the tree was materialized (a temporary directory):
-    # facts naming it are this run's alone and are not kept.
-    if os.fsencode(str(include_dir.parent)) in blob:
+    if entry is None:
         STATS["facts.unportable"] += 1
         return
-    # The worker's marshal blob is this run's own; the cache keeps it as JSON.
-    store.put("facts", key, json.dumps(marshal.loads(blob), separators=(",", ":")).encode())
+    store.put("facts", key, entry)

@@ -19,11 +19,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import pairwise, takewhile
 
+from headerparse.extract.commenttext import clean_comment, comment_lines, is_markup_line
 from headerparse.model import EMPTY_DOC, Comment, Diagnostic, Doc, Loc
 
 __all__ = [
-    "CommentIndex", "Define", "LexComment", "clean_comment", "clean_lines",
-    "comment_diagnostics", "comment_lines", "is_markup_line", "scan_comments", "scan_defines",
+    "CommentIndex", "Define", "LexComment", "comment_diagnostics", "scan_comments",
+    "scan_defines",
 ]
 
 
@@ -53,7 +54,7 @@ class Define:
 # ------------------------------------------------------------------ scanning
 
 
-class _AptSource:
+class _Spliced:
     """The text with backslash-newlines spliced out, and where each char came from.
 
     C splices lines before it recognises comments, so ``// a \\`` continues onto
@@ -137,7 +138,7 @@ def _blank(segment: str, *, utf8: bool = False) -> str:
 
 def scan_comments(text: str, file: str) -> list[LexComment]:
     """Every ``/* */`` and ``//`` comment of ``text``, in order."""
-    src = _AptSource(text)
+    src = _Spliced(text)
     spans = [(src.origin[s], src.origin[e - 1] + 1, ok)
              for s, e, ok in _comment_spans(src.logical)]
     mask = _code_mask(src.text, [(s, e) for s, e, _ in spans])
@@ -237,7 +238,7 @@ _DIRECTIVE = re.compile(r"[ \t\f\v]*#[ \t]*(\w+)(.*)", re.S)
 _GUARD_IF = re.compile(r"(?:ifndef\s+(\w+)|if\s+!\s*defined\s*\(?\s*(\w+)\s*\)?)\s*$")
 
 
-def _code_only(src: _AptSource) -> tuple[str, list[int]]:
+def _code_only(src: _Spliced) -> tuple[str, list[int]]:
     """The spliced text with each comment replaced by one space, and its origin map."""
     parts: list[str] = []
     origin: list[int] = []
@@ -283,7 +284,7 @@ def _guard_index(directives: list[_Directive]) -> int | None:
     return None
 
 
-def _parse_define(d: _Directive, origin: list[int], src: _AptSource, file: str,
+def _parse_define(d: _Directive, origin: list[int], src: _Spliced, file: str,
                   conditional: bool) -> Define | None:
     m = re.match(r"\s+([A-Za-z_]\w*)", d.rest)
     if not m:
@@ -303,7 +304,7 @@ def _parse_define(d: _Directive, origin: list[int], src: _AptSource, file: str,
 
 def scan_defines(text: str, file: str) -> list[Define]:
     """Every ``#define`` of ``text`` (directives inside comments are not directives)."""
-    src = _AptSource(text)
+    src = _Spliced(text)
     code, origin = _code_only(src)
     directives = _directives(code)
     guard = _guard_index(directives)
@@ -320,88 +321,6 @@ def scan_defines(text: str, file: str) -> list[Define]:
             if define:
                 out.append(define)
     return out
-
-
-# ------------------------------------------------------------------ cleaning
-
-
-_MARKUP = re.compile(r"`(?:\s|$|\}|incontents\b)")
-
-
-def is_markup_line(content: str) -> bool:
-    """A line (comment syntax removed) that is backtick markup, not inline code.
-
-    `` `metadata_total_size` `` is inline code; markup is a backtick followed by
-    whitespace, the end of the line, ``}`` or ``incontents``.
-    """
-    return _MARKUP.match(content.lstrip()) is not None
-
-
-def _strip_line(line: str) -> str:
-    """One line of a comment without its comment syntax (``/*``, ``*/``, ``//``, `` * ``)."""
-    s = line.rstrip()
-    t = s.lstrip()
-    if t.startswith("//"):
-        return _one_space(t.lstrip("/"))
-    if t.startswith("/*"):
-        t = t[2:]
-        if t.endswith("*/"):
-            t = t[:-2]
-        t = t.lstrip("*")   # "/*****" banners and "/**" openers
-    elif t.startswith("*") and not t.startswith("*/"):
-        t = t[1:]            # the " * " column
-    elif t.startswith("*/"):
-        t = t[2:]
-    else:
-        t = s                # no star column: keep the indentation for dedenting
-    if t.endswith("*/"):
-        t = t[:-2]
-    if not t.strip().strip("*"):
-        t = ""               # a banner line of stars, or nothing at all
-    return _one_space(t)
-
-
-def _one_space(t: str) -> str:
-    return t[1:] if t[:1] in (" ", "\t") else t
-
-
-def comment_lines(raw: str) -> list[str]:
-    """The lines of a comment (or of several joined ones) without the comment syntax.
-
-    One entry per line of ``raw``, so index ``i`` is line ``loc.line + i``; the
-    indentation after the `` * `` column (less one space) is kept.
-    """
-    out = []
-    continued = False
-    for line in raw.replace("\r\n", "\n").split("\n"):
-        # A backslash ending a // line continues the comment (C splices lines
-        # first); it is syntax, not text.
-        splice = (continued or line.lstrip().startswith("//")) and line.endswith("\\")
-        out.append(_strip_line(line[:-1] if splice else line))
-        continued = splice
-    return out
-
-
-def clean_lines(lines: list[str]) -> str:
-    """Comment lines as prose: common indentation removed, paragraphs kept, trimmed."""
-    if not lines:
-        return ""
-    first, rest = lines[0].strip(), [ln.rstrip() for ln in lines[1:]]
-    indents = [len(ln) - len(ln.lstrip()) for ln in rest if ln.strip()]
-    cut = min(indents, default=0)
-    body = [first] + [ln[cut:] for ln in rest]
-    out: list[str] = []
-    for ln in body:
-        if ln or (out and out[-1]):
-            out.append(ln)
-    while out and not out[-1]:
-        out.pop()
-    return "\n".join(out)
-
-
-def clean_comment(raw: str) -> str:
-    """The text of a comment: syntax, `` * `` column, banners and indentation removed."""
-    return clean_lines(comment_lines(raw))
 
 
 # ------------------------------------------------------------------ documentation
@@ -482,6 +401,8 @@ class CommentIndex:
         self._by_end: dict[int, list[int]] = {}
         self._by_start: dict[int, list[int]] = {}
         self._standalone_cache: dict[int, bool] = {}
+        # A member's line is asked about three times by the merge: answered once.
+        self._doc_cache: dict[tuple[int, int | None], Doc] = {}
         for i, c in enumerate(self._comments):
             self._by_end.setdefault(c.comment.end_line, []).append(i)
             self._by_start.setdefault(c.comment.loc.line, []).append(i)
@@ -572,6 +493,12 @@ class CommentIndex:
 
     def doc_for(self, line: int, end_line: int | None = None) -> Doc:
         """The comment block right before ``line`` and the comment trailing it."""
+        found = self._doc_cache.get((line, end_line))
+        if found is None:
+            found = self._doc_cache[(line, end_line)] = self._doc_for(line, end_line)
+        return found
+
+    def _doc_for(self, line: int, end_line: int | None) -> Doc:
         block = self._block_before(line)
         before = _join([self._comments[i].comment for i in block]) if block else None
         trailing = None

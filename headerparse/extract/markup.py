@@ -21,15 +21,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from headerparse.extract.lexer import (
-    CommentIndex,
-    Define,
-    LexComment,
-    clean_lines,
-    comment_diagnostics,
-    comment_lines,
-    is_markup_line,
-)
+from headerparse.extract.commenttext import clean_lines, comment_lines, is_markup_line
+from headerparse.extract.lexer import CommentIndex, Define, LexComment, comment_diagnostics
 from headerparse.model import (
     ArgLine,
     Comment,

@@ -14,17 +14,10 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from headerparse.extract.archfacts import ArchFacts
-from headerparse.extract.attach import (
-    MemberDoc,
-    call_entries,
-    code_lines,
-    macro_doc,
-    member_doc,
-    runs,
-)
+from headerparse.extract.attach import MemberDoc, code_lines, member_doc
 from headerparse.extract.lexer import Define
 from headerparse.extract.markup import arg_lines, direction_of, field_directions
-from headerparse.extract.source import HeaderSource
+from headerparse.extract.source import HeaderSource, MacroDoc
 from headerparse.model import (
     EMPTY_DOC,
     SCHEMA_VERSION,
@@ -48,7 +41,6 @@ from headerparse.tree import HeaderTree
 if TYPE_CHECKING:
     from headerparse.extract.options import Options
 
-_GUARD = re.compile(r"_H_*\Z|_H_[A-Z0-9_]*\Z")
 _NOTE_HYPERCALL = re.compile(r"__HYPERVISOR_(\w+)\Z")
 
 
@@ -77,8 +69,11 @@ class Merger:
         )
 
     def _options_json(self) -> dict[str, str]:
-        return {"tools": str(self.options.tools).lower(),
-                "interface_version": self.options.interface_version or "latest"}
+        out = {"tools": str(self.options.tools).lower(),
+               "interface_version": self.options.interface_version or "latest"}
+        if not self.options.docs:
+            out["docs"] = "false"       # said only when asked: other models stay as they were
+        return out
 
     # ------------------------------------------------------------ headers
 
@@ -106,8 +101,8 @@ class Merger:
                     notes.append(why)
             includes = sorted({i for f in self.facts.values() for i in f.includes.get(path, ())})
             # The header's own doc is its banner: the first comment that is not a licence tag.
-            banner = next((c.comment for c in src.comments
-                           if "SPDX-License-Identifier" not in c.comment.raw), None)
+            banner = next((c.comment for c in src.comments if self.options.docs
+                           and "SPDX-License-Identifier" not in c.comment.raw), None)
             doc = Doc(before=banner) if banner is not None else None
             out.append(Header(path, tuple(includes), src.markup.sections, status,
                               "; ".join(notes), doc or EMPTY_DOC))
@@ -125,7 +120,7 @@ class Merger:
         return by_loc
 
     def _doc(self, file: str, line: int, end_line: int | None = None) -> Doc:
-        src = self.sources.get(file)
+        src = self.sources.get(file) if self.options.docs else None
         return src.index.doc_for(line, end_line) if src else EMPTY_DOC
 
     def records(self) -> tuple[Record, ...]:
@@ -150,35 +145,35 @@ class Merger:
     def _fields(self, raws: list, record_doc: Doc) -> tuple[Field, ...]:
         """Each member once, documented by the rules of :mod:`.attach`."""
         lines: dict[str, set[int]] = {}
+        first: dict[str, tuple[Any, str]] = {}      # path -> (its first raw field, file)
         for r in raws:
             for f in r.fields:
-                lines.setdefault(f.file or r.loc.file, set()).add(f.line)
+                file = f.file or r.loc.file
+                lines.setdefault(file, set()).add(f.line)
+                if f.path not in first:
+                    first[f.path] = (f, file)
+        docs = self.options.docs
         sections = {file: field_directions(src.comments, sorted(lines[file]))
-                    for file in lines if (src := self.sources.get(file))}
+                    for file in lines if docs and (src := self.sources.get(file))}
         # The members declared beside each one: same file, same enclosing body.
         beside: dict[tuple[str, str], set[int]] = {}
         for r in raws:
             for f in r.fields:
                 beside.setdefault((f.file or r.loc.file, f.path.rpartition(".")[0]),
                                   set()).add(f.line)
-        seen: dict[str, Field] = {}
-        for raw in raws:
-            for f in raw.fields:
-                if f.path in seen:
-                    continue
-                file = f.file or raw.loc.file
-                src = self.sources.get(file)
-                found = (member_doc(src.index, f.line, f.name, record_doc,
-                                    beside[(file, f.path.rpartition(".")[0])],
-                                    self._code(file))
-                         if src else MemberDoc(EMPTY_DOC, None))
-                whole = self._doc(file, f.line)
-                seen[f.path] = Field(
-                    path=f.path, name=f.name, loc=Loc(file, f.line, f.col), doc=found.doc,
-                    direction=direction_of(whole) or sections.get(file, {}).get(f.line),
-                    flexible=f.flexible, guest_handle=f.guest_handle, bitfield=f.bitfield,
-                    heading=found.heading)
-        return tuple(seen.values())
+        out = []
+        for f, file in first.values():
+            src = self.sources.get(file) if docs else None
+            found = (member_doc(src.index, f.line, f.name, record_doc,
+                                beside[(file, f.path.rpartition(".")[0])], self._code(file))
+                     if src else MemberDoc(EMPTY_DOC, None))
+            whole = self._doc(file, f.line)
+            out.append(Field(
+                path=f.path, name=f.name, loc=Loc(file, f.line, f.col), doc=found.doc,
+                direction=direction_of(whole) or sections.get(file, {}).get(f.line),
+                flexible=f.flexible, guest_handle=f.guest_handle, bitfield=f.bitfield,
+                heading=found.heading))
+        return tuple(out)
 
     def _code(self, file: str) -> list[str]:
         """``file``'s lines without comments, once per file: where member bodies start."""
@@ -223,24 +218,23 @@ class Merger:
         argument = self._argument_docs(groups)
         out = []
         for path, src in self.sources.items():
-            lines = src.text.split("\n")
-            in_runs = runs(src.defines, lines)
-            names = {d.name for d in src.defines}
-            entries = {**call_entries(src.comments, names), **src.index.entries(names)}
-            for d in src.defines:
-                if not d.body and d.params is None and _GUARD.search(d.name):
+            for d, found in zip(src.defines, src.macro_docs, strict=True):
+                if found is None:
                     continue    # include guard
                 archs = tuple(active.get((d.name, path, d.line), ()))
-                doc = macro_doc(src.index, d, in_runs[f"{d.name}:{d.line}"], entries, lines)
-                if not doc and (path, d.name) in argument:
+                if not found[0] and (path, d.name) in argument:
                     doc = argument[(path, d.name)]
-                out.append(self._macro(path, d, doc, archs, member_group, last))
+                    found = (doc, arg_lines(doc.before) if doc.before else ())
+                out.append(self._macro(path, d, found, archs, member_group, last))
         return tuple(out)
 
     def _argument_docs(self, groups: tuple[OpGroup, ...]) -> dict[tuple[str, str], Doc]:
         """Rule 11 of :mod:`.attach`: an op of a group whose opener maps ops to their
         argument struct (``GNTTABOP_* => struct gnttab_*``) is described, when nothing
-        else describes it, by the comment above its argument struct."""
+        else describes it, by the comment above its argument struct.  It reads other
+        headers' records, so it is the merge's, not the lexing's."""
+        if not self.options.docs:
+            return {}
         where = {r.key: r.loc for f in self.facts.values() for r in f.records}
         out = {}
         for g in groups:
@@ -251,7 +245,7 @@ class Merger:
                     out[(g.loc.file, m)] = Doc(before, None)
         return out
 
-    def _macro(self, path: str, d: Define, doc: Doc, archs: tuple[str, ...],
+    def _macro(self, path: str, d: Define, found: MacroDoc, archs: tuple[str, ...],
                member_group: dict[tuple[str, str], str],
                last: dict[tuple[str, str, str], int]) -> Macro:
         values: dict[str, int] = {}
@@ -267,7 +261,7 @@ class Merger:
                 values[arch] = f.values[d.name]
             elif d.name in f.why_not:
                 why[arch] = f.why_not[d.name]
-        args = arg_lines(doc.before) if doc.before else ()
+        doc, args = found
         return Macro(name=d.name, loc=Loc(path, d.line, d.col), doc=doc, params=d.params,
                      body=d.body, archs=archs, values=values, why_not=why, args=args,
                      group=member_group.get((path, d.name)))

@@ -14,6 +14,7 @@ import contextlib
 import gc
 import hashlib
 import json
+import marshal
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -25,9 +26,11 @@ from headerparse.extract.archfacts import ArchFacts
 from headerparse.extract.cache import (
     LIMITS,
     MAX_ENTRY_BYTES,
+    SideJob,
     Store,
     clang_id,
     code_hash,
+    facts_entry,
     facts_key,
     load_facts,
     load_sources,
@@ -163,41 +166,50 @@ def _archs(tree: HeaderTree, options: Options) -> tuple[str, ...]:
 
 def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Progress,
              store: Store | None) -> Model:
-    sources = load_sources(tree.files, store)
+    # What libclang would read outside the tree, or expand for minutes, is refused
+    # before a parse.  Checking costs a quarter of lexing the tree: a split lexing
+    # takes it along, on the second core, as a parse is then all but certain.
+    check = SideJob(lambda: next(iter(treesafe.parse_problems(tree.files)), None),
+                    sum(len(data) for data in tree.files.values()) // 4)
+    sources = load_sources(tree.files, store, check, options.docs)
     defines = _defines(options, sources)
     probes = sorted({d.name for s in sources.values() for d in s.defines if d.params is None})
     # domctl.h and sysctl.h #error unless the toolstack's view is asked for:
     # in the guest view they are left out, and said to be.
     tools_only = set() if options.tools else {p for p, s in sources.items()
                                               if _TOOLS_ONLY.search(s.text)}
-    skeletons = skeleton_digest(sources)
+    # The keys name cache entries only (and asking libclang's version costs a fortieth
+    # of a second of imports): with no cache there are none.
+    skeletons = skeleton_digest(sources) if store is not None else ""
     jobs: dict[str, tuple] = {}
     keys: dict[str, str] = {}
     facts: dict[str, ArchFacts] = {}
     for arch in archs:
         headers = [h for h in translation_unit_headers(sources, TARGETS[arch])
                    if h not in tools_only]
-        keys[arch] = facts_key(skeletons, TARGETS[arch], headers, probes, defines)
-        hit = load_facts(store, keys[arch], arch)
-        if hit is not None:
-            facts[arch] = hit
-        else:
-            jobs[arch] = (TARGETS[arch], headers, probes, defines)
+        if store is not None:
+            keys[arch] = facts_key(skeletons, TARGETS[arch], headers, probes, defines)
+            hit = load_facts(store, keys[arch], arch)
+            if hit is not None:
+                facts[arch] = hit
+                continue
+        jobs[arch] = (TARGETS[arch], headers, probes, defines)
     if facts:
         say(f"libclang facts of {', '.join(facts)} served from cache (no code changed)")
     if jobs:
-        facts.update(_parse(tree, jobs, keys, say, store))
+        facts.update(_parse(tree, jobs, keys, say, store, check))
     say("merging arches")
     return Merger(tree, options, archs, sources, {a: facts[a] for a in archs},
                   tools_only).model()
 
 
 def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: Progress,
-           store: Store | None) -> dict[str, ArchFacts]:
+           store: Store | None, check: SideJob) -> dict[str, ArchFacts]:
     from headerparse.extract import clangparse
 
-    # What libclang would read outside the tree, or expand for minutes: refused first.
-    for problem in treesafe.parse_problems(tree.files):
+    problem = check.result if check.ran else next(iter(treesafe.parse_problems(tree.files)),
+                                                  None)
+    if problem is not None:
         raise ExtractError(f"{problem} ({tree.description})")
     say(f"parsing {len(tree.files)} headers for {', '.join(jobs)}")
     facts: dict[str, ArchFacts] = {}
@@ -206,40 +218,58 @@ def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: 
     with private_tempdir("headerparse-") as tmp:
         include_dir = tree.materialize(Path(tmp))
 
-        def parsed(arch: str, blob: bytes) -> None:
-            save_facts(store, keys[arch], blob, include_dir)
-            # Built from the cache form, as a cached run builds them: the same objects
-            # either way.
+        def parsed(arch: str, got: ArchFacts | tuple[bytes, bytes | None]) -> None:
+            if isinstance(got, ArchFacts):      # parsed in this process: no round trip
+                facts[arch] = got
+                if store is not None:
+                    save_facts(store, keys[arch],
+                               facts_entry(archfacts.encode(got), include_dir))
+                return
+            blob, entry = got
+            if store is not None:
+                save_facts(store, keys[arch], entry)
             facts[arch] = archfacts.loads(blob)
 
         try:
-            _parse_all({a: (include_dir, *job) for a, job in jobs.items()}, say, parsed)
+            _parse_all({a: (include_dir, *job) for a, job in jobs.items()}, store is not None,
+                       say, parsed)
         except clangparse.ClangUnavailable as exc:
             raise ExtractError(str(exc)) from exc
     return {arch: facts[arch] for arch in jobs}
 
 
-def _parse_blob(include_dir: Path, target: Target, headers: list[str], probes: list[str],
-                defines: dict[str, str | None]) -> bytes:
-    """One arch's facts in their cache form, which a worker sends back 4x faster than
-    pickled dataclasses."""
+def _parse_one(here: int, cached: bool, include_dir: Path, target: Target,
+               headers: list[str], probes: list[str], defines: dict[str, str | None]
+               ) -> ArchFacts | tuple[bytes, bytes | None]:
+    """One arch's facts; from a worker (not process ``here``) in their marshal form, which
+    it sends back 4x faster than pickled dataclasses, with their cache entry if
+    ``cached``."""
     from headerparse.extract import clangparse
 
-    return archfacts.dumps(clangparse.parse_arch(include_dir, target, headers, probes, defines))
+    facts = clangparse.parse_arch(include_dir, target, headers, probes, defines)
+    # What this process parsed it keeps as it is (the marshal form costs 0.06 s an
+    # arch to write and read back, and decodes to equal facts).
+    if os.getpid() == here:
+        return facts
+    encoded = archfacts.encode(facts)
+    return marshal.dumps(encoded), facts_entry(encoded, include_dir) if cached else None
 
 
-def _parse_all(jobs: dict[str, tuple], say: Progress, parsed: Callable[[str, bytes], None]
-               ) -> None:
+def _parse_all(jobs: dict[str, tuple], cached: bool, say: Progress,
+               parsed: Callable[[str, ArchFacts | tuple[bytes, bytes | None]], None]) -> None:
     """Parse the arches, shared between processes when there is more than one core.
 
-    ``parsed`` gets each arch's facts in their cache form; the arches cost about the
-    same, so they are dealt evenly.
+    ``parsed`` gets each arch's facts, in their marshal form and with their cache entry
+    (if ``cached``) when a worker parsed them; the arches cost about the same, so they
+    are dealt evenly.
     """
     arches = list(jobs)
     workers = min(len(arches), os.cpu_count() or 1) if can_fork() else 1
     shares = deal([1] * len(arches), workers)
+    here = os.getpid()
     try:
-        done = fork_map(lambda share: [_parse_blob(*jobs[arches[i]]) for i in share], shares)
+        done = fork_map(lambda share: [_parse_one(here, cached, *jobs[arches[i]])
+                                       for i in share], shares)
     except WorkerFailed as exc:
         raise ExtractError(f"parsing the headers failed: {exc}") from exc
     n = 0

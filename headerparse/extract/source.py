@@ -10,8 +10,10 @@ invalidate the per-arch facts.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 
+from headerparse.extract.attach import call_entries, macro_doc, runs
 from headerparse.extract.lexer import (
     CommentIndex,
     Define,
@@ -20,8 +22,11 @@ from headerparse.extract.lexer import (
     scan_comments,
     scan_defines,
 )
-from headerparse.extract.markup import FileMarkup, parse_markup
-from headerparse.model import Diagnostic, Loc
+from headerparse.extract.markup import FileMarkup, arg_lines, parse_markup
+from headerparse.model import EMPTY_DOC, ArgLine, Diagnostic, Doc, Loc
+
+_GUARD = re.compile(r"_H_*\Z|_H_[A-Z0-9_]*\Z")
+MacroDoc = tuple[Doc, tuple[ArgLine, ...]]
 
 
 @dataclass
@@ -34,9 +39,16 @@ class HeaderSource:
     markup: FileMarkup
     diagnostics: list[Diagnostic] = field(default_factory=list)
     code_digest: str = ""    # of the code skeleton, or of the bytes when there is none
+    # Per define, its doc and @argument lines; None for an include guard, which is no
+    # macro of the model.  They depend on this header alone, so they are worked out
+    # where it is lexed (on both cores of a cold run) and cached with it, not in the
+    # merge, which runs on one core after the parse.
+    macro_docs: list[MacroDoc | None] = field(default_factory=list)
 
 
-def read_source(path: str, data: bytes) -> HeaderSource:
+def read_source(path: str, data: bytes, docs: bool = True) -> HeaderSource:
+    """What the lexer and markup parser make of one header; with ``docs`` False its
+    defines are left undocumented (:attr:`Options.docs`)."""
     diags = []
     try:
         text = data.decode("utf-8")
@@ -57,5 +69,39 @@ def read_source(path: str, data: bytes) -> HeaderSource:
     skeleton = code_skeleton(text, comments) if valid else None
     digest = (hashlib.sha256(b"bytes\0" + data) if skeleton is None
               else hashlib.sha256(b"skeleton\0" + skeleton.encode()))
-    return HeaderSource(path, text, comments, CommentIndex(comments), defines, markup, diags,
-                  digest.hexdigest())
+    index = CommentIndex(comments)
+    macro_docs = (_macro_docs(text, comments, index, defines) if docs
+                  else [None if _guard(d) else _NO_DOC for d in defines])
+    return HeaderSource(path, text, comments, index, defines, markup, diags,
+                        digest.hexdigest(), macro_docs)
+
+
+_NO_DOC: MacroDoc = (EMPTY_DOC, ())
+
+
+def _guard(d: Define) -> bool:
+    return not d.body and d.params is None and bool(_GUARD.search(d.name))
+
+
+def _macro_docs(text: str, comments: list[LexComment], index: CommentIndex,
+                defines: list[Define]) -> list[MacroDoc | None]:
+    lines = text.split("\n")
+    in_runs = runs(defines, lines)
+    names = {d.name for d in defines}
+    entries = {**call_entries(comments, names), **index.entries(names)}
+    # A run of defines shares its heading comment: its @argument lines are read once.
+    args_of: dict[tuple[str, int], tuple[ArgLine, ...]] = {}
+    out: list[MacroDoc | None] = []
+    for d in defines:
+        if _guard(d):
+            out.append(None)
+            continue
+        doc = macro_doc(index, d, in_runs[f"{d.name}:{d.line}"], entries, lines)
+        args: tuple[ArgLine, ...] = ()
+        if doc.before:
+            key = (doc.before.raw, doc.before.loc.line)
+            if key not in args_of:
+                args_of[key] = arg_lines(doc.before)
+            args = args_of[key]
+        out.append((doc, args))
+    return out

@@ -338,7 +338,7 @@ def fetch_debian_headers(suite: str | None = None, *, cache: Path | None = None,
     if include.is_dir():
         return include
     base.mkdir(parents=True, exist_ok=True)
-    with _locked(base / f".{suite}.lock"):
+    with locked(base / f".{suite}.lock"):
         if not include.is_dir():            # another process may have fetched it meanwhile
             # A leftover without headers (an odd package) would block the rename; we hold the lock.
             shutil.rmtree(final, ignore_errors=True)
@@ -350,7 +350,9 @@ def fetch_debian_headers(suite: str | None = None, *, cache: Path | None = None,
 
 
 @contextmanager
-def _locked(lock: Path) -> Iterator[None]:
+def locked(lock: Path) -> Iterator[None]:
+    """Hold ``lock`` exclusively: one fetch of a package at a time, across processes
+    (the conform fetcher shares it)."""
     with open(lock, "a+b") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
@@ -493,7 +495,8 @@ def _parse_one_line(text: str) -> Iterator[_AptSource]:
             yield _AptSource(True, (kind,), (suite,), tuple(comps.split()), line=tokens)
 
 
-def _system_sources(etc: Path) -> Iterator[_AptSource]:
+def system_sources(etc: Path) -> Iterator[_AptSource]:
+    """The machine's apt source entries under ``etc`` (one-line and deb822 files)."""
     files = [etc / "sources.list", *sorted((etc / "sources.list.d").glob("*"))]
     for f in files:
         if not f.is_file() or f.suffix not in (".list", ".sources"):
@@ -502,7 +505,7 @@ def _system_sources(etc: Path) -> Iterator[_AptSource]:
         yield from _parse_deb822(text) if f.suffix == ".sources" else _parse_one_line(text)
 
 
-def _main_archive(sources: Iterator[_AptSource], machine: str | None) -> _AptSource | None:
+def main_archive(sources: Iterator[_AptSource], machine: str | None) -> _AptSource | None:
     """The entry serving the machine's own suite from the main component: the Debian archive."""
     for src in sources:
         if "deb" in src.types and "main" in src.components and machine in src.suites:
@@ -513,7 +516,7 @@ def _main_archive(sources: Iterator[_AptSource], machine: str | None) -> _AptSou
 def _private_apt(suite: str, apt_dir: Path, machine: str | None,
                  etc: Path = Path("/etc/apt")) -> list[str]:
     """Write a private apt setup for ``suite`` under ``apt_dir``; return apt-get's -o options."""
-    src = _main_archive(_system_sources(etc), machine)
+    src = main_archive(system_sources(etc), machine)
     if src is None:
         raise TreeError(f"No apt source for the main Debian archive (suite "
                         f"{machine or 'of this machine'}, component main) was found in "

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from headerparse.tree import TreeError, _locked, cache_dir, default_suite
+from headerparse.tree import TreeError, cache_dir, default_suite, locked
 
 Progress = Callable[[str], None] | None
 _TIMEOUT = 900
@@ -56,7 +56,7 @@ def fetch_consumer(name: str, *, cache: Path | None = None, progress: Progress =
     if (final / _MARKER).is_file():
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(final.parent / f".{name}.lock"):
+    with locked(final.parent / f".{name}.lock"):
         if not (final / _MARKER).is_file():     # another process may have fetched it
             _fetch_into(PACKAGES[name], final, base, progress)
     return final
@@ -113,9 +113,9 @@ def _check(proc: subprocess.CompletedProcess[bytes], what: str) -> None:
 
 def _private_apt(apt_dir: Path, etc: Path = Path("/etc/apt")) -> list[str]:
     """The machine's main Debian archive entry with ``deb-src`` added; apt-get's -o options."""
-    from headerparse.tree import _main_archive, _system_sources
+    from headerparse.tree import main_archive, system_sources
 
-    src = _main_archive(_system_sources(etc), default_suite())
+    src = main_archive(system_sources(etc), default_suite())
     if src is None:
         raise TreeError(f"no apt source for the main Debian archive in {etc}")
     for sub in ("lists/partial", "cache/archives/partial"):

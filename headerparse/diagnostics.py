@@ -204,7 +204,9 @@ _CHECK_RULES = (
          "a struct declared arch-invariant is shared as bytes; a per-arch layout corrupts it",
          "use fixed-width types and explicit padding (uint64_aligned_t, XEN_GUEST_HANDLE_64)"),
     Rule("XC302", "uint64-alignment-trap", "warning", "cross-arch",
-         "x86_32 aligns uint64_t to 4, so 32- and 64-bit ends disagree on the layout",
+         "x86_32 aligns uint64_t to 4, so the 32- and 64-bit ends of a ring or shared page "
+         "disagree on the layout (a note where Xen's compat layer translates the struct, "
+         "or where no two parties share its bytes)",
          "add explicit padding before the member, or use uint64_aligned_t"),
     # version <-> version
     Rule("XC401", "layout-changed", "error", "abi-change",

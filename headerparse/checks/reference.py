@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from headerparse.checks.shared import Translation
 from headerparse.model import Diagnostic, Loc
 from headerparse.variants import BY_NAME, VARIANTS, UnknownVariant, names, resolve
 
@@ -179,6 +180,8 @@ class Loaded:
     invariant: tuple[str, ...] = ()          # records declared to have one layout everywhere
     arity: dict[str, dict[str, int]] | None = None   # hypercall -> variant -> arity
     problems: tuple[str, ...] = ()           # the annotation layer's own errors, one line each
+    # The structs Xen's compat layer handles: the tree's xlat.lst, None for the recorded one.
+    translation: Translation | None = None
 
 
 def from_annotations(aset: AnnotationSet, diags: Iterable[Diagnostic],

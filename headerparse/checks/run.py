@@ -49,7 +49,7 @@ def run_checks(inp: CheckInput, only_files: Iterable[str] | None = None) -> list
     out: list[Finding] = compile_findings(inp.model)
     out += prose_findings(inp.model, inp.loaded.reference, inp.files)
     out += fact_findings(inp.model, inp.loaded)
-    out += hygiene.layout_findings(inp.model, inp.loaded.invariant)
+    out += hygiene.layout_findings(inp.model, inp.loaded.invariant, inp.loaded.translation)
     out += hygiene.hygiene_findings(inp.model, inp.baseline, inp.files)
     if inp.baseline is not None:
         changes = abidiff.diff(inp.baseline, inp.model, inp.files, inp.moved)

@@ -237,6 +237,13 @@ _CHECK_RULES = (
          "a new member of a union that keeps its size is compatible, but a new meaning of "
          "bytes callers already pass",
          "document which op or flag selects the new member, and since which version"),
+    Rule("XC410", "member-renamed", "note", "abi-change",
+         "a member renamed or re-nested, or padding given a name, at the same bytes keeps "
+         "the ABI; but source naming the old member no longer compiles, and reused padding "
+         "gives bytes old callers leave as they are a meaning",
+         "say so in the commit message; keep the old name (a union or #define) if consumers "
+         "use it; make sure old callers' value of reused padding (usually 0) keeps the old "
+         "behaviour"),
     # hygiene
     Rule("XC501", "undocumented-new-symbol", "warning", "hygiene",
          "a public symbol without a comment is an ABI nobody can implement from the headers",

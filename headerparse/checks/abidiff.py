@@ -489,6 +489,7 @@ def diff_findings(changes: Iterable[Change]) -> list[Finding]:
         out.append(Finding(rule, Loc(c.file, c.line), _message(c), c.symbol, archs=c.archs,
                            severity=severity, key=f"{c.kind}|{c.symbol}|{c.detail}"))
     for (symbol, archs), items in layouts.items():
+        out.extend(_renames(symbol, archs, items))
         bad = [c for c in items if c.incompatible]
         shown = bad or [c for c in items if c.detail.endswith(" type")]
         if not shown:
@@ -517,6 +518,25 @@ def _union_additions(symbol: str, archs: tuple[str, ...], items: list[Change]) -
                     f"{symbol}: new union member(s) {shown}; the size is unchanged",
                     symbol, archs=archs, severity="note",
                     key=f"union|{symbol}|{', '.join(names)}")]
+
+
+def _renames(symbol: str, archs: tuple[str, ...], items: list[Change]) -> list[Finding]:
+    """One XC410 note per record whose members were renamed, re-nested or whose padding
+    got a name at the same bytes: the ABI holds, the source that names them does not."""
+    hits = [c for c in items if not c.incompatible and c.detail.endswith(_SAME_BYTES)]
+    renamed = {c.before for c in hits if isinstance(c.before, str)}
+    # A renamed container's members move with it: name the container only.
+    hits = [c for c in hits if not (isinstance(c.before, str) and "." in c.before
+                                    and c.before.rsplit(".", 1)[0] in renamed)]
+    if not hits:
+        return []
+    parts = [c.detail.removeprefix("member ") for c in hits]
+    shown = "; ".join(parts[:4]) + (f" (and {len(parts) - 4} more)" if len(parts) > 4 else "")
+    return [Finding("XC410", Loc(hits[0].file, hits[0].line), f"{symbol}: {shown}", symbol,
+                    archs=archs, severity="note", key=f"renamed|{symbol}|{'; '.join(parts)}")]
+
+
+_SAME_BYTES = ("(same bytes)", "reused (padding)")
 
 
 def _message(c: Change) -> str:

@@ -183,6 +183,12 @@ _CHECK_RULES = (
     Rule("XC104", "annotated-value-mismatch", "error", "drift",
          "an annotation records a value or hypercall number the headers do not define",
          "update the annotation (or the header, if the header is what changed by mistake)"),
+    Rule("XC106", "prototype-arg-type", "warning", "drift",
+         "a prototype in the headers (backtick or prose) that gives an argument another "
+         "width, signedness or kind than the hypercall takes tells guests to pass the wrong "
+         "value",
+         "write the type the hypercall takes, or correct the annotation if the hypercall "
+         "changed"),
     # prose <-> annotations
     Rule("XC201", "prose-requires-free-value", "error", "contradiction",
          "requiring a value that Xen ignores makes existing guests retroactively non-conformant",

@@ -21,7 +21,7 @@ annotations do not cover yet)::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -182,6 +182,8 @@ class Loaded:
     problems: tuple[str, ...] = ()           # the annotation layer's own errors, one line each
     # The structs Xen's compat layer handles: the tree's xlat.lst, None for the recorded one.
     translation: Translation | None = None
+    # (hypercall, register position, variant) -> (hand-written C type, where it is written)
+    arg_types: Mapping[tuple[str, int, str], tuple[str, Loc | None]] | None = None
 
 
 def from_annotations(aset: AnnotationSet, diags: Iterable[Diagnostic],
@@ -196,7 +198,11 @@ def from_annotations(aset: AnnotationSet, diags: Iterable[Diagnostic],
     arity = {h.name: {v: int(k.value) for v, k in h.arity.items()} for h in aset.hypercalls
              if any(s.kind == "hand-written" for k in h.arity.values() for s in k.sources)}
     problems = tuple(d.render() for d in diags if d.severity == "error")
-    return Loaded(Reference(tuple(facts), (), source), invariant, arity, problems)
+    types = {(a.scope.hypercall, a.position, v): (a.ctype, a.source.loc) for a in aset.args
+             if a.source.kind == "hand-written" and a.scope.subop is None and a.ctype
+             for v in a.variants}
+    return Loaded(Reference(tuple(facts), (), source), invariant, arity, problems,
+                  arg_types=types)
 
 
 def _from_statement(a: Any) -> list[ArgExpectation]:

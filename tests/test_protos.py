@@ -55,7 +55,7 @@ def _findings(make_tree: MakeTree, tmp_path: Path, nr: str, cmd: str) -> list[tu
 def test_wrong_types_are_found_where_xen_fixed_them(make_tree: MakeTree,
                                                     tmp_path: Path) -> None:
     assert _findings(make_tree, tmp_path, "uint32_t", "int") == [
-        ("xen.h", 5, "HYPERVISOR_multicall", ("x86-pv64",)),        # width on 64-bit only
+        ("xen.h", 7, "HYPERVISOR_multicall", ("x86-pv64",)),        # width on 64-bit only
         ("kexec.h", 3, "HYPERVISOR_kexec_op", ("x86-pv32", "x86-pv64")),  # sign everywhere
     ]
 

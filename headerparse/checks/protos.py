@@ -162,11 +162,25 @@ def prototype_type_findings(model: Model, files: Mapping[str, bytes],
             variants = tuple(sorted(bad))
             name = p.name or f"argument {i + 1}"
             out.append(Finding(
-                "XC106", st.loc, f"the prototype '{st.text}' gives {name} the type {p.type}, "
+                "XC106", _param_loc(st, p, files), f"the prototype '{st.text}' gives {name} "
+                f"the type {p.type}, "
                 f"but {st.hypercall} takes {' or '.join(want)} there "
                 f"({', '.join(variants)})", f"HYPERVISOR_{st.hypercall}", variants,
                 key=f"{st.hypercall}|{name}|{p.type}"))
     return out
+
+
+def _param_loc(st: Stated, p: Param, files: Mapping[str, bytes]) -> Loc:
+    """Where the parameter is written: a prototype spans lines, the type sits on one."""
+    if not p.name:
+        return st.loc
+    lines = files.get(st.loc.file, b"").decode("utf-8", "replace").split("\n")
+    word = re.compile(rf"\b{re.escape(p.name)}\b")
+    for n in range(st.loc.line, min(st.loc.line + 8, len(lines)) + 1):
+        m = word.search(lines[n - 1], st.loc.col if n == st.loc.line else 0)
+        if m:
+            return Loc(st.loc.file, n, m.start() + 1)
+    return st.loc
 
 
 def _disagreeing(st: Stated, i: int, model: Model, declared: Declared) -> dict[str, int]:

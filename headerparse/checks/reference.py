@@ -200,9 +200,14 @@ def from_annotations(aset: AnnotationSet, diags: Iterable[Diagnostic],
     problems = tuple(d.render() for d in diags if d.severity == "error")
     types = {(a.scope.hypercall, a.position, v): (a.ctype, a.source.loc) for a in aset.args
              if a.source.kind == "hand-written" and a.scope.subop is None and a.ctype
-             for v in a.variants}
+             for v in a.variants if _may_call(aset, a.scope.hypercall, v)}
     return Loaded(Reference(tuple(facts), (), source), invariant, arity, problems,
                   arg_types=types)
+
+
+def _may_call(aset: AnnotationSet, hypercall: str, variant: str) -> bool:
+    known = aset.available(hypercall, variant=variant)
+    return known is None or bool(known.value)
 
 
 def _from_statement(a: Any) -> list[ArgExpectation]:

@@ -97,10 +97,11 @@ FILES = {"io/ring.h": RING_H, "io/demo.h": DEMO_H, "memory.h": MEMORY_H,
          "physdev.h": PHYSDEV_H}
 
 
-def _xc302(tree: Path, cache: Path) -> dict[str, tuple[str, str]]:
+def _xc302(tree: Path, cache: Path, rev: str = "") -> dict[str, tuple[str, str]]:
     env = dict(os.environ, HEADERPARSE_CACHE=str(cache), PYTHONPATH=str(ROOT))
+    at = ["--rev", rev] if rev else []
     proc = subprocess.run([sys.executable, "-m", "headerparse", "check", "-q", "--tree",
-                           str(tree), "--format", "json", "--fail-on", "never"],
+                           str(tree), *at, "--format", "json", "--fail-on", "never"],
                           capture_output=True, text=True, env=env, cwd=ROOT, check=True)
     return {f["symbol"].split(".")[0]: (f["severity"], f["message"])
             for f in json.loads(proc.stdout)["findings"] if f["rule"] == "XC302"}
@@ -137,6 +138,14 @@ def test_a_checkouts_own_xlat_lst_is_read(make_tree: MakeTree, tmp_path: Path) -
     assert "(xen/include/xlat.lst: ! demo_request)" in found["struct demo_request"][1]
     assert found["struct xen_pod_target"][0] == "note"      # no longer listed, not shared
     assert "not reached" in found["struct xen_pod_target"][1]
+    # A git revision of the checkout carries its xlat.lst along too.
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "tree"], check=True)
+    (root / "xen" / "include" / "xlat.lst").unlink()        # the worktree is not read
+    at_rev = _xc302(root, tmp_path / "cache", "HEAD")
+    assert at_rev["struct demo_request"][0] == "note"
 
 
 def test_xlat_rows_match_tag_with_or_without_xen_prefix_in_their_header() -> None:

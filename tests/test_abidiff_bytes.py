@@ -92,3 +92,18 @@ def test_a_rename_beside_a_break_is_said_besides_the_error() -> None:
         ("XC410", "note"), ("XC401", "error")]
     unchanged = lay(16, ("a", "uint32_t", 0, 4), ("b", "uint32_t", 4, 4), ("c", "uint64_t", 8, 8))
     assert findings(old, unchanged, "struct s") == []
+
+
+def test_a_rename_is_said_once_not_again_by_the_records_that_embed_it() -> None:
+    # 21e3ef57e040 again: xen_domctl embeds xen_domctl_cpu_policy in its union u.
+    def policy(name: str, prefix: str = "") -> list[tuple[str, str, int, int]]:
+        return [(f"{prefix}nr", "uint32_t", 0, 4), (f"{prefix}{name}", "handle", 8, 8),
+                (f"{prefix}{name}.p", "void *", 8, 8)]
+    changes = []
+    for key, prefix in (("struct xen_domctl_cpu_policy", ""),
+                        ("struct xen_domctl", "u.cpu_policy.")):
+        old = lay(16, *policy("cpuid_policy", prefix))
+        new = lay(16, *policy("leaves", prefix))
+        changes += [Change("layout", key, "domctl.h", 1, ("x86_64",), before, after, d, bad)
+                    for d, before, after, bad in _layout_changes(old, new)]
+    assert [f.symbol for f in diff_findings(changes)] == ["struct xen_domctl_cpu_policy"]

@@ -494,8 +494,9 @@ def diff_findings(changes: Iterable[Change]) -> list[Finding]:
         severity = "note" if c.versioned or not c.incompatible else severity
         out.append(Finding(rule, Loc(c.file, c.line), _message(c), c.symbol, archs=c.archs,
                            severity=severity, key=f"{c.kind}|{c.symbol}|{c.detail}"))
+    echoes = _echoes([c for items in layouts.values() for c in items])
     for (symbol, archs), items in layouts.items():
-        out.extend(_renames(symbol, archs, items))
+        out.extend(_renames(symbol, archs, items, echoes))
         bad = [c for c in items if c.incompatible]
         shown = bad or [c for c in items if c.detail.endswith(" type")]
         if not shown:
@@ -526,20 +527,44 @@ def _union_additions(symbol: str, archs: tuple[str, ...], items: list[Change]) -
                     key=f"union|{symbol}|{', '.join(names)}")]
 
 
-def _renames(symbol: str, archs: tuple[str, ...], items: list[Change]) -> list[Finding]:
+def _renames(symbol: str, archs: tuple[str, ...], items: list[Change],
+             echoes: set[tuple[str, str]]) -> list[Finding]:
     """One XC410 note per record whose members were renamed, re-nested or whose padding
     got a name at the same bytes: the ABI holds, the source that names them does not."""
-    hits = [c for c in items if not c.incompatible and c.detail.endswith(_SAME_BYTES)]
-    renamed = {c.before for c in hits if isinstance(c.before, str)}
-    # A renamed container's members move with it: name the container only.
-    hits = [c for c in hits if not (isinstance(c.before, str) and "." in c.before
-                                    and c.before.rsplit(".", 1)[0] in renamed)]
+    hits = [c for c in items if _renamed(c) and (symbol, _renamed(c)[0]) not in echoes]
     if not hits:
         return []
     parts = [c.detail.removeprefix("member ") for c in hits]
     shown = "; ".join(parts[:4]) + (f" (and {len(parts) - 4} more)" if len(parts) > 4 else "")
     return [Finding("XC410", Loc(hits[0].file, hits[0].line), f"{symbol}: {shown}", symbol,
                     archs=archs, severity="note", key=f"renamed|{symbol}|{'; '.join(parts)}")]
+
+
+def _renamed(c: Change) -> tuple[str, str] | None:
+    """(old path, new path) of a rename, (path, "") of reused padding; else None."""
+    if c.incompatible or not c.detail.endswith(_SAME_BYTES):
+        return None
+    if isinstance(c.before, str):
+        return c.before, str(c.after)
+    return c.detail.split()[1], ""
+
+
+def _echoes(changes: list[Change]) -> set[tuple[str, str]]:
+    """(record, old path) of renames that another note already says: the members of a
+    renamed container, and the same rename seen again through a record that embeds
+    the renamed one (xen_domctl's u.cpu_policy.leaves is xen_domctl_cpu_policy's)."""
+    found = [(c.symbol, *r) for c in changes if (r := _renamed(c))]
+    olds = {(sym, old) for sym, old, _ in found}
+    out = set()
+    for sym, old, new in found:
+        if "." in old and (sym, old.rsplit(".", 1)[0]) in olds:
+            out.add((sym, old))
+        for other, o2, n2 in found:
+            if other == sym or not old.endswith("." + o2) or bool(new) != bool(n2):
+                continue
+            if not n2 or (new.endswith("." + n2) and old[:-len(o2)] == new[:-len(n2)]):
+                out.add((sym, old))
+    return out
 
 
 _SAME_BYTES = ("(same bytes)", "reused (padding)")

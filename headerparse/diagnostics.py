@@ -183,6 +183,12 @@ _CHECK_RULES = (
     Rule("XC104", "annotated-value-mismatch", "error", "drift",
          "an annotation records a value or hypercall number the headers do not define",
          "update the annotation (or the header, if the header is what changed by mistake)"),
+    Rule("XC106", "prototype-arg-type", "warning", "drift",
+         "a prototype in the headers (backtick or prose) that gives an argument another "
+         "width, signedness or kind than the hypercall takes tells guests to pass the wrong "
+         "value",
+         "write the type the hypercall takes, or correct the annotation if the hypercall "
+         "changed"),
     # prose <-> annotations
     Rule("XC201", "prose-requires-free-value", "error", "contradiction",
          "requiring a value that Xen ignores makes existing guests retroactively non-conformant",
@@ -204,7 +210,9 @@ _CHECK_RULES = (
          "a struct declared arch-invariant is shared as bytes; a per-arch layout corrupts it",
          "use fixed-width types and explicit padding (uint64_aligned_t, XEN_GUEST_HANDLE_64)"),
     Rule("XC302", "uint64-alignment-trap", "warning", "cross-arch",
-         "x86_32 aligns uint64_t to 4, so 32- and 64-bit ends disagree on the layout",
+         "x86_32 aligns uint64_t to 4, so the 32- and 64-bit ends of a ring or shared page "
+         "disagree on the layout (a note where Xen's compat layer translates the struct, "
+         "or where no two parties share its bytes)",
          "add explicit padding before the member, or use uint64_aligned_t"),
     # version <-> version
     Rule("XC401", "layout-changed", "error", "abi-change",
@@ -235,6 +243,13 @@ _CHECK_RULES = (
          "a new member of a union that keeps its size is compatible, but a new meaning of "
          "bytes callers already pass",
          "document which op or flag selects the new member, and since which version"),
+    Rule("XC410", "member-renamed", "note", "abi-change",
+         "a member renamed or re-nested, or padding given a name, at the same bytes keeps "
+         "the ABI; but source naming the old member no longer compiles, and reused padding "
+         "gives bytes old callers leave as they are a meaning",
+         "say so in the commit message; keep the old name (a union or #define) if consumers "
+         "use it; make sure old callers' value of reused padding (usually 0) keeps the old "
+         "behaviour"),
     # hygiene
     Rule("XC501", "undocumented-new-symbol", "warning", "hygiene",
          "a public symbol without a comment is an ABI nobody can implement from the headers",

@@ -22,6 +22,10 @@ PAGE_SUFFIX = ".hrst"
 PUBLIC = "xen/include/public"
 #: Xen's table of hypercalls and their per-variant handlers, within a checkout.
 HYPERCALL_DEFS = "xen/include/hypercall-defs.c"
+#: Xen's list of the structs its compat layer translates or checks, within a checkout.
+XLAT_LST = "xen/include/xlat.lst"
+#: The files of a checkout besides the public headers that a tree carries along.
+EXTRA_FILES = (HYPERCALL_DEFS, XLAT_LST)
 #: The environment variable that points every command at another annotations directory.
 ANNOTATIONS_ENV = "HEADERPARSE_ANNOTATIONS"
 

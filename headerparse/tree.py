@@ -23,7 +23,7 @@ from functools import cached_property
 from pathlib import Path
 
 from headerparse import treesafe
-from headerparse.paths import HYPERCALL_DEFS, PUBLIC
+from headerparse.paths import EXTRA_FILES, HYPERCALL_DEFS, PUBLIC
 
 Progress = Callable[[str], None] | None
 
@@ -187,11 +187,14 @@ def _read_headers(public: Path) -> dict[str, bytes]:
 
 
 def _open_checkout(root: Path) -> HeaderTree:
-    defs = root / HYPERCALL_DEFS
     extra = {}
-    if defs.is_file() and Path(os.path.realpath(defs)).is_relative_to(os.path.realpath(root)):
+    for name in EXTRA_FILES:
+        path = root / name
+        if not path.is_file() or \
+                not Path(os.path.realpath(path)).is_relative_to(os.path.realpath(root)):
+            continue
         try:
-            extra[HYPERCALL_DEFS] = treesafe.read_regular_file(defs, HYPERCALL_DEFS)
+            extra[name] = treesafe.read_regular_file(path, name)
         except treesafe.Unsafe as exc:
             raise TreeError(f"{root}: {exc}.") from exc
     return HeaderTree(f"{root} (checkout)", _read_headers(root / PUBLIC), str(root), extra)
@@ -251,7 +254,7 @@ def _open_git(root: Path, rev: str) -> HeaderTree:
     if proc.returncode != 0:
         raise TreeError(f"Revision {rev} does not exist in the git repository {root}.")
     commit = proc.stdout.decode().strip()
-    blobs, links = _ls_tree(root, commit, PUBLIC, HYPERCALL_DEFS)
+    blobs, links = _ls_tree(root, commit, PUBLIC, *EXTRA_FILES)
     headers = {p[len(PUBLIC) + 1:]: oid for p, oid in blobs.items()
                if p.startswith(PUBLIC + "/") and p.endswith(".h")}
     headers.update(_linked_headers(root, headers, links))
@@ -259,7 +262,7 @@ def _open_git(root: Path, rev: str) -> HeaderTree:
         raise TreeError(f"Revision {rev} of {root} has no {PUBLIC}/xen.h; is it a Xen repository?")
     contents = cat_blobs(root, list(blobs.values()))
     at = rev if commit.startswith(rev) else f"{rev} ({commit[:12]})"
-    extra = {HYPERCALL_DEFS: contents[blobs[HYPERCALL_DEFS]]} if HYPERCALL_DEFS in blobs else {}
+    extra = {name: contents[blobs[name]] for name in EXTRA_FILES if name in blobs}
     # No checkout_root: the worktree is at some other revision, so its files must not be used.
     return HeaderTree(f"{root} at {at}", {p: contents[o] for p, o in headers.items()}, None, extra)
 

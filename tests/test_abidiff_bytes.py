@@ -8,7 +8,7 @@ The layouts are those of Xen's own changes, as clang lays them out on x86_64:
 
 from __future__ import annotations
 
-from headerparse.checks.abidiff import _layout_changes
+from headerparse.checks.abidiff import Change, _layout_changes, diff_findings
 from headerparse.model import Layout, Member
 
 
@@ -61,3 +61,49 @@ def test_a_removed_field_and_a_moved_field_stay_incompatible() -> None:
     moved = lay(24, ("a", "uint32_t", 0, 4), ("x", "uint32_t", 4, 4), ("b", "uint32_t", 8, 4),
                 ("c", "uint64_t", 16, 8))
     assert incompatible(old, moved) == ["size", "member b offset", "member c offset"]
+
+
+def findings(a: Layout, b: Layout, key: str) -> list[tuple[str, str, str]]:
+    changes = [Change("layout", key, "sysctl.h", 10, ("x86_64",), before, after, detail, bad)
+               for detail, before, after, bad in _layout_changes(a, b)]
+    return [(f.rule, f.severity, f.message) for f in diff_findings(changes)]
+
+
+def test_renames_and_padding_reuse_are_a_note_of_their_own() -> None:
+    # 62a72092a517: livepatch's pad becomes flags.
+    old = lay(8, ("cmd", "uint32_t", 0, 4), ("pad", "uint32_t", 4, 4))
+    new = lay(8, ("cmd", "uint32_t", 0, 4), ("flags", "uint32_t", 4, 4))
+    assert findings(old, new, "struct xen_sysctl_livepatch_action") == [
+        ("XC410", "note", "struct xen_sysctl_livepatch_action: pad reused (padding)")]
+    # 21e3ef57e040: a handle renamed; its .p follows it and is not named again.
+    old = lay(16, ("nr", "uint32_t", 0, 4), ("cpuid_policy", "handle", 8, 8),
+              ("cpuid_policy.p", "void *", 8, 8))
+    new = lay(16, ("nr", "uint32_t", 0, 4), ("leaves", "handle", 8, 8),
+              ("leaves.p", "void *", 8, 8))
+    assert findings(old, new, "struct xen_domctl_cpu_policy") == [
+        ("XC410", "note",
+         "struct xen_domctl_cpu_policy: cpuid_policy renamed to leaves (same bytes)")]
+
+
+def test_a_rename_beside_a_break_is_said_besides_the_error() -> None:
+    old = lay(16, ("a", "uint32_t", 0, 4), ("b", "uint32_t", 4, 4), ("c", "uint64_t", 8, 8))
+    new = lay(16, ("alpha", "uint32_t", 0, 4), ("c", "uint64_t", 8, 8))
+    assert [(r, sev) for r, sev, _ in findings(old, new, "struct s")] == [
+        ("XC410", "note"), ("XC401", "error")]
+    unchanged = lay(16, ("a", "uint32_t", 0, 4), ("b", "uint32_t", 4, 4), ("c", "uint64_t", 8, 8))
+    assert findings(old, unchanged, "struct s") == []
+
+
+def test_a_rename_is_said_once_not_again_by_the_records_that_embed_it() -> None:
+    # 21e3ef57e040 again: xen_domctl embeds xen_domctl_cpu_policy in its union u.
+    def policy(name: str, prefix: str = "") -> list[tuple[str, str, int, int]]:
+        return [(f"{prefix}nr", "uint32_t", 0, 4), (f"{prefix}{name}", "handle", 8, 8),
+                (f"{prefix}{name}.p", "void *", 8, 8)]
+    changes = []
+    for key, prefix in (("struct xen_domctl_cpu_policy", ""),
+                        ("struct xen_domctl", "u.cpu_policy.")):
+        old = lay(16, *policy("cpuid_policy", prefix))
+        new = lay(16, *policy("leaves", prefix))
+        changes += [Change("layout", key, "domctl.h", 1, ("x86_64",), before, after, d, bad)
+                    for d, before, after, bad in _layout_changes(old, new)]
+    assert [f.symbol for f in diff_findings(changes)] == ["struct xen_domctl_cpu_policy"]

@@ -2,10 +2,10 @@
 
 Records are compared by key per arch (size, alignment, member offsets, sizes and
 types); macros by name per arch (integer values); hypercalls by name (numbers);
-backtick prototypes by name.  Each header is guarded by an interface version
-(``XEN_DOMCTL_INTERFACE_VERSION`` for domctl.h, ... ``__XEN_LATEST_INTERFACE_VERSION__``
-for the rest): an incompatible change to a header whose guard did not move is
-reported as unguarded.
+backtick prototypes by name.  Each change is guarded by an interface version
+(:mod:`guards`: ``XEN_DOMCTL_INTERFACE_VERSION`` for domctl.h and the structs only its
+payloads use, ... ``__XEN_LATEST_INTERFACE_VERSION__`` for the rest): an incompatible
+change whose guard did not move is reported as unguarded.
 """
 
 from __future__ import annotations
@@ -16,16 +16,17 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from headerparse.checks import conditions
+
+# LATEST and guard_of are also read through this module by review.
+from headerparse.checks.guards import (  # noqa: F401
+    LATEST,
+    RUNTIME_CHECKED,
+    guard_of,
+    record_guards,
+)
 from headerparse.checks.rules import Finding
 from headerparse.model import Layout, Loc, Member, Model, Record
 
-LATEST = "__XEN_LATEST_INTERFACE_VERSION__"
-_GUARDS = {
-    "domctl.h": "XEN_DOMCTL_INTERFACE_VERSION",
-    "sysctl.h": "XEN_SYSCTL_INTERFACE_VERSION",
-    "vm_event.h": "VM_EVENT_INTERFACE_VERSION",
-    "hvm/dm_op.h": LATEST,
-}
 _SKIP_PREFIXES = ("foreign/", "sys/")       # not public headers: generated or Linux's
 
 
@@ -89,13 +90,14 @@ def diff(old: Model, new: Model, files: Mapping[str, bytes] | None = None,
         broken = not_compiling(old, arch) | not_compiling(new, arch)
         for path in broken:
             uncompared.setdefault(path, []).append(arch)
-        _records(col, _by_key(old, arch, broken), _by_key(new, arch, broken), arch)
+        _records(col, _by_key(old, arch, broken), _by_key(new, arch, broken), arch, tools)
         _macros(col, _macro_values(old, arch, broken), _macro_values(new, arch, broken), new,
                 arch, tools)
     _hypercalls(col, old, new)
     _prototypes(col, old, new)
-    changes = _versioned(col.changes(), set(moved))
-    return changes + _guards(changes, old, new) + _uncompared(uncompared)
+    guards = _Guards({**record_guards(old), **record_guards(new)}, files)
+    changes = _versioned(col.changes(), set(moved), guards)
+    return changes + _guards(changes, old, guards) + _uncompared(uncompared)
 
 
 _BROKEN = ("errors", "unsupported")
@@ -144,20 +146,27 @@ def _by_key(model: Model, arch: str, skip: set[str]) -> dict[str, tuple[Record, 
     return out
 
 
-def _records(col: _Collector, old: dict, new: dict, arch: str) -> None:
+def _records(col: _Collector, old: dict, new: dict, arch: str,
+             tools: Mapping[str, set[int]]) -> None:
     for key, (r_old, a) in old.items():
         if key not in new:
             col.add(Change("removed", key, r_old.loc.file, r_old.loc.line, (), None, None,
-                           f"{key} is gone", True), arch)
+                           f"{key} is gone", True, _tools_record(r_old, tools)), arch)
             continue
         r_new, b = new[key]
         for detail, before, after, incompatible in _layout_changes(a, b, r_new.kind == "union"):
             col.add(Change("layout", key, r_new.loc.file, r_new.loc.line, (), before, after,
-                           detail, incompatible), arch)
+                           detail, incompatible, _tools_record(r_new, tools)), arch)
     for key, (r_new, b) in new.items():
         if key not in old:
             col.add(Change("added", key, r_new.loc.file, r_new.loc.line, (), None, b.size,
                            f"new {key} ({b.size} bytes)", False), arch)
+
+
+def _tools_record(r: Record, tools: Mapping[str, set[int]]) -> bool:
+    """A record only Xen and its tools see, in a header guests include: no guest-visible
+    interface version guards it (domctl.h's payloads keep their runtime-checked one)."""
+    return _in_tools(r.loc, tools) and guard_of(r.loc.file) not in RUNTIME_CHECKED
 
 
 def _layout_changes(a: Layout, b: Layout,
@@ -403,12 +412,6 @@ def _prototypes(col: _Collector, old: Model, new: Model) -> None:
 
 # --------------------------------------------------------------------------- guards
 
-# Interface versions the hypervisor checks at run time: a caller built for another
-# version is refused, so a bump is a proper version of every change it covers.
-RUNTIME_CHECKED = ("XEN_DOMCTL_INTERFACE_VERSION", "XEN_SYSCTL_INTERFACE_VERSION",
-                   "VM_EVENT_INTERFACE_VERSION")
-
-
 def moved_since(release: Model, current: Model) -> set[str]:
     """The runtime-checked interface versions whose value differs from ``release``'s."""
     def values(model: Model, name: str) -> set[int]:
@@ -416,12 +419,25 @@ def moved_since(release: Model, current: Model) -> set[str]:
     return {g for g in RUNTIME_CHECKED if values(release, g) != values(current, g)}
 
 
-def _versioned(changes: list[Change], moved: set[str]) -> list[Change]:
+@dataclass(frozen=True)
+class _Guards:
+    """Which version guards a change: its record's (where payloads use it), else its file's."""
+
+    records: Mapping[str, str]
+    files: Mapping[str, bytes] | None
+
+    def of(self, c: Change) -> str | None:
+        if c.kind in ("layout", "removed", "added") and c.symbol in self.records:
+            return self.records[c.symbol]
+        return guard_of(c.file, self.files)
+
+
+def _versioned(changes: list[Change], moved: set[str], guards: _Guards) -> list[Change]:
     """Mark incompatible changes that a runtime-checked version bump covers."""
     bumped = moved | {c.symbol for c in changes if c.kind == "version"}
     out = []
     for c in changes:
-        guard = guard_of(c.file)
+        guard = guards.of(c)
         if c.incompatible and c.kind != "version" and guard in bumped \
                 and guard in RUNTIME_CHECKED:
             c = replace(c, versioned=guard)
@@ -429,29 +445,19 @@ def _versioned(changes: list[Change], moved: set[str]) -> list[Change]:
     return out
 
 
-
-def guard_of(path: str) -> str | None:
-    """The interface version that guards ``path``; None for the PV protocols of io/.
-
-    io/ protocols are negotiated between front and back ends (xenstore feature keys),
-    not by the interface version a guest is compiled for.
-    """
-    if path.startswith("io/"):
-        return None
-    return _GUARDS.get(path, LATEST)
-
-
-def _guards(changes: list[Change], old: Model, new: Model) -> list[Change]:
-    """An ``unguarded`` pseudo-change per header whose incompatible changes no bump covers."""
+def _guards(changes: list[Change], old: Model, guards: _Guards) -> list[Change]:
+    """An ``unguarded`` pseudo-change per header and guard whose incompatible changes no
+    bump covers."""
     bumped = {c.symbol for c in changes if c.kind == "version"}
-    per_file: dict[str, list[Change]] = {}
+    per_file: dict[tuple[str, str], list[Change]] = {}
     for c in changes:
-        if c.incompatible and c.kind != "version" and not c.tools_only and not c.versioned:
-            per_file.setdefault(c.file, []).append(c)
+        guard = guards.of(c)
+        if c.incompatible and c.kind != "version" and not c.tools_only and not c.versioned \
+                and guard is not None:
+            per_file.setdefault((c.file, guard), []).append(c)
     out = []
-    for path, items in sorted(per_file.items()):
-        guard = guard_of(path)
-        if guard is None or guard in bumped or not _defines(old, guard):
+    for (path, guard), items in sorted(per_file.items()):
+        if guard in bumped or not _defines(old, guard):
             continue
         names = sorted({c.symbol for c in items})
         shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
@@ -488,7 +494,9 @@ def diff_findings(changes: Iterable[Change]) -> list[Finding]:
         severity = "note" if c.versioned or not c.incompatible else severity
         out.append(Finding(rule, Loc(c.file, c.line), _message(c), c.symbol, archs=c.archs,
                            severity=severity, key=f"{c.kind}|{c.symbol}|{c.detail}"))
+    echoes = _echoes([c for items in layouts.values() for c in items])
     for (symbol, archs), items in layouts.items():
+        out.extend(_renames(symbol, archs, items, echoes))
         bad = [c for c in items if c.incompatible]
         shown = bad or [c for c in items if c.detail.endswith(" type")]
         if not shown:
@@ -517,6 +525,49 @@ def _union_additions(symbol: str, archs: tuple[str, ...], items: list[Change]) -
                     f"{symbol}: new union member(s) {shown}; the size is unchanged",
                     symbol, archs=archs, severity="note",
                     key=f"union|{symbol}|{', '.join(names)}")]
+
+
+def _renames(symbol: str, archs: tuple[str, ...], items: list[Change],
+             echoes: set[tuple[str, str]]) -> list[Finding]:
+    """One XC410 note per record whose members were renamed, re-nested or whose padding
+    got a name at the same bytes: the ABI holds, the source that names them does not."""
+    hits = [c for c in items if _renamed(c) and (symbol, _renamed(c)[0]) not in echoes]
+    if not hits:
+        return []
+    parts = [c.detail.removeprefix("member ") for c in hits]
+    shown = "; ".join(parts[:4]) + (f" (and {len(parts) - 4} more)" if len(parts) > 4 else "")
+    return [Finding("XC410", Loc(hits[0].file, hits[0].line), f"{symbol}: {shown}", symbol,
+                    archs=archs, severity="note", key=f"renamed|{symbol}|{'; '.join(parts)}")]
+
+
+def _renamed(c: Change) -> tuple[str, str] | None:
+    """(old path, new path) of a rename, (path, "") of reused padding; else None."""
+    if c.incompatible or not c.detail.endswith(_SAME_BYTES):
+        return None
+    if isinstance(c.before, str):
+        return c.before, str(c.after)
+    return c.detail.split()[1], ""
+
+
+def _echoes(changes: list[Change]) -> set[tuple[str, str]]:
+    """(record, old path) of renames that another note already says: the members of a
+    renamed container, and the same rename seen again through a record that embeds
+    the renamed one (xen_domctl's u.cpu_policy.leaves is xen_domctl_cpu_policy's)."""
+    found = [(c.symbol, *r) for c in changes if (r := _renamed(c))]
+    olds = {(sym, old) for sym, old, _ in found}
+    out = set()
+    for sym, old, new in found:
+        if "." in old and (sym, old.rsplit(".", 1)[0]) in olds:
+            out.add((sym, old))
+        for other, o2, n2 in found:
+            if other == sym or not old.endswith("." + o2) or bool(new) != bool(n2):
+                continue
+            if not n2 or (new.endswith("." + n2) and old[:-len(o2)] == new[:-len(n2)]):
+                out.add((sym, old))
+    return out
+
+
+_SAME_BYTES = ("(same bytes)", "reused (padding)")
 
 
 def _message(c: Change) -> str:

@@ -2,7 +2,9 @@
 
 Layout: a struct the annotations declare arch-invariant must have one layout on
 every arch (XC301); a struct whose members are the same size on x86_32 and
-x86_64 but land at different offsets is the classic ``uint64_t`` trap (XC302).
+x86_64 but land at different offsets is the classic ``uint64_t`` trap (XC302), a
+warning where two parties of different widths share its bytes untranslated
+(:mod:`shared`), a note elsewhere.
 Hygiene: new undocumented symbols (XC501), identifiers in prose that name
 nothing (XC502), ``=>`` mappings to nothing (XC503).
 """
@@ -11,8 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
-from headerparse.checks import stale
+from headerparse.checks import shared, stale
 from headerparse.checks.rules import Finding
 from headerparse.model import Comment, Layout, Loc, Model, Record
 
@@ -25,9 +28,13 @@ _INVARIANT_PROSE = re.compile(
 # --------------------------------------------------------------------------- layout
 
 
-def layout_findings(model: Model, invariant: Iterable[str] = ()) -> list[Finding]:
+def layout_findings(model: Model, invariant: Iterable[str] = (),
+                    translation: shared.Translation | None = None) -> list[Finding]:
+    """``translation``: the structs Xen's compat layer handles (default: the list
+    recorded from Xen, see :func:`shared.for_tree`)."""
     declared = set(invariant)
-    out = []
+    out: list[Finding] = []
+    traps: list[tuple[Record, Finding]] = []
     for r in model.records:
         if r.loc.file.startswith(_ARCH_SPECIFIC) or r.expanded_from:
             continue
@@ -35,8 +42,35 @@ def layout_findings(model: Model, invariant: Iterable[str] = ()) -> list[Finding
         if names & declared or _INVARIANT_PROSE.search(r.doc.text):
             out += _invariant(r)
         else:
-            out += _uint64_trap(r)
+            traps += [(r, f) for f in _uint64_trap(r)]
+    if traps:
+        places = shared.shared_places(model)
+        xlat = translation if translation is not None else shared.bundled()
+        out += [_graded(f, r, places, xlat) for r, f in traps]
     return out
+
+
+def _graded(f: Finding, r: Record, places: dict[str, list[shared.Place]],
+            xlat: shared.Translation) -> Finding:
+    """A warning where a 32- and a 64-bit party share the bytes and nobody translates."""
+    row = xlat.of(r)
+    if row is not None:
+        return replace(f, severity="note", message=f"{f.message}; Xen's compat layer handles "
+                       f"it for 32-bit guests ({xlat.source}: {row})")
+    a, b = r.layouts["x86_32"], r.layouts["x86_64"]
+    where = places.get(r.key, [])
+    hit = next((p for p in where if shared.bytes_differ(p, a.size, b.size)), None)
+    if hit is not None:
+        at = f"{hit.root.key}.{hit.path}" if hit.path else hit.root.key
+        return replace(f, message=f"{f.message}; it is shared memory ({at}) that no compat "
+                       "layer translates")
+    if where:
+        at = ", ".join(sorted({p.root.key for p in where}))
+        return replace(f, severity="note", message=f"{f.message}; where it is shared "
+                       f"({at}) its bytes lie alike on x86_32 and x86_64")
+    return replace(f, severity="note", message=f"{f.message}; it is not reached from a ring "
+                   "entry, shared_info or vcpu_info, where a 32-bit and a 64-bit party read "
+                   "the same bytes")
 
 
 def _shape(lay: Layout) -> tuple:

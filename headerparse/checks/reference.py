@@ -21,11 +21,12 @@ annotations do not cover yet)::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from headerparse.checks.shared import Translation
 from headerparse.model import Diagnostic, Loc
 from headerparse.variants import BY_NAME, VARIANTS, UnknownVariant, names, resolve
 
@@ -179,6 +180,10 @@ class Loaded:
     invariant: tuple[str, ...] = ()          # records declared to have one layout everywhere
     arity: dict[str, dict[str, int]] | None = None   # hypercall -> variant -> arity
     problems: tuple[str, ...] = ()           # the annotation layer's own errors, one line each
+    # The structs Xen's compat layer handles: the tree's xlat.lst, None for the recorded one.
+    translation: Translation | None = None
+    # (hypercall, register position, variant) -> (hand-written C type, where it is written)
+    arg_types: Mapping[tuple[str, int, str], tuple[str, Loc | None]] | None = None
 
 
 def from_annotations(aset: AnnotationSet, diags: Iterable[Diagnostic],
@@ -193,7 +198,16 @@ def from_annotations(aset: AnnotationSet, diags: Iterable[Diagnostic],
     arity = {h.name: {v: int(k.value) for v, k in h.arity.items()} for h in aset.hypercalls
              if any(s.kind == "hand-written" for k in h.arity.values() for s in k.sources)}
     problems = tuple(d.render() for d in diags if d.severity == "error")
-    return Loaded(Reference(tuple(facts), (), source), invariant, arity, problems)
+    types = {(a.scope.hypercall, a.position, v): (a.ctype, a.source.loc) for a in aset.args
+             if a.source.kind == "hand-written" and a.scope.subop is None and a.ctype
+             for v in a.variants if _may_call(aset, a.scope.hypercall, v)}
+    return Loaded(Reference(tuple(facts), (), source), invariant, arity, problems,
+                  arg_types=types)
+
+
+def _may_call(aset: AnnotationSet, hypercall: str, variant: str) -> bool:
+    known = aset.available(hypercall, variant=variant)
+    return known is None or bool(known.value)
 
 
 def _from_statement(a: Any) -> list[ArgExpectation]:

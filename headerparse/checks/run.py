@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from headerparse.checks import abidiff, hygiene, prose
+from headerparse.checks import abidiff, hygiene, prose, protos
 from headerparse.checks.reference import Loaded, Reference, from_annotations
 from headerparse.checks.rules import Finding
 from headerparse.extract.commenttext import comment_lines
@@ -49,7 +49,8 @@ def run_checks(inp: CheckInput, only_files: Iterable[str] | None = None) -> list
     out: list[Finding] = compile_findings(inp.model)
     out += prose_findings(inp.model, inp.loaded.reference, inp.files)
     out += fact_findings(inp.model, inp.loaded)
-    out += hygiene.layout_findings(inp.model, inp.loaded.invariant)
+    out += protos.prototype_type_findings(inp.model, inp.files, inp.loaded.arg_types or {})
+    out += hygiene.layout_findings(inp.model, inp.loaded.invariant, inp.loaded.translation)
     out += hygiene.hygiene_findings(inp.model, inp.baseline, inp.files)
     if inp.baseline is not None:
         changes = abidiff.diff(inp.baseline, inp.model, inp.files, inp.moved)

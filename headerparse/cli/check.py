@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,14 +69,22 @@ def register(sub: Any) -> None:
 
 
 def reference_for(args: argparse.Namespace, tree: HeaderTree, model: Model) -> Loaded:
-    """What the checks take as true: ``--reference FILE``, else the bound annotations."""
-    from headerparse.checks.reference import Loaded, ReferenceError, from_annotations, load_yaml
+    """What the checks take as true: ``--reference FILE``, else the bound annotations;
+    and the tree's own list of compat-translated structs when it has one."""
+    from headerparse.checks.reference import Loaded, ReferenceError, load_yaml
+    from headerparse.checks.shared import for_tree
 
     if args.reference:
         try:
-            return Loaded(load_yaml(Path(args.reference)))
+            return Loaded(load_yaml(Path(args.reference)), translation=for_tree(tree.extra))
         except ReferenceError as exc:
             raise UsageError(str(exc)) from exc
+    return replace(_annotated(args, tree, model), translation=for_tree(tree.extra))
+
+
+def _annotated(args: argparse.Namespace, tree: HeaderTree, model: Model) -> Loaded:
+    from headerparse.checks.reference import from_annotations
+
     aset, diags = annotations(args, tree, model)
     loaded = from_annotations(aset, diags)
     for problem in loaded.problems[:20]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from headerparse.annotations.subops import Catalog, catalog, complete
@@ -89,6 +89,28 @@ def derived_table(hc: Hypercall, variants: tuple[Variant, ...],
                     f"{proto.loc.file}:{proto.loc.line}")
 
 
+def register_split(hc: Hypercall, variants: tuple[Variant, ...],
+                   available: Mapping[str, bool]) -> str:
+    """The fact that a 64-bit argument takes two registers of a 32-bit guest, low half
+    first: the prototype's C arguments are fewer than the registers the call reads."""
+    proto = hc.prototype
+    if proto is None:
+        return ""
+    split: dict[tuple[str, ...], list[str]] = {}
+    for v in variants:
+        if not available.get(v.name, True):
+            continue
+        wide = [f"{p.name or p.type} ({p.type})" for p in proto.params if slots(p.type, v) > 1]
+        if wide and v.arg_registers:
+            split.setdefault(tuple(wide), []).append(v.name)
+    return "; ".join(
+        f"On {', '.join(vs)}, {' and '.join(wide)} "
+        f"{'takes two registers' if len(wide) == 1 else 'take two registers each'}, low half "
+        "first: the prototype's "
+        f"{proto.arity} argument(s) fill {proto.arity + len(wide)} registers"
+        for wide, vs in split.items())
+
+
 def derived_availability(hc: Hypercall,
                          variants: tuple[Variant, ...]) -> dict[str, bool]:
     """Availability from where the number is defined and notes like ``/* x86 only */``."""
@@ -135,6 +157,11 @@ def site_facts(model: Model, aset: AnnotationSet | None = None,
         for name, per in extra.availability.items():
             avail.setdefault(name, {}).update(per)
             avail_src[name] = extra.availability_source.get(name, "annotation")
+    for hc in model.hypercalls:
+        split = register_split(hc, variants, avail.get(hc.name, {}))
+        if split and hc_tables.get(hc.name):
+            first, *rest = hc_tables[hc.name]
+            hc_tables[hc.name] = (replace(first, notes=(*first.notes, split)), *rest)
     cat = complete(catalog(model, texts or {}), aset, model)
     findings = tuple(model.diagnostics) + tuple(diagnostics) + cat.diagnostics
     return SiteFacts(variants, hc_tables, op_tables, avail, avail_src, findings, annotated, arity,

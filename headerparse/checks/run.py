@@ -46,18 +46,30 @@ def compile_findings(model: Model) -> list[Finding]:
 
 
 def run_checks(inp: CheckInput, only_files: Iterable[str] | None = None) -> list[Finding]:
+    out = tree_findings(inp)
+    if inp.baseline is not None:
+        changes = abidiff.diff(inp.baseline, inp.model, inp.files, inp.moved)
+        out += abidiff.diff_findings(changes)
+    return in_files(out, only_files)
+
+
+def tree_findings(inp: CheckInput) -> list[Finding]:
+    """Every finding but the ABI diff's: what one tree says (and, with a baseline, which
+    of its new symbols are undocumented)."""
     out: list[Finding] = compile_findings(inp.model)
     out += prose_findings(inp.model, inp.loaded.reference, inp.files)
     out += fact_findings(inp.model, inp.loaded)
     out += hygiene.layout_findings(inp.model, inp.loaded.invariant)
     out += hygiene.hygiene_findings(inp.model, inp.baseline, inp.files)
-    if inp.baseline is not None:
-        changes = abidiff.diff(inp.baseline, inp.model, inp.files, inp.moved)
-        out += abidiff.diff_findings(changes)
-    if only_files is not None:
-        keep = set(only_files)
-        out = [f for f in out if f.loc is None or f.loc.file in keep]
     return out
+
+
+def in_files(findings: list[Finding], only_files: Iterable[str] | None) -> list[Finding]:
+    """``findings`` located in ``only_files`` (or nowhere); all of them when it is None."""
+    if only_files is None:
+        return findings
+    keep = set(only_files)
+    return [f for f in findings if f.loc is None or f.loc.file in keep]
 
 
 def site_diagnostics(files: Mapping[str, bytes] | None, model: Model, aset: AnnotationSet,

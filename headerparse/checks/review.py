@@ -19,7 +19,7 @@ from headerparse.checks import abidiff, knockon, patch
 from headerparse.checks.formats import finding_json
 from headerparse.checks.reference import Loaded
 from headerparse.checks.rules import Finding, mark_introduced
-from headerparse.checks.run import CheckInput, in_files, tree_findings
+from headerparse.checks.run import CheckInput, tree_findings
 from headerparse.diagnostics import sort_findings
 from headerparse.model import Model
 from headerparse.safeio import InputTooLarge, escape_controls, read_capped, read_file_capped
@@ -81,10 +81,10 @@ def review(data: bytes, tree: HeaderTree, extract_model: Callable[..., Model], l
     new_model = _extract_like(extract_model, old_model, tree, new_tree, notes)
     touched = set(applied.changed) | set(applied.renames.values())
     touched |= set(tree.files) ^ set(applied.files)
-    before = in_files(tree_findings(CheckInput(tree.files, old_model, loaded)), touched)
+    only = frozenset(touched)
+    before = tree_findings(CheckInput(tree.files, old_model, loaded, only=only))
     moved = _moved(touched, old_model, release, notes)
-    after = in_files(tree_findings(CheckInput(applied.files, new_model, loaded, old_model,
-                                              moved)), touched)
+    after = tree_findings(CheckInput(applied.files, new_model, loaded, old_model, moved, only))
     changes = abidiff.diff(old_model, new_model, applied.files, moved)
     # ABI findings wherever they are (defect 7): a touched header's change moves the
     # records of every header that includes it.

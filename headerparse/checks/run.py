@@ -31,6 +31,10 @@ class CheckInput:
     baseline: Model | None = None
     # Runtime-checked interface versions bumped since the last release (see abidiff).
     moved: frozenset[str] = frozenset()
+    # The headers whose single-tree findings are wanted (review: the touched ones), None
+    # for all: the checks that go header by header skip the others instead of finding
+    # and dropping (what exists is still taken from the whole tree).
+    only: frozenset[str] | None = None
 
 
 #: A header that does not compile on an arch: errors on the established arches, warnings
@@ -57,11 +61,11 @@ def tree_findings(inp: CheckInput) -> list[Finding]:
     """Every finding but the ABI diff's: what one tree says (and, with a baseline, which
     of its new symbols are undocumented)."""
     out: list[Finding] = compile_findings(inp.model)
-    out += prose_findings(inp.model, inp.loaded.reference, inp.files)
+    out += prose_findings(inp.model, inp.loaded.reference, inp.files, inp.only)
     out += fact_findings(inp.model, inp.loaded)
-    out += hygiene.layout_findings(inp.model, inp.loaded.invariant)
-    out += hygiene.hygiene_findings(inp.model, inp.baseline, inp.files)
-    return out
+    out += hygiene.layout_findings(inp.model, inp.loaded.invariant, inp.only)
+    out += hygiene.hygiene_findings(inp.model, inp.baseline, inp.files, inp.only)
+    return in_files(out, inp.only)
 
 
 def in_files(findings: list[Finding], only_files: Iterable[str] | None) -> list[Finding]:
@@ -148,13 +152,16 @@ def _comment_at(model: Model, loc: Loc) -> Comment | None:
 # --------------------------------------------------------------------------- prose
 
 
-def prose_findings(model: Model, ref: Reference, files: Mapping[str, bytes]) -> list[Finding]:
+def prose_findings(model: Model, ref: Reference, files: Mapping[str, bytes],
+                   only: frozenset[str] | None = None) -> list[Finding]:
     if not ref.facts:
         return []
     out: list[Finding] = []
     seen: set[tuple] = set()
     for comment, ctx in contexts(model, ref):
         if ctx.hypercall not in ref.hypercalls():
+            continue
+        if only is not None and comment.loc.file not in only:
             continue
         text, starts = _comment_text(comment)
         raw_lines = files.get(comment.loc.file, b"").decode("utf-8", "replace").split("\n")

@@ -28,8 +28,10 @@ _TRIGRAPH = re.compile(r"\?\?[=/'()!<>-]")
 
 
 def stale_findings(model: Model, names: set[str], docs: Iterable[tuple[str, Comment]],
-                   files: Mapping[str, bytes]) -> list[Finding]:
-    """Every finding of this module; ``names`` is what exists, ``docs`` the comments."""
+                   files: Mapping[str, bytes], only: frozenset[str] | None = None
+                   ) -> list[Finding]:
+    """Every finding of this module; ``names`` is what exists, ``docs`` the comments,
+    ``only`` the headers whose text is checked (None: all)."""
     members = {f.name for r in model.records for f in r.fields}
     known = names | members
     upper = _Halves({n for n in known if n.isupper()})
@@ -42,6 +44,8 @@ def stale_findings(model: Model, names: set[str], docs: Iterable[tuple[str, Comm
         out += _quoted(sym, comment, known)
         out += _near_miss(sym, comment, known, upper)
     for path, data in sorted(files.items()):
+        if only is not None and path not in only:
+            continue
         text = data.decode("utf-8", "replace")
         out += _endif_comments(path, text)
         out += _trigraphs(path, text)

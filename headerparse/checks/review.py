@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from headerparse.checks import abidiff, knockon, patch
+from headerparse.checks import abidiff, knockon, patch, versions
 from headerparse.checks.formats import finding_json
 from headerparse.checks.reference import Loaded
 from headerparse.checks.rules import Finding, mark_introduced
@@ -50,7 +50,8 @@ def review(data: bytes, tree: HeaderTree, extract_model: Callable[..., Model], l
     """Review ``data`` (a patch) against ``tree``; ``extract_model(tree) -> Model``, and
     ``extract_model(tree, archs=...)`` when the patch adds or removes an arch header.
 
-    ``release()`` gives the model of the last release before ``tree``, asked for only
+    ``release()`` gives the model (or the :class:`versions.Versions`) of the last release
+    before ``tree``, asked for only
     when the patch touches a header guarded by an interface version that Xen checks at
     run time: if that version moved since the release, it already versions the patch.
     ``at_version(tree, version)`` extracts with ``__XEN_INTERFACE_VERSION__`` set: when
@@ -114,14 +115,19 @@ def _extract_like(extract_model: Callable[..., Model], old_model: Model, tree: H
     return extract_model(new_tree, archs=tuple(a for a in old_model.archs if a not in gone))
 
 
-def _moved(touched: set[str], old_model: Model, release: Callable[[], Model | None] | None,
+def _moved(touched: set[str], old_model: Model,
+           release: Callable[[], Model | versions.Versions | None] | None,
            notes: list[str]) -> frozenset[str]:
     if release is None or not any(abidiff.guard_of(p) in abidiff.RUNTIME_CHECKED
                                   for p in touched):
         return frozenset()
     base = release()
-    moved = frozenset(abidiff.moved_since(base, old_model)) if base is not None else frozenset()
-    if base is not None and moved:
+    if base is None:
+        return frozenset()
+    if isinstance(base, Model):
+        base = versions.of_model(base)
+    moved = frozenset(versions.moved_since(base, old_model))
+    if moved:
         notes.append(f"changed since {base.tree}: {', '.join(sorted(moved))}")
     return moved
 

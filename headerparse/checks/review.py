@@ -109,7 +109,8 @@ def _extract_like(extract_model: Callable[..., Model], old_model: Model, tree: H
     gone = [a for a in old_model.archs if a not in after]
     if added:
         notes.append(f"the patch adds arch(es) {', '.join(added)}: reviewed on the "
-                     f"parent's arches ({', '.join(old_model.archs)})")
+                     f"parent's arches ({', '.join(old_model.archs)}); the records only "
+                     f"{', '.join(added)} parses are not checked")
     if gone:
         notes.append(f"the patch removes arch(es) {', '.join(gone)}: not compared there")
     return extract_model(new_tree, archs=tuple(a for a in old_model.archs if a not in gone))

@@ -411,13 +411,6 @@ RUNTIME_CHECKED = ("XEN_DOMCTL_INTERFACE_VERSION", "XEN_SYSCTL_INTERFACE_VERSION
                    "VM_EVENT_INTERFACE_VERSION")
 
 
-def moved_since(release: Model, current: Model) -> set[str]:
-    """The runtime-checked interface versions whose value differs from ``release``'s."""
-    def values(model: Model, name: str) -> set[int]:
-        return {v for m in model.macros_named(name) for v in m.values.values()}
-    return {g for g in RUNTIME_CHECKED if values(release, g) != values(current, g)}
-
-
 def _versioned(changes: list[Change], moved: set[str]) -> list[Change]:
     """Mark incompatible changes that a runtime-checked version bump covers."""
     bumped = moved | {c.symbol for c in changes if c.kind == "version"}

@@ -45,15 +45,15 @@ class Review:
 
 
 def review(data: bytes, tree: HeaderTree, extract_model: Callable[..., Model], loaded: Loaded,
-           release: Callable[[], Model | None] | None = None,
+           release: Callable[[], Model | versions.Versions | None] | None = None,
            at_version: Callable[[HeaderTree, str], Model] | None = None) -> Review:
     """Review ``data`` (a patch) against ``tree``; ``extract_model(tree) -> Model``, and
     ``extract_model(tree, archs=...)`` when the patch adds or removes an arch header.
 
     ``release()`` gives the model (or the :class:`versions.Versions`) of the last release
-    before ``tree``, asked for only
-    when the patch touches a header guarded by an interface version that Xen checks at
-    run time: if that version moved since the release, it already versions the patch.
+    before ``tree``, asked for only when the patch touches a header guarded by an
+    interface version that Xen checks at run time: if that version moved since the
+    release, it already versions the patch.
     ``at_version(tree, version)`` extracts with ``__XEN_INTERFACE_VERSION__`` set: when
     the patch raises the latest interface version, what a consumer of the previous one
     does not see is versioned.

@@ -1,7 +1,7 @@
 """The runtime-checked interface versions of the last release, read from its text.
 
 Review asks whether ``XEN_DOMCTL_INTERFACE_VERSION`` and its siblings moved since the
-last release (:func:`abidiff.moved_since`). Xen defines each once, as a literal; reading
+last release (:func:`moved_since`). Xen defines each once, as a literal; reading
 the three defines costs nothing, where extracting the release's whole model cost a
 third extraction in every review of domctl.h, sysctl.h or vm_event.h. Anything else
 (two definitions, an expression) is left to the model.

@@ -128,6 +128,44 @@ def test_private_header_is_skipped_and_said(history) -> None:
     assert any("xen/include/xen/errno.h" in n for n in notes), notes
 
 
+def _only_files(patch: str, keep: tuple[str, ...]) -> str:
+    """``patch`` with the diffs of ``keep`` (paths below xen/include/public/) only."""
+    head, *diffs = patch.split("\ndiff --git ")
+    kept = [d for d in diffs if d.split("\n", 1)[0].split(" b/", 1)[-1].removeprefix(
+        "xen/include/public/") in keep]
+    return "\ndiff --git ".join([head, *kept]).split("\n-- \n", 1)[0] + "\n"
+
+
+def test_knock_on_abi_changes_are_reported(history) -> None:
+    """Defect 7: the io/ring.h (+ xen-compat.h) part of 93d913c6e66e changes the rings of
+    every io/ protocol that the rest of the commit does not touch; each is reported, in
+    its own header, labelled with io/ring.h."""
+    clone, env = history
+    commit = rh.resolve(clone, "93d913c6e66e")
+    patch = subprocess.run(["git", "-C", str(clone), "format-patch", "-1", "--stdout", commit],
+                           check=True, capture_output=True, text=True).stdout
+    part = _only_files(patch, ("io/ring.h", "xen-compat.h"))
+    gone = [p for p in ("io/fsif.h", "io/displif.h") if f"+++ b/{rh.PUBLIC}/{p}" in part]
+    assert f"+++ b/{rh.PUBLIC}/io/ring.h" in part and not gone, part
+    rc, _, out, err = rh.run_headerparse(
+        ["review", "--tree", str(clone), "--rev", f"{commit}^", "--format", "json", "-"],
+        env, part.encode())
+    assert rc in (0, 1), err
+    doc = json.loads(out)
+    knock = [f for f in doc["findings"] if f["introduced"] and f["file"] not in
+             ("io/ring.h", "xen-compat.h")]
+    assert knock, [f["message"] for f in doc["findings"]]
+    assert all(f["rule"].startswith("XC4") for f in knock), knock
+    assert all("knock-on of the change to" in f["message"] for f in knock), knock
+    rings = [f for f in knock if f["file"].startswith("io/")]
+    assert rings and all("io/ring.h" in f["message"] for f in rings), rings
+    # Errors are the touched headers': knock-on findings are warnings at most.
+    assert not [f for f in knock if f["severity"] == "error"], knock
+    headers = {f["file"] for f in knock}
+    assert {"io/blkif.h", "io/netif.h", "io/fsif.h"} <= headers, sorted(headers)
+    assert len(headers) >= 10, sorted(headers)
+
+
 @pytest.mark.parametrize("tag", ["RELEASE-4.17.0", "RELEASE-4.19.0", "RELEASE-4.20.0"])
 def test_check_is_quiet_on_a_release(history, tag: str) -> None:
     clone, env = history

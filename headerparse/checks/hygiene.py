@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from functools import lru_cache
 
 from headerparse.checks import shared, stale
 from headerparse.checks.rules import Finding
@@ -29,14 +30,17 @@ _INVARIANT_PROSE = re.compile(
 
 
 def layout_findings(model: Model, invariant: Iterable[str] = (),
-                    translation: shared.Translation | None = None) -> list[Finding]:
+                    translation: shared.Translation | None = None,
+                    only: frozenset[str] | None = None) -> list[Finding]:
     """``translation``: the structs Xen's compat layer handles (default: the list
-    recorded from Xen, see :func:`shared.for_tree`)."""
+    recorded from Xen, see :func:`shared.for_tree`); ``only``: the headers looked at."""
     declared = set(invariant)
     out: list[Finding] = []
     traps: list[tuple[Record, Finding]] = []
     for r in model.records:
         if r.loc.file.startswith(_ARCH_SPECIFIC) or r.expanded_from:
+            continue
+        if only is not None and r.loc.file not in only:
             continue
         names = {r.key, *r.typedefs}
         if names & declared or _INVARIANT_PROSE.search(r.doc.text):
@@ -135,19 +139,28 @@ def code_identifiers(files: Mapping[str, bytes]) -> set[str]:
     """Every identifier the headers' code (comments removed) mentions: what "exists"."""
     out: set[str] = set()
     for data in files.values():
-        text = data.decode("utf-8", "replace")
-        code = re.sub(r"/\*.*?(?:\*/|\Z)|//[^\n]*", " ", text, flags=re.S)
-        out.update(re.findall(r"[A-Za-z_]\w*", code))
+        out |= _identifiers(data)
     return out
 
 
+@lru_cache(maxsize=512)
+def _identifiers(data: bytes) -> frozenset[str]:
+    # Per header's bytes: review asks for the parent and the patched tree, which share
+    # all but the touched headers.
+    code = re.sub(r"/\*.*?(?:\*/|\Z)|//[^\n]*", " ", data.decode("utf-8", "replace"),
+                  flags=re.S)
+    return frozenset(re.findall(r"[A-Za-z_]\w*", code))
+
+
 def hygiene_findings(model: Model, baseline: Model | None,
-                     files: Mapping[str, bytes] | None = None) -> list[Finding]:
+                     files: Mapping[str, bytes] | None = None,
+                     only: frozenset[str] | None = None) -> list[Finding]:
+    """``only``: the headers whose comments are checked (names exist in any header)."""
     declared = code_identifiers(files) if files is not None else set()
-    out = _mapping_targets(model) + _unknown_identifiers(model, declared)
+    out = _mapping_targets(model) + _unknown_identifiers(model, declared, only)
     names = _type_names(model) | {c.name for e in model.enums for c in e.constants}
     names |= {p.name for p in model.prototypes} | declared
-    out += stale.stale_findings(model, names, _docs(model), files or {})
+    out += stale.stale_findings(model, names, _docs(model, only), files or {}, only)
     if baseline is not None:
         out += _undocumented_new(model, baseline, files or {})
     return out
@@ -196,7 +209,8 @@ _IDENT = re.compile(r"(?<![\w*?.-])(?:struct|union)\s+([a-z_]\w*)|"
                     r"(?<![\w*?.-])([A-Z][A-Z0-9]*_[A-Za-z0-9_]*[A-Za-z0-9])(?![\w*?(])")
 
 
-def _unknown_identifiers(model: Model, declared: set[str]) -> list[Finding]:
+def _unknown_identifiers(model: Model, declared: set[str],
+                         only: frozenset[str] | None = None) -> list[Finding]:
     """Identifiers of Xen's own families (struct tags, *_t, PREFIX_*) that name nothing.
 
     Precision first: a struct tag must look like one (an underscore), a *_t name must
@@ -210,12 +224,10 @@ def _unknown_identifiers(model: Model, declared: set[str]) -> list[Finding]:
     names |= {m for g in model.groups for m in g.members} | declared
     tags = {n.split(" ", 1)[1] for n in names if n.startswith(("struct ", "union "))} | declared
     lower: dict[str, list[str]] = {}
-    for n in sorted(names):
-        lower.setdefault(n.lower(), []).append(n)
     stems = {"_".join(n.split("_")[:2]) + "_" for n in names
              if re.match(r"[A-Z][A-Z0-9]*_[A-Za-z0-9]+_", n)}
     out, seen = [], set()
-    for sym, comment in _docs(model):
+    for sym, comment in _docs(model, only):
         for m in _IDENT.finditer(comment.text):
             bad = _unknown(m.groups(), names, tags, stems)
             if bad is None or _RETIRED.search(comment.text[:m.start()]):
@@ -223,6 +235,9 @@ def _unknown_identifiers(model: Model, declared: set[str]) -> list[Finding]:
             if (comment.loc, bad) in seen:
                 continue
             seen.add((comment.loc, bad))
+            if not lower:       # only when a name is unknown: most comments have none
+                for n in sorted(names):
+                    lower.setdefault(n.lower(), []).append(n)
             hints = lower.get(bad.lower(), [])
             hint = f"; did you mean {' or '.join(hints)}?" if hints else ""
             where = stale.name_loc(comment, m.group(0))
@@ -250,12 +265,20 @@ def _unknown(groups: tuple, names: set[str], tags: set[str], stems: set[str]) ->
     return macro if stem in stems else None
 
 
-def _docs(model: Model) -> Iterable[tuple[str, Comment]]:
-    """(symbol, comment) for every documenting comment, each field once where declared.
+def _docs(model: Model, only: frozenset[str] | None = None
+          ) -> Iterable[tuple[str, Comment]]:
+    """(symbol, comment) for every documenting comment, each field once where declared;
+    ``only``: the comments of these headers.
 
     Records expanded from a macro (guest handles, ring types) share the macro's
     comments: reporting them per expansion repeats one comment dozens of times.
     """
+    for sym, c in _all_docs(model):
+        if only is None or c.loc.file in only:
+            yield sym, c
+
+
+def _all_docs(model: Model) -> Iterable[tuple[str, Comment]]:
     for m in model.macros:
         if m.doc.before is not None:
             yield m.name, m.doc.before

@@ -2,8 +2,10 @@
 
 The patch is applied to an in-memory copy of the tree (:mod:`patch`); both trees
 are extracted and checked; findings present after but not before the patch are
-*introduced*.  Only findings in the headers the patch touches are shown, so a
-reviewer reads about the patch, not about the rest of Xen.
+*introduced*.  The single-tree findings (prose, hygiene) are those of the headers the
+patch touches, so a reviewer reads about the patch, not about the rest of Xen; the ABI
+findings are every one the patch causes, labelled in the headers it does not touch
+(:mod:`knockon`).  Both trees are extracted on the parent's arches.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from headerparse.checks import abidiff, patch
+from headerparse.checks import abidiff, knockon, patch, versions
 from headerparse.checks.formats import finding_json
 from headerparse.checks.reference import Loaded
 from headerparse.checks.rules import Finding, mark_introduced
-from headerparse.checks.run import CheckInput, run_checks
+from headerparse.checks.run import CheckInput, tree_findings
 from headerparse.diagnostics import sort_findings
 from headerparse.model import Model
 from headerparse.safeio import InputTooLarge, escape_controls, read_capped, read_file_capped
+from headerparse.targets import available_archs
 from headerparse.tree import HeaderTree, TreeError
 
 
@@ -41,14 +44,16 @@ class Review:
         return [f for f in self.findings if f.introduced]
 
 
-def review(data: bytes, tree: HeaderTree, extract_model, loaded: Loaded,
-           release: Callable[[], Model | None] | None = None,
+def review(data: bytes, tree: HeaderTree, extract_model: Callable[..., Model], loaded: Loaded,
+           release: Callable[[], Model | versions.Versions | None] | None = None,
            at_version: Callable[[HeaderTree, str], Model] | None = None) -> Review:
-    """Review ``data`` (a patch) against ``tree``; ``extract_model(tree) -> Model``.
+    """Review ``data`` (a patch) against ``tree``; ``extract_model(tree) -> Model``, and
+    ``extract_model(tree, archs=...)`` when the patch adds or removes an arch header.
 
-    ``release()`` gives the model of the last release before ``tree``, asked for only
-    when the patch touches a header guarded by an interface version that Xen checks at
-    run time: if that version moved since the release, it already versions the patch.
+    ``release()`` gives the model (or the :class:`versions.Versions`) of the last release
+    before ``tree``, asked for only when the patch touches a header guarded by an
+    interface version that Xen checks at run time: if that version moved since the
+    release, it already versions the patch.
     ``at_version(tree, version)`` extracts with ``__XEN_INTERFACE_VERSION__`` set: when
     the patch raises the latest interface version, what a consumer of the previous one
     does not see is versioned.
@@ -74,13 +79,17 @@ def review(data: bytes, tree: HeaderTree, extract_model, loaded: Loaded,
     except TreeError as exc:
         raise ReviewError(f"patch refused: {exc}") from exc
     old_model: Model = extract_model(tree)
-    new_model: Model = extract_model(new_tree)
+    new_model = _extract_like(extract_model, old_model, tree, new_tree, notes)
     touched = set(applied.changed) | set(applied.renames.values())
     touched |= set(tree.files) ^ set(applied.files)
-    before = run_checks(CheckInput(tree.files, old_model, loaded), touched)
+    only = frozenset(touched)
+    before = tree_findings(CheckInput(tree.files, old_model, loaded, only=only))
     moved = _moved(touched, old_model, release, notes)
-    after = run_checks(CheckInput(applied.files, new_model, loaded, old_model, moved), touched)
+    after = tree_findings(CheckInput(applied.files, new_model, loaded, old_model, moved, only))
     changes = abidiff.diff(old_model, new_model, applied.files, moved)
+    # ABI findings wherever they are (defect 7): a touched header's change moves the
+    # records of every header that includes it.
+    after += knockon.label(abidiff.diff_findings(changes), touched, old_model, new_model)
     versioned = _interface_versioned(changes, old_model, new_tree, at_version, notes)
     after = [replace(f, severity="note", message=f"{f.message} (versioned by "
                      "__XEN_INTERFACE_VERSION__)") if f.symbol in versioned
@@ -89,14 +98,37 @@ def review(data: bytes, tree: HeaderTree, extract_model, loaded: Loaded,
     return Review(patches, applied, changes, findings, notes)
 
 
-def _moved(touched: set[str], old_model: Model, release: Callable[[], Model | None] | None,
+def _extract_like(extract_model: Callable[..., Model], old_model: Model, tree: HeaderTree,
+                  new_tree: HeaderTree, notes: list[str]) -> Model:
+    """The patched tree's model on the parent's arches (defect 6): an arch the patch
+    adds (arch-riscv.h) would make findings of the other arches look new."""
+    before, after = available_archs(tree.files), available_archs(new_tree.files)
+    if before == after:
+        return extract_model(new_tree)
+    added = [a for a in after if a not in before]
+    gone = [a for a in old_model.archs if a not in after]
+    if added:
+        notes.append(f"the patch adds arch(es) {', '.join(added)}: reviewed on the "
+                     f"parent's arches ({', '.join(old_model.archs)}); the records only "
+                     f"{', '.join(added)} parses are not checked")
+    if gone:
+        notes.append(f"the patch removes arch(es) {', '.join(gone)}: not compared there")
+    return extract_model(new_tree, archs=tuple(a for a in old_model.archs if a not in gone))
+
+
+def _moved(touched: set[str], old_model: Model,
+           release: Callable[[], Model | versions.Versions | None] | None,
            notes: list[str]) -> frozenset[str]:
     if release is None or not any(abidiff.guard_of(p) in abidiff.RUNTIME_CHECKED
                                   for p in touched):
         return frozenset()
     base = release()
-    moved = frozenset(abidiff.moved_since(base, old_model)) if base is not None else frozenset()
-    if base is not None and moved:
+    if base is None:
+        return frozenset()
+    if isinstance(base, Model):
+        base = versions.of_model(base)
+    moved = frozenset(versions.moved_since(base, old_model))
+    if moved:
         notes.append(f"changed since {base.tree}: {', '.join(sorted(moved))}")
     return moved
 
@@ -187,8 +219,11 @@ def _reply(r: Review, *, markdown: bool = False) -> str:
             out += _quote_file(fp, r, placed, markdown)
     rest = [f for i, f in enumerate(r.findings) if i not in placed]
     if rest:
-        out.append("Elsewhere in the touched headers:" if not markdown
-                   else "**Elsewhere in the touched headers:**")
+        touched = {_review_path(fp, r) for p in r.patches for fp in p.files}
+        scope = ("in the touched headers" if all(f.loc is None or f.loc.file in touched
+                                                  for f in rest)
+                 else "(the touched headers, and ABI knock-on in headers that include them)")
+        out.append(f"Elsewhere {scope}:" if not markdown else f"**Elsewhere {scope}:**")
         for f in rest:
             where = f"{f.loc}: " if f.loc else ""
             lines = _finding_lines(f)

@@ -31,6 +31,10 @@ class CheckInput:
     baseline: Model | None = None
     # Runtime-checked interface versions bumped since the last release (see abidiff).
     moved: frozenset[str] = frozenset()
+    # The headers whose single-tree findings are wanted (review: the touched ones), None
+    # for all: the checks that go header by header skip the others instead of finding
+    # and dropping (what exists is still taken from the whole tree).
+    only: frozenset[str] | None = None
 
 
 #: A header that does not compile on an arch: errors on the established arches, warnings
@@ -46,19 +50,32 @@ def compile_findings(model: Model) -> list[Finding]:
 
 
 def run_checks(inp: CheckInput, only_files: Iterable[str] | None = None) -> list[Finding]:
-    out: list[Finding] = compile_findings(inp.model)
-    out += prose_findings(inp.model, inp.loaded.reference, inp.files)
-    out += fact_findings(inp.model, inp.loaded)
-    out += protos.prototype_type_findings(inp.model, inp.files, inp.loaded.arg_types or {})
-    out += hygiene.layout_findings(inp.model, inp.loaded.invariant, inp.loaded.translation)
-    out += hygiene.hygiene_findings(inp.model, inp.baseline, inp.files)
+    out = tree_findings(inp)
     if inp.baseline is not None:
         changes = abidiff.diff(inp.baseline, inp.model, inp.files, inp.moved)
         out += abidiff.diff_findings(changes)
-    if only_files is not None:
-        keep = set(only_files)
-        out = [f for f in out if f.loc is None or f.loc.file in keep]
-    return out
+    return in_files(out, only_files)
+
+
+def tree_findings(inp: CheckInput) -> list[Finding]:
+    """Every finding but the ABI diff's: what one tree says (and, with a baseline, which
+    of its new symbols are undocumented)."""
+    out: list[Finding] = compile_findings(inp.model)
+    out += prose_findings(inp.model, inp.loaded.reference, inp.files, inp.only)
+    out += fact_findings(inp.model, inp.loaded)
+    out += protos.prototype_type_findings(inp.model, inp.files, inp.loaded.arg_types or {})
+    out += hygiene.layout_findings(inp.model, inp.loaded.invariant, inp.loaded.translation,
+                                   inp.only)
+    out += hygiene.hygiene_findings(inp.model, inp.baseline, inp.files, inp.only)
+    return in_files(out, inp.only)
+
+
+def in_files(findings: list[Finding], only_files: Iterable[str] | None) -> list[Finding]:
+    """``findings`` located in ``only_files`` (or nowhere); all of them when it is None."""
+    if only_files is None:
+        return findings
+    keep = set(only_files)
+    return [f for f in findings if f.loc is None or f.loc.file in keep]
 
 
 def site_diagnostics(files: Mapping[str, bytes] | None, model: Model, aset: AnnotationSet,
@@ -137,13 +154,16 @@ def _comment_at(model: Model, loc: Loc) -> Comment | None:
 # --------------------------------------------------------------------------- prose
 
 
-def prose_findings(model: Model, ref: Reference, files: Mapping[str, bytes]) -> list[Finding]:
+def prose_findings(model: Model, ref: Reference, files: Mapping[str, bytes],
+                   only: frozenset[str] | None = None) -> list[Finding]:
     if not ref.facts:
         return []
     out: list[Finding] = []
     seen: set[tuple] = set()
     for comment, ctx in contexts(model, ref):
         if ctx.hypercall not in ref.hypercalls():
+            continue
+        if only is not None and comment.loc.file not in only:
             continue
         text, starts = _comment_text(comment)
         raw_lines = files.get(comment.loc.file, b"").decode("utf-8", "replace").split("\n")

@@ -28,11 +28,13 @@ _TRIGRAPH = re.compile(r"\?\?[=/'()!<>-]")
 
 
 def stale_findings(model: Model, names: set[str], docs: Iterable[tuple[str, Comment]],
-                   files: Mapping[str, bytes]) -> list[Finding]:
-    """Every finding of this module; ``names`` is what exists, ``docs`` the comments."""
+                   files: Mapping[str, bytes], only: frozenset[str] | None = None
+                   ) -> list[Finding]:
+    """Every finding of this module; ``names`` is what exists, ``docs`` the comments,
+    ``only`` the headers whose text is checked (None: all)."""
     members = {f.name for r in model.records for f in r.fields}
     known = names | members
-    upper = _by_shape({n for n in known if n.isupper()})
+    upper = _Halves({n for n in known if n.isupper()})
     out: list[Finding] = []
     seen: set[Loc] = set()
     for sym, comment in docs:
@@ -42,6 +44,8 @@ def stale_findings(model: Model, names: set[str], docs: Iterable[tuple[str, Comm
         out += _quoted(sym, comment, known)
         out += _near_miss(sym, comment, known, upper)
     for path, data in sorted(files.items()):
+        if only is not None and path not in only:
+            continue
         text = data.decode("utf-8", "replace")
         out += _endif_comments(path, text)
         out += _trigraphs(path, text)
@@ -80,25 +84,35 @@ def _beside_a_name(text: str, m: re.Match, known: set[str]) -> bool:
     return any(x is not None and x.group(1) in known for x in (after, before))
 
 
-def _by_shape(names: set[str]) -> dict[tuple[int, str], list[str]]:
-    """Names indexed by (length, the name with one position blanked): one-letter lookups."""
-    out: dict[tuple[int, str], list[str]] = {}
-    for n in names:
-        for i in range(len(n)):
-            out.setdefault((i, n[:i] + "?" + n[i + 1:]), []).append(n)
-    return out
+class _Halves:
+    """Names indexed by each half: a name one letter from another shares one half with it
+    (indexing every name by every blanked position cost more than all the lookups)."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.halves: dict[tuple[int, str], list[str]] = {}
+        for n in names:
+            h = len(n) // 2
+            self.halves.setdefault((len(n), n[:h] + "\0"), []).append(n)
+            self.halves.setdefault((len(n), "\0" + n[h:]), []).append(n)
+
+    def one_letter_from(self, name: str) -> list[str]:
+        """The names that differ from ``name`` in exactly one position, sorted."""
+        h = len(name) // 2
+        pool = self.halves.get((len(name), name[:h] + "\0"), []) + \
+            self.halves.get((len(name), "\0" + name[h:]), [])
+        return sorted({n for n in pool
+                       if sum(a != b for a, b in zip(n, name, strict=True)) == 1})
 
 
 def _near_miss(sym: str, comment: Comment, known: set[str],
-               upper: dict[tuple[int, str], list[str]]) -> list[Finding]:
+               upper: _Halves) -> list[Finding]:
     """A CONSTANT_NAME that does not exist but is one letter from one that does."""
     out, seen = [], set()
     for m in _MACRO.finditer(comment.text):
         name = m.group(1)
         if name in known or name in seen or len(name) < 8:
             continue
-        hits = sorted({h for i in range(len(name))
-                       for h in upper.get((i, name[:i] + "?" + name[i + 1:]), [])})
+        hits = upper.one_letter_from(name)
         if not hits:
             continue
         seen.add(name)

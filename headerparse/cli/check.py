@@ -149,8 +149,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace, extract: Any) -> Any:
-    """The model of the newest RELEASE-* tag reachable from --rev; None off git."""
+    """The runtime-checked versions of the newest RELEASE-* tag reachable from --rev,
+    read from its text, else its model; None off git."""
     import subprocess
+
+    from headerparse.checks import versions
 
     if not (args.tree and args.rev):
         return None
@@ -159,7 +162,8 @@ def _release(args: argparse.Namespace, extract: Any) -> Any:
                           capture_output=True, text=True)
     if proc.returncode != 0:
         return None
-    return extract(tree_at(args.tree, proc.stdout.strip(), None))
+    tree = tree_at(args.tree, proc.stdout.strip(), None)
+    return versions.from_text(tree.description, tree.files) or extract(tree)
 
 
 def _at_version(args: argparse.Namespace, tree: Any, version: str) -> Any:

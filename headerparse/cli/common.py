@@ -11,6 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,16 +81,27 @@ def open_args_tree(args: argparse.Namespace) -> HeaderTree:
     return tree_at(args.tree, args.rev, progress(args))
 
 
-def extractor(args: argparse.Namespace) -> Callable[[HeaderTree], Model]:
-    """Extraction with the command's options; each tree's diagnostics are the caller's."""
+def extractor(args: argparse.Namespace) -> Callable[..., Model]:
+    """Extraction with the command's options; each tree's diagnostics are the caller's.
+
+    ``run(tree, archs=None)``: ``archs`` is the arch list to use when ``--arch`` does not
+    fix one (review extracts a patched tree with its parent's). A tree asked for twice
+    is extracted once: review needs the parent's model for the annotations and for the
+    comparison, and a merge costs a second.
+    """
     options, say = extract_options(args), progress(args)
     cache = None if args.no_cache else cache_dir()
+    done: dict[tuple, Model] = {}
 
-    def run(tree: HeaderTree) -> Model:
-        try:
-            return extract(tree, options, progress=say, cache=cache)
-        except ExtractError as exc:
-            raise UsageError(str(exc)) from exc
+    def run(tree: HeaderTree, archs: tuple[str, ...] | None = None) -> Model:
+        opts = replace(options, archs=archs) if archs and options.archs is None else options
+        key = (tree.description, tree.content_hash(), opts)
+        if key not in done:
+            try:
+                done[key] = extract(tree, opts, progress=say, cache=cache)
+            except ExtractError as exc:
+                raise UsageError(str(exc)) from exc
+        return done[key]
     return run
 
 

@@ -235,6 +235,10 @@ _CHECK_RULES = (
          "a new member of a union that keeps its size is compatible, but a new meaning of "
          "bytes callers already pass",
          "document which op or flag selects the new member, and since which version"),
+    Rule("XC410", "removed-name-defined-again", "warning", "abi-change",
+         "a name an earlier release removed has two meanings now: code built against the "
+         "old one compiles against the new one without a word",
+         "choose a new name; or, restoring the old definition, say so in its comment"),
     # hygiene
     Rule("XC501", "undocumented-new-symbol", "warning", "hygiene",
          "a public symbol without a comment is an ABI nobody can implement from the headers",

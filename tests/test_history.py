@@ -340,10 +340,13 @@ def test_definitions_no_compiled_arch_sees(tmp_path: Path) -> None:
     repo.mkdir()
     git(repo, "init", "-q", "-b", "master")
     wide = "#if defined(__x86_64__)\n#define WIDE_ONLY 1\n#endif\n"
-    commit_tree(repo, "RELEASE-3.0.0", {"xen.h": XEN_ONLY_H.format(extra=wide),
+    retired = "struct retired { int r; };\n"
+    commit_tree(repo, "RELEASE-3.0.0", {"xen.h": XEN_ONLY_H.format(extra=wide + retired),
                                         "arch-x86/xen.h": ARCH_X86, "arch-ia64.h": IA64_H})
-    commit_tree(repo, "RELEASE-3.1.0", {"xen.h": XEN_ONLY_H.format(extra="#define WIDE_ONLY 1"),
-                                        "arch-x86/xen.h": ARCH_X86, "arch-ia64.h": IA64_H})
+    # struct retired stays for the hypervisor only: gone for who compiles the headers.
+    commit_tree(repo, "RELEASE-3.1.0", {"xen.h": XEN_ONLY_H.format(
+        extra=f"#define WIDE_ONLY 1\n#ifdef __XEN__\n{retired}#endif"),
+        "arch-x86/xen.h": ARCH_X86, "arch-ia64.h": IA64_H})
     commit_tree(repo, "RELEASE-3.2.0", {"xen.h": XEN_ONLY_H.format(extra="#define WIDE_ONLY 1"),
                                         "arch-x86/xen.h": ARCH_X86})
     s = build_history(repo, cache=None).history["symbols"]
@@ -353,6 +356,7 @@ def test_definitions_no_compiled_arch_sees(tmp_path: Path) -> None:
     assert s["struct xen_private"] == {**entry("3.0.0", "struct", archs=()), "compiled": False,
                                        "why": "__XEN__ only (the hypervisor's view)"}
     assert s["struct ev"] == entry("3.0.0", "struct")
+    assert s["struct retired"] == entry("3.0.0", "struct", removed="3.1.0")
     assert s["WIDE_ONLY"] == entry("3.0.0", archs=("x86_64",), changed=(
         {"release": "3.1.0", "archs": ["x86_32"], "what": "added"},))
     # The text's types have no members to compare: going, they change no record.

@@ -21,7 +21,9 @@ Definitions (issue 13), over the releases read, in version order:
   any release read, which the text defines all the same: ``"ia64 only"``,
   ``"__XEN__ only (the hypervisor's view)"``, ``"dom0_ops.h only (...)"``.  Its
   ``since`` and ``removed`` are those of the text; a symbol some arch compiled
-  has the keys of issue 13 only, so their absence means "compiled".
+  has no ``compiled`` key.  A struct or union that some arch compiled and a later
+  release keeps in the text only (for an old interface version) is removed then,
+  as it was before the text counted.
 
 :class:`Builder` reads the releases one at a time, oldest first, and keeps only
 the previous feature release's summary: memory stays that of two summaries
@@ -99,6 +101,8 @@ class Builder:
                                      changes.get(sym, []), sym not in unseen,
                                      unseen.get(sym, ""), archs, archs]
                 continue
+            if _kept_in_text_only(st, sym, unseen):
+                continue
             st[0] = kind
             if st[1] is None:
                 st[1], st[7] = name, archs
@@ -117,6 +121,8 @@ class Builder:
                 archs = _archs(values, summary)
                 self.symbols[sym] = [kind, None, {branch: name}, None, [], sym not in unseen,
                                      unseen.get(sym, ""), archs, []]
+                continue
+            if _kept_in_text_only(st, sym, unseen):
                 continue
             if in_order:
                 st[0] = kind
@@ -148,6 +154,16 @@ class Builder:
             entry["changed"] = changed
             symbols[sym] = entry
         return {"version": FORMAT, "releases": list(self.releases), "symbols": symbols}
+
+
+def _kept_in_text_only(st: list[Any], sym: str, unseen: dict[str, str]) -> bool:
+    """A struct some arch compiled, now only in the text: gone, as before the text counted.
+
+    Xen keeps a retired struct for old interface versions (``xen_hvm_set_pci_intx_level``
+    under ``__XEN_INTERFACE_VERSION__ < 0x00040900``): its removal is when the
+    compiled view lost it.  (Macros have always counted by the text.)
+    """
+    return sym in unseen and st[5] and st[0] in ("struct", "union")
 
 
 def _seen(st: list[Any], sym: str, unseen: dict[str, str]) -> None:

@@ -12,6 +12,7 @@ blanked, with the ``#if`` nesting kept to tell *why* a definition is unseen.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 
 _COMMENT = re.compile(rb"/\*.*?\*/|//[^\n]*", re.S)
@@ -43,9 +44,12 @@ class TextScan:
             continued = bool(directive) and line.rstrip().endswith("\\")
         self.records: dict[str, tuple[int, str]] = {}     # key -> (1-based line, guard)
         joined = "\n".join(code)
+        if "{" not in joined:
+            return
         starts = _function_bodies(joined)
+        line_starts = [0] + [m.end() for m in re.finditer("\n", joined)]
         for m in _RECORD.finditer(joined):
-            line = joined.count("\n", 0, m.start())
+            line = bisect_right(line_starts, m.start()) - 1
             guard = self.guards[line] or ("local to a function" if starts(m.start()) else "")
             self.records.setdefault(f"{m.group(1)} {m.group(2)}", (line + 1, guard))
 
@@ -78,7 +82,10 @@ def _function_bodies(code: str) -> Callable[[int], bool]:
     opened: list[tuple[int, bool]] = []
     for m in re.finditer(r"[{}]", code):
         if m.group() == "{":
-            opened.append((m.start(), code[:m.start()].rstrip().endswith(")")))
+            at = m.start() - 1
+            while at >= 0 and code[at].isspace():
+                at -= 1
+            opened.append((m.start(), at >= 0 and code[at] == ")"))
         elif opened:
             start, body = opened.pop()
             if body:

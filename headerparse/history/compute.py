@@ -138,16 +138,16 @@ class Builder:
         """The history in the JSON shape of issue 13, plus its ``"version"``."""
         features = [r for r in self.releases if _version(r).feature]
         keys = [_version(r) for r in features]
+        # The feature release after each release: what removes a symbol last seen there.
+        after = {r: features[at] if at < len(features) else None
+                 for r in self.releases for at in (bisect_right(keys, _version(r)),)}
         symbols = {}
         for sym in sorted(self.symbols):
             kind, since, backports, last, changed, compiled, why, first, final = \
                 self.symbols[sym]
-            removed = None
-            if since is not None:       # the feature release after the last one having it
-                at = bisect_right(keys, _version(last or since))
-                removed = features[at] if at < len(features) else None
+            removed = None if since is None else after[last or since]
             entry = {"kind": kind, "since": since, "since_archs": first,
-                     "backports": sorted(backports.values(), key=_version),
+                     "backports": sorted(backports.values(), key=_version) if backports else [],
                      "removed": removed, "removed_archs": final if removed else []}
             if not compiled:
                 entry.update(compiled=False, why=why)

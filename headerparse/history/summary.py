@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -120,7 +120,7 @@ def _unseen(model: Model, texts: Mapping[str, bytes], symbols: dict[str, list[An
             add: Any) -> dict[str, str]:
     """Name -> why no compiled arch sees it: the macros no arch's preprocessor took, and
     the struct/union tags of the text that the compiler never defined (added here)."""
-    from headerparse.history.textscan import TextScan, reason
+    from headerparse.history.textscan import TextScan, file_reason, tag_candidates
 
     families = {TARGETS[a].family for a in model.archs if a in TARGETS}
     # A header no arch compiles says so better than its #ifs (dom0_ops.h, a broken one).
@@ -128,24 +128,31 @@ def _unseen(model: Model, texts: Mapping[str, bytes], symbols: dict[str, list[An
                   for h in model.headers if len(set(h.status.values())) == 1}
     scans: dict[str, TextScan] = {}
 
-    def scan(path: str) -> TextScan:
-        if path not in scans:
-            scans[path] = TextScan(texts.get(path, b""))
-        return scans[path]
+    def why(path: str, guard: Callable[[TextScan], str]) -> str:
+        # The file's name first: ia64's headers need no scan to say "ia64 only".
+        said = file_reason(path, families)
+        if not said:
+            if path not in scans:
+                scans[path] = TextScan(texts.get(path, b""))
+            said = guard(scans[path])
+        return said or uncompiled.get(path) or "in an #if branch no compiled arch takes"
 
     out: dict[str, str] = {}
     for m in model.macros:
         if not m.archs and symbols.get(m.name, [None, None, {}])[2] == {} \
                 and not m.loc.file.startswith(_NOT_PUBLIC):
-            out.setdefault(m.name, reason(m.loc.file, scan(m.loc.file).guard(m.loc.line),
-                                          families, uncompiled.get(m.loc.file, "")))
-    for path in texts:
-        if not path.endswith(".h") or path.startswith(_NOT_PUBLIC):
+            out.setdefault(m.name, why(m.loc.file, lambda t, line=m.loc.line: t.guard(line)))
+    for path, data in texts.items():
+        # Most headers' tags are all the compiler's: their text needs no scan.
+        if not path.endswith(".h") or path.startswith(_NOT_PUBLIC) \
+                or tag_candidates(data) <= symbols.keys():
             continue
-        for key, (_line, guard) in scan(path).records.items():
+        if path not in scans:
+            scans[path] = TextScan(data)
+        for key, (_line, guard) in scans[path].records.items():
             if key not in symbols:
                 add(key, key.split()[0], path, {})
-                out[key] = reason(path, guard, families, uncompiled.get(path, ""))
+                out[key] = why(path, lambda _t, g=guard: g)
     return out
 
 

@@ -250,6 +250,10 @@ _CHECK_RULES = (
          "say so in the commit message; keep the old name (a union or #define) if consumers "
          "use it; make sure old callers' value of reused padding (usually 0) keeps the old "
          "behaviour"),
+    Rule("XC411", "removed-name-defined-again", "warning", "abi-change",
+         "a name an earlier release removed has two meanings now: code built against the "
+         "old one compiles against the new one without a word",
+         "choose a new name; or, restoring the old definition, say so in its comment"),
     # hygiene
     Rule("XC501", "undocumented-new-symbol", "warning", "hygiene",
          "a public symbol without a comment is an ABI nobody can implement from the headers",

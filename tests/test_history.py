@@ -76,10 +76,20 @@ def repo(tmp_path: Path) -> Path:
     return repo
 
 
+X86 = ("x86_32", "x86_64")
+
+
 def entry(since: str | None, kind: str = "macro", backports: tuple[str, ...] = (),
-          removed: str | None = None, changed: tuple[dict, ...] = ()) -> dict:
-    return {"kind": kind, "since": since, "backports": list(backports), "removed": removed,
-            "changed": list(changed)}
+          removed: str | None = None, changed: tuple[dict, ...] = (),
+          archs: tuple[str, ...] | None = X86, gone: tuple[str, ...] | None = None) -> dict:
+    """A history entry; ``archs`` None leaves out since_archs and removed_archs (``gone``,
+    default ``archs``)."""
+    out = {"kind": kind, "since": since, "backports": list(backports), "removed": removed,
+           "changed": list(changed)}
+    if archs is not None:
+        out.update(since_archs=list(archs),
+                   removed_archs=list(archs if gone is None else gone) if removed else [])
+    return out
 
 
 EXPECTED = {
@@ -88,9 +98,9 @@ EXPECTED = {
     "symbols": {
         "HYPERVISOR_bar_op": entry("1.1.0", "hypercall"),
         "HYPERVISOR_foo_op": entry("1.0.0", "hypercall"),
-        "NEW_FEATURE": entry("1.2.0", backports=("1.1.1",)),
+        "NEW_FEATURE": entry("1.2.0", backports=("1.1.1",), archs=(*X86, "arm32", "arm64")),
         "OLD_FLAG": entry("1.0.0", removed="1.2.0"),
-        "XEN_ARM_THING": entry("1.2.0"),
+        "XEN_ARM_THING": entry("1.2.0", archs=("arm32", "arm64")),
         "XEN_X86_THING": entry("1.0.0"),
         "__HYPERVISOR_bar_op": entry("1.1.0"),
         "__HYPERVISOR_foo_op": entry("1.0.0"),
@@ -129,8 +139,11 @@ def test_nothing_new_is_served_and_new_tags_are_added(repo: Path, tmp_path: Path
     fresh = build_history(repo, cache=None)
     assert (added.mode, added.extracted) == ("incremental", 2)
     assert added.history == fresh.history
-    assert fresh.history["symbols"]["NEW_FEATURE"] == entry("1.2.0", backports=("1.0.2", "1.1.1"))
-    assert fresh.history["symbols"]["__HYPERVISOR_bar_op"] == entry("1.1.0", removed="1.3.0")
+    assert fresh.history["symbols"]["NEW_FEATURE"] == entry("1.2.0", backports=("1.0.2", "1.1.1"),
+                                                            archs=(*X86, "arm32", "arm64"))
+    # Removed from every arch 1.2.0 had: Arm's too.
+    assert fresh.history["symbols"]["__HYPERVISOR_bar_op"] == entry(
+        "1.1.0", removed="1.3.0", gone=(*X86, "arm32", "arm64"))
     # Damaged cache files are misses, never errors.
     for f in (cache / "history").rglob("*.json"):
         f.write_text('{"format": "' + json.loads(f.read_text())["format"] + '"}')
@@ -271,10 +284,11 @@ def test_real_history_414_to_417(xen_history: Path) -> None:
     assert len(h["releases"]) == 24
     s = h["symbols"]
     # In 4.14.0 already (Xen 4.9's): since is the oldest release read.
-    assert s["__HYPERVISOR_dm_op"] == entry("4.14.0")
+    assert s["__HYPERVISOR_dm_op"] == entry("4.14.0", archs=(*X86, "arm32", "arm64"))
     # BHI_NO reached master after 4.17.0: backports only, in the branches' order.
     assert s["XEN_X86_FEATURE_BHI_NO"] == entry(None, "enumerator",
-                                                backports=("4.14.6", "4.15.5", "4.16.5"))
+                                                backports=("4.14.6", "4.15.5", "4.16.5"),
+                                                archs=X86)
     # 4.15.0 added npt_base and vmtrace_pos to the x86 registers; 4.16.0 and 4.17.0 kept them.
     assert [c["release"] for c in s["struct vm_event_regs_x86"]["changed"]] == ["4.15.0"]
     # Checked against the headers' text: git grep '#define NAME' at each tag.
@@ -282,4 +296,74 @@ def test_real_history_414_to_417(xen_history: Path) -> None:
     assert s["XENMEM_resource_vmtrace_buf"]["since"] == "4.15.0"
     # 'tools: Delete XEN_DOMCTL_disable_migrate' and 'gnttab: drop GNTMAP_can_fail'.
     assert s["XEN_DOMCTL_disable_migrate"]["removed"] == "4.15.0"
-    assert s["GNTMAP_can_fail"] == entry("4.14.0", removed="4.16.0")
+    four = (*X86, "arm32", "arm64")
+    assert s["GNTMAP_can_fail"] == entry("4.14.0", removed="4.16.0", archs=four)
+    # In the text, compiled by no arch: told so, with why.
+    assert s["struct livepatch_func"] == {**entry("4.14.0", "struct", archs=()),
+                                          "compiled": False,
+                                          "why": "__XEN__ only (the hypervisor's view)"}
+    assert s["union hvm_hw_cpu_union"]["why"] == "local to a function"
+    assert (s["DOM0_MSR"]["compiled"], s["DOM0_MSR"]["why"]) == (
+        False, "dom0_ops.h only (it #errors by design)")
+    assert "compiled" not in s["XEN_DOMCTL_CDF_vpmu"]
+
+
+def commit_tree(repo: Path, tag: str, files: dict[str, str]) -> None:
+    """Commit exactly ``files`` as the public headers and tag the commit ``tag``."""
+    public = repo / "xen" / "include" / "public"
+    if public.exists():
+        subprocess.run(["rm", "-r", str(public)], check=True)
+    for name, text in files.items():
+        (public / name).parent.mkdir(parents=True, exist_ok=True)
+        (public / name).write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", tag)
+    git(repo, "tag", tag)
+
+
+IA64_H = """\
+struct ia64_regs { unsigned long r[8]; };
+#define IA64_CONST 9
+"""
+XEN_ONLY_H = """\
+#include "arch-x86/xen.h"
+struct ev {{ unsigned int a; }};
+#ifdef __XEN__
+struct xen_private {{ int lock; }};
+#endif
+{extra}
+"""
+
+
+def test_definitions_no_compiled_arch_sees(tmp_path: Path) -> None:
+    """ia64's headers and __XEN__-only types are in the text, not in any compiled arch's
+    view: their since and removed are the text's, said as such; the compiled ones keep
+    theirs, and a constant reaching one more arch is a change on that arch."""
+    repo = tmp_path / "xen"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "master")
+    wide = "#if defined(__x86_64__)\n#define WIDE_ONLY 1\n#endif\n"
+    retired = "struct retired { int r; };\n"
+    commit_tree(repo, "RELEASE-3.0.0", {"xen.h": XEN_ONLY_H.format(extra=wide + retired),
+                                        "arch-x86/xen.h": ARCH_X86, "arch-ia64.h": IA64_H})
+    # struct retired stays for the hypervisor only: gone for who compiles the headers.
+    commit_tree(repo, "RELEASE-3.1.0", {"xen.h": XEN_ONLY_H.format(
+        extra=f"#define WIDE_ONLY 1\n#ifdef __XEN__\n{retired}#endif"),
+        "arch-x86/xen.h": ARCH_X86, "arch-ia64.h": IA64_H})
+    commit_tree(repo, "RELEASE-3.2.0", {"xen.h": XEN_ONLY_H.format(extra="#define WIDE_ONLY 1"),
+                                        "arch-x86/xen.h": ARCH_X86})
+    s = build_history(repo, cache=None).history["symbols"]
+    ia64 = {"compiled": False, "why": "ia64 only"}
+    assert s["struct ia64_regs"] == {**entry("3.0.0", "struct", removed="3.2.0", archs=()), **ia64}
+    assert s["IA64_CONST"] == {**entry("3.0.0", removed="3.2.0", archs=()), **ia64}
+    assert s["struct xen_private"] == {**entry("3.0.0", "struct", archs=()), "compiled": False,
+                                       "why": "__XEN__ only (the hypervisor's view)"}
+    assert s["struct ev"] == entry("3.0.0", "struct")
+    assert s["struct retired"] == entry("3.0.0", "struct", removed="3.1.0")
+    assert s["WIDE_ONLY"] == entry("3.0.0", archs=("x86_64",), changed=(
+        {"release": "3.1.0", "archs": ["x86_32"], "what": "added"},))
+    # The text's types have no members to compare: going, they change no record.
+    assert "struct ia64_regs.r" not in s
+    assert describe({"releases": ["3.0.0", "3.2.0"], "symbols": s}, "ia64_regs") == [
+        "struct ia64_regs: since 3.0.0 or earlier (the oldest release read) "
+        "(releases read: 3.0.0 to 3.2.0); ia64 only, not compiled", "  removed in 3.2.0"]

@@ -103,6 +103,10 @@ def test_the_site_shows_badges_and_release_pages(repo: Path, cache: Path,
     assert "b (since 1.1.0)" in xen_h                            # struct ev's member
     page = (html / "releases" / "1.2.html").read_text("utf-8")
     assert "ABI changes in 1.2" in page
+    # Added and removed say on which arches.
+    on_x86 = r":Constants on \x86\_32, x86\_64 (1): "
+    assert on_x86 + ":xen:c:`NEW_FEATURE`" in pages["releases/1.2"].split("Removed\n")[0]
+    assert on_x86 + r"\OLD\_FLAG" in pages["releases/1.2"].split("Removed\n")[1]
     added, removed = page.split('id="removed"')
     assert "NEW_FEATURE" in added and "OLD_FLAG" not in added
     assert "OLD_FLAG" in removed.split('id="changed"')[0]
@@ -120,6 +124,23 @@ def test_an_older_release_gets_removed_in_and_no_later_page(repo: Path, cache: P
     assert "releases/1.2" not in pages["overview"]
     assert SiteHistory(history, "RELEASE-1.1.0-3-gabcdef").upto == \
         SiteHistory(history, "RELEASE-1.1.0").upto
+
+
+def test_what_no_compiled_arch_sees_is_said_so() -> None:
+    e = {"kind": "struct", "since": "3.0.0", "since_archs": [], "backports": [],
+         "removed": "3.2.0", "removed_archs": [], "compiled": False, "why": "ia64 only",
+         "changed": []}
+    added = {"kind": "macro", "since": "3.2.0", "since_archs": ["arm32", "arm64"],
+             "backports": [], "removed": None, "removed_archs": [], "changed": []}
+    h = SiteHistory({"releases": ["3.0.0", "3.1.0", "3.2.0"],
+                     "symbols": {"struct ia64_regs": e, "XEN_ARM_ONLY": added}})
+    assert h.badge("struct ia64_regs") == (":xen:badge:`since 3.0.0 or earlier` "
+                                           ":xen:badge:`removed in 3.2.0` "
+                                           ":xen:badge:`ia64 only, not compiled`")
+    page = h.pages[0]
+    assert (page.release, page.count) == ("3.2.0", 2)
+    assert page.removed == {"record": {"no compiled arch (ia64 only)": ["struct ia64_regs"]}}
+    assert page.added == {"constant": {"arm32, arm64": ["XEN_ARM_ONLY"]}}
 
 
 def test_no_release_tags_no_history(repo: Path, tmp_path: Path, cache: Path) -> None:
@@ -140,7 +161,26 @@ def run_show(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, env=env, check=False)
 
 
+def test_show_reads_the_history_only_from_the_cache(repo: Path, tmp_path: Path) -> None:
+    """Computing a history takes minutes on Xen's tags: show never does, it says how."""
+    cache = tmp_path / "cache"
+    proc = run_show("--tree", str(repo), "--rev", "RELEASE-1.2.0", "NEW_FEATURE", cache=cache)
+    assert proc.returncode == 0, proc.stderr
+    assert "since" not in proc.stdout and not (cache / "history").exists()
+    hint = [line for line in proc.stderr.splitlines() if "history" in line]
+    assert hint == [f"headerparse: no ABI history of {repo} in the cache; `headerparse history "
+                    f"--tree {repo}` computes it (once: each release's headers are extracted), "
+                    "then rerun"]
+    env = {"HEADERPARSE_CACHE": str(cache), "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    subprocess.run([sys.executable, "-m", "headerparse", "history", "--tree", str(repo), "-q"],
+                   check=True, env=env, capture_output=True)
+    proc = run_show("--tree", str(repo), "--rev", "RELEASE-1.2.0", "NEW_FEATURE", cache=cache)
+    assert "NEW_FEATURE: since 1.2.0" in proc.stdout and "history" not in proc.stderr
+
+
 def test_show_prints_since_removed_and_changed(repo: Path, cache: Path, tmp_path: Path) -> None:
+    tree_history(open_tree(str(repo), "RELEASE-1.2.0"), cache=cache)     # computed once
     proc = run_show("--tree", str(repo), "--rev", "RELEASE-1.2.0", "NEW_FEATURE", "ev",
                     "bar_op", cache=cache)
     assert proc.returncode == 0, proc.stderr

@@ -138,6 +138,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     base = extract(_baseline(args)) if args.baseline else None
     loaded = reference_for(args, tree, model)
     findings = run_checks(CheckInput(tree.files, model, loaded, base), _only(args.only))
+    findings += _history_findings(args, tree, model)
     kept, dropped = waive(sort_findings(findings), given)
     text = formats.FORMATTERS[args.format](
         kept, verbose=args.verbose, fail_on=severities_at_or_above(args.fail_on),
@@ -146,6 +147,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         text += f"{len(kept)} finding(s), {len(dropped)} waived\n"
     emit(args.output, text)
     return EXIT_FINDINGS if broken or at_or_above(kept, args.fail_on) else EXIT_OK
+
+
+def _history_findings(args: argparse.Namespace, tree: HeaderTree, model: Model) -> list[Any]:
+    """XC411 from --tree's ABI history (cached only: check never computes it)."""
+    from headerparse.cli.common import progress
+    from headerparse.history.checks import reused_names
+    from headerparse.tree import cache_dir
+
+    found = reused_names(tree, model, None if args.no_cache else cache_dir(), progress(args))
+    only = _only(args.only)
+    return [f for f in found if only is None or (f.loc is not None and f.loc.file in only)]
 
 
 def _release(args: argparse.Namespace, extract: Any) -> Any:

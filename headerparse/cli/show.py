@@ -64,12 +64,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace, tree: HeaderTree) -> dict[str, Any] | None:
-    """The history of --tree's release tags: served from the cache (one git call) once a
-    run computed it, computed otherwise; None, and nothing said, without release tags."""
+    """The history of --tree's release tags, from the cache only (one git call): computing
+    it takes minutes, which a question about one symbol must not. Without it, one line
+    says how to compute it; without release tags, nothing is said."""
     from headerparse.site.history import tree_history
     from headerparse.tree import cache_dir
 
-    return tree_history(tree, cache=None if args.no_cache else cache_dir(), say=progress(args))
+    return tree_history(tree, cache=None if args.no_cache else cache_dir(), say=progress(args),
+                        compute=False)
 
 
 def _told(history: dict[str, Any] | None, name: str, model: Model) -> list[str]:

@@ -47,6 +47,8 @@ def describe(history: dict[str, Any], name: str) -> list[str]:
         lines = [f"{key}: since {entry['since']} or earlier (the oldest release read){span}"]
     else:
         lines = [f"{key}: since {entry['since']}{span}"]
+    if entry.get("compiled") is False:
+        lines[0] += f"; {entry['why']}, not compiled"
     if entry["backports"]:
         lines.append(f"  backported to {', '.join(entry['backports'])}")
     if entry["removed"]:

@@ -11,7 +11,19 @@ Definitions (issue 13), over the releases read, in version order:
   (None while the newest feature release has it).
 - ``changed``: the feature releases whose value or layout of it differs from the
   previous feature release's, on the arches both have and both compiled, with
-  what changed: ``{"release": "4.5.0", "archs": [...], "what": "size 16 -> 24"}``.
+  what changed: ``{"release": "4.5.0", "archs": [...], "what": "size 16 -> 24"}``;
+  ``"what": "added"`` or ``"removed"`` when it appeared on or went from those
+  arches only (a constant of Arm's from 4.5 on, a struct x86_32 no longer has).
+- ``since_archs``: the arches that compiled it in ``since``'s release (the first
+  backport's when ``since`` is None); ``removed_archs``: those of the last
+  feature release having it, when ``removed`` (``[]`` otherwise).
+- ``compiled`` ``false`` and ``why``, only on a symbol no compiled arch saw in
+  any release read, which the text defines all the same: ``"ia64 only"``,
+  ``"__XEN__ only (the hypervisor's view)"``, ``"dom0_ops.h only (...)"``.  Its
+  ``since`` and ``removed`` are those of the text; a symbol some arch compiled
+  has no ``compiled`` key.  A struct or union that some arch compiled and a later
+  release keeps in the text only (for an old interface version) is removed then,
+  as it was before the text counted.
 
 :class:`Builder` reads the releases one at a time, oldest first, and keeps only
 the previous feature release's summary: memory stays that of two summaries
@@ -45,7 +57,9 @@ class Builder:
     def __init__(self, state: dict[str, Any] | None = None) -> None:
         state = state or {"releases": [], "symbols": {}, "previous": None}
         self.releases: list[str] = state["releases"]           # version order
-        # name -> [kind, since, {branch: first point release}, last feature release, changed]
+        # name -> [kind, since, {branch: first point release}, last feature release, changed,
+        #          compiled in some release, why unseen (the newest reason), arches at since,
+        #          arches at the last feature release]
         self.symbols: dict[str, list[Any]] = state["symbols"]
         self.previous: str | None = state["previous"]          # newest feature release's tree
 
@@ -78,29 +92,41 @@ class Builder:
         """A feature release, or the first release read (which sets ``since`` too)."""
         changes = _changes(previous, summary, name) if previous is not None else {}
         feature = _version(name).feature
-        for sym, (kind, _file, _values) in summary["symbols"].items():
+        unseen = summary.get("unseen", {})
+        for sym, (kind, _file, values) in summary["symbols"].items():
+            archs = _archs(values, summary)
             st = self.symbols.get(sym)
             if st is None:
                 self.symbols[sym] = [kind, name, {}, name if feature else None,
-                                     changes.get(sym, [])]
+                                     changes.get(sym, []), sym not in unseen,
+                                     unseen.get(sym, ""), archs, archs]
+                continue
+            if _kept_in_text_only(st, sym, unseen):
                 continue
             st[0] = kind
             if st[1] is None:
-                st[1] = name
+                st[1], st[7] = name, archs
             if feature:
-                st[3] = name
+                st[3], st[8] = name, archs
             if sym in changes:
                 st[4].extend(changes[sym])
+            _seen(st, sym, unseen)
 
     def _point(self, version: Version, summary: Summary, in_order: bool) -> None:
         name, branch = str(version), f"{version.branch[0]}.{version.branch[1]}"
-        for sym, (kind, _file, _values) in summary["symbols"].items():
+        unseen = summary.get("unseen", {})
+        for sym, (kind, _file, values) in summary["symbols"].items():
             st = self.symbols.get(sym)
             if st is None:
-                self.symbols[sym] = [kind, None, {branch: name}, None, []]
+                archs = _archs(values, summary)
+                self.symbols[sym] = [kind, None, {branch: name}, None, [], sym not in unseen,
+                                     unseen.get(sym, ""), archs, []]
+                continue
+            if _kept_in_text_only(st, sym, unseen):
                 continue
             if in_order:
                 st[0] = kind
+            _seen(st, sym, unseen)
             since = st[1]
             if since is not None and _version(since).branch <= version.branch:
                 continue
@@ -112,17 +138,47 @@ class Builder:
         """The history in the JSON shape of issue 13, plus its ``"version"``."""
         features = [r for r in self.releases if _version(r).feature]
         keys = [_version(r) for r in features]
+        # The feature release after each release: what removes a symbol last seen there.
+        after = {r: features[at] if at < len(features) else None
+                 for r in self.releases for at in (bisect_right(keys, _version(r)),)}
         symbols = {}
         for sym in sorted(self.symbols):
-            kind, since, backports, last, changed = self.symbols[sym]
-            removed = None
-            if since is not None:       # the feature release after the last one having it
-                at = bisect_right(keys, _version(last or since))
-                removed = features[at] if at < len(features) else None
-            symbols[sym] = {"kind": kind, "since": since,
-                            "backports": sorted(backports.values(), key=_version),
-                            "removed": removed, "changed": changed}
+            kind, since, backports, last, changed, compiled, why, first, final = \
+                self.symbols[sym]
+            removed = None if since is None else after[last or since]
+            entry = {"kind": kind, "since": since, "since_archs": first,
+                     "backports": sorted(backports.values(), key=_version) if backports else [],
+                     "removed": removed, "removed_archs": final if removed else []}
+            if not compiled:
+                entry.update(compiled=False, why=why)
+            entry["changed"] = changed
+            symbols[sym] = entry
         return {"version": FORMAT, "releases": list(self.releases), "symbols": symbols}
+
+
+def _kept_in_text_only(st: list[Any], sym: str, unseen: dict[str, str]) -> bool:
+    """A struct some arch compiled, now only in the text: gone, as before the text counted.
+
+    Xen keeps a retired struct for old interface versions (``xen_hvm_set_pci_intx_level``
+    under ``__XEN_INTERFACE_VERSION__ < 0x00040900``): its removal is when the
+    compiled view lost it.  (Macros have always counted by the text.)
+    """
+    return sym in unseen and st[5] and st[0] in ("struct", "union")
+
+
+def _seen(st: list[Any], sym: str, unseen: dict[str, str]) -> None:
+    """Note one more release having ``sym``: compiled there, or why not."""
+    if sym in unseen:
+        st[6] = unseen[sym]
+    else:
+        st[5] = True
+
+
+def _archs(values: dict[str, Any], summary: Summary) -> list[str]:
+    """The arches of ``summary`` that compiled a symbol of these values, in its order."""
+    if "*" in values:
+        return list(summary["archs"])
+    return [a for a in summary["archs"] if a in values]
 
 
 # --------------------------------------------------------------------------- changes
@@ -140,10 +196,12 @@ def _changes(old: Summary, new: Summary, release: str) -> dict[str, list[dict[st
             continue
         file = new["files"][file_index]
         ov, nv = expand(before[2], old["archs"]), expand(values, new["archs"])
-        for arch in nv:
-            if arch in ov and ov[arch] != nv[arch] and not broken(old, arch, file) \
-                    and not broken(new, arch, file):
-                text = _what(kind, ov[arch], nv[arch])
+        for arch in _both(old, new):
+            if (arch in ov or arch in nv) and ov.get(arch) != nv.get(arch) \
+                    and not broken(old, arch, file) and not broken(new, arch, file):
+                # On an arch both releases compile: there on one side only is added or removed.
+                text = ("added" if arch not in ov else "removed" if arch not in nv
+                        else _what(kind, ov[arch], nv[arch]))
                 per_arch.setdefault(sym, {}).setdefault(arch, []).append(text)
                 if kind == "member":
                     _note_member(per_arch, sym, arch, text)
@@ -173,8 +231,8 @@ def _members_in_and_out(per_arch: dict[str, dict[str, list[str]]], old: Summary,
         for sym in syms:
             kind, file_index, values = side["symbols"][sym]
             record, _, path = sym.partition(".")
-            if kind != "member" or _family(olds.get(record, ("",))[0]) != "record" \
-                    or _family(news.get(record, ("",))[0]) != "record":
+            if kind != "member" or not (_compiled_record(olds.get(record))
+                                        and _compiled_record(news.get(record))):
                 continue
             file = side["files"][file_index]
             for arch in expand(values, side["archs"]):
@@ -182,6 +240,15 @@ def _members_in_and_out(per_arch: dict[str, dict[str, list[str]]], old: Summary,
                         and not broken(old, arch, file) and not broken(new, arch, file):
                     per_arch.setdefault(record, {}).setdefault(arch, []).append(
                         f"member {path} {verb}")
+
+
+def _both(old: Summary, new: Summary) -> list[str]:
+    return [a for a in new["archs"] if a in old["archs"]]
+
+
+def _compiled_record(entry: list[Any] | None) -> bool:
+    """A record some arch compiled: one only in the text (ia64's) has no members to compare."""
+    return entry is not None and _family(entry[0]) == "record" and bool(entry[2])
 
 
 def _family(kind: str) -> str:

@@ -28,7 +28,7 @@ from headerparse.history.revisions import DEFAULT_PATTERN, Release, list_release
 from headerparse.history.versions import Version
 
 Progress = Callable[[str], None]
-STATE_FORMAT = "headerparse-history-state/1"
+STATE_FORMAT = "headerparse-history-state/2"
 
 
 class HistoryError(Exception):
@@ -198,7 +198,7 @@ class _Run:
             raise HistoryError(str(exc)) from exc
         except Exception as exc:          # one odd tree must not end the history: said, not kept
             return {**failed, "failed": f"extraction failed: {type(exc).__name__}: {exc}"}, False
-        return summaries.from_model(model, release.tree), True
+        return summaries.from_model(model, release.tree, tree.files), True
 
 
 def _compile_problems(release: Release, summary: dict[str, Any]) -> list[str]:

@@ -11,11 +11,13 @@ Summary JSON (``"format": "headerparse-abi-summary/1"``)::
     {"format": ..., "tree": GIT_TREE_HASH, "archs": ["x86_32", ...],
      "errors": {ARCH: {"count": N, "first": "file:line: message", "headers": [...]}},
      "files": ["xen.h", ...],
-     "symbols": {NAME: [KIND, FILE_INDEX, {ARCH: VALUE} | {"*": VALUE}]}}
+     "symbols": {NAME: [KIND, FILE_INDEX, {ARCH: VALUE} | {"*": VALUE}]},
+     "unseen": {NAME: WHY}}
 
 ``"*"`` stands for every arch of ``archs`` when all have the same value.  A symbol
-with ``{}`` is in the headers but seen by no arch's preprocessor (inside an
-``#if`` that no arch takes: an older interface version, ``__XEN__`` only).
+of ``unseen`` is in the headers' text but no compiled arch sees it (values ``{}``):
+a macro inside an ``#if`` that no arch takes, a struct or union tag of ia64's
+headers or under ``__XEN__``; ``WHY`` says which, in a few words ("ia64 only").
 Names: macros and enumerators by name, records by their layout key
 (``struct X``, ``union X``, or the typedef of an anonymous one), members as
 ``struct X.path``, typedefs by name, hypercalls as ``HYPERVISOR_name``.
@@ -26,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ from headerparse import __version__
 from headerparse.model import Model
 from headerparse.targets import TARGETS
 
-FORMAT = "headerparse-abi-summary/1"
+FORMAT = "headerparse-abi-summary/2"
 _NOT_PUBLIC = ("foreign/", "sys/")
 # x86 trees before 3.1 have no arch-x86/xen.h: their arch headers are these.
 _X86_MARKERS = ("arch-x86/xen.h", "arch-x86_32.h", "arch-x86_64.h")
@@ -71,8 +73,9 @@ def era_defines(files: Mapping[str, bytes]) -> tuple[tuple[str, str], ...]:
                  for sign in "us" for bits in (8, 16, 32, 64))
 
 
-def from_model(model: Model, tree: str) -> Summary:
-    """The summary of ``model``, the extraction of git tree ``tree``."""
+def from_model(model: Model, tree: str, texts: Mapping[str, bytes] | None = None) -> Summary:
+    """The summary of ``model``, the extraction of git tree ``tree`` whose headers are
+    ``texts`` (for the definitions no compiled arch sees; none are looked for without)."""
     files: dict[str, int] = {}
     symbols: dict[str, list[Any]] = {}
     archs = tuple(model.archs)
@@ -106,10 +109,51 @@ def from_model(model: Model, tree: str) -> Summary:
                                                 for a, u in t.underlying.items()})
     for h in model.hypercalls:
         add(f"HYPERVISOR_{h.name}", "hypercall", h.loc.file, dict.fromkeys(h.archs, h.number))
+    unseen = _unseen(model, texts or {}, symbols, add)
     for entry in symbols.values():
         entry[2] = _compress(entry[2], archs)
     return {"format": FORMAT, "tree": tree, "archs": list(archs), "errors": _errors(model),
-            "files": list(files), "symbols": symbols}
+            "files": list(files), "symbols": symbols, "unseen": unseen}
+
+
+def _unseen(model: Model, texts: Mapping[str, bytes], symbols: dict[str, list[Any]],
+            add: Any) -> dict[str, str]:
+    """Name -> why no compiled arch sees it: the macros no arch's preprocessor took, and
+    the struct/union tags of the text that the compiler never defined (added here)."""
+    from headerparse.history.textscan import TextScan, file_reason, tag_candidates
+
+    families = {TARGETS[a].family for a in model.archs if a in TARGETS}
+    # A header no arch compiles says so better than its #ifs (dom0_ops.h, a broken one).
+    uncompiled = {h.path: _HEADER_WHY.get(next(iter(set(h.status.values()))), "")
+                  for h in model.headers if len(set(h.status.values())) == 1}
+    scans: dict[str, TextScan] = {}
+
+    def why(path: str, guard: Callable[[TextScan], str]) -> str:
+        # The file's name first: ia64's headers need no scan to say "ia64 only".
+        said = file_reason(path, families)
+        if not said:
+            if path not in scans:
+                scans[path] = TextScan(texts.get(path, b""))
+            said = guard(scans[path])
+        return said or uncompiled.get(path) or "in an #if branch no compiled arch takes"
+
+    out: dict[str, str] = {}
+    for m in model.macros:
+        if not m.archs and symbols.get(m.name, [None, None, {}])[2] == {} \
+                and not m.loc.file.startswith(_NOT_PUBLIC):
+            out.setdefault(m.name, why(m.loc.file, lambda t, line=m.loc.line: t.guard(line)))
+    for path, data in texts.items():
+        # Most headers' tags are all the compiler's: their text needs no scan.
+        if not path.endswith(".h") or path.startswith(_NOT_PUBLIC) \
+                or tag_candidates(data) <= symbols.keys():
+            continue
+        if path not in scans:
+            scans[path] = TextScan(data)
+        for key, (_line, guard) in scans[path].records.items():
+            if key not in symbols:
+                add(key, key.split()[0], path, {})
+                out[key] = why(path, lambda _t, g=guard: g)
+    return out
 
 
 def _macro_values(m: Any) -> dict[str, Value]:
@@ -118,6 +162,10 @@ def _macro_values(m: Any) -> dict[str, Value]:
     if m.params is not None:
         text = f"({','.join(m.params)}) {text}"
     return {a: m.values.get(a, text) for a in m.archs}
+
+
+_HEADER_WHY = {"errors": "its header does not compile", "error-by-design":
+               "its header #errors by design", "not-included": "its header is included nowhere"}
 
 
 def _records(model: Model, add: Any) -> None:
@@ -198,7 +246,7 @@ def _code_key() -> str:
 
 _EXTRACTION = {"__init__.py", "model.py", "jsonform.py", "diagnostics.py", "targets.py",
                "tree.py", "treesafe.py", "paths.py", "safeio.py", "parallel.py",
-               "history/summary.py"}
+               "history/summary.py", "history/textscan.py"}
 
 
 def _clang_id() -> str:
@@ -223,9 +271,12 @@ def load(path: Path, tree: str) -> Summary | None:
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("tree") != tree:
         return None
-    if "failed" not in data and not {"archs", "errors", "files", "symbols"} <= data.keys():
+    if "failed" not in data and not _KEYS <= data.keys():
         return None
     return data
+
+
+_KEYS = {"archs", "errors", "files", "symbols", "unseen"}
 
 
 def save(path: Path, summary: Summary) -> None:

@@ -46,8 +46,9 @@ def tree_history(tree: HeaderTree, *, cache: Path | None,
     """The history of the repository ``tree`` comes from, or None when it has none.
 
     ``compute`` False only takes a history an earlier run left in the cache (what
-    ``show`` does: it costs one git call); True computes what is missing, each
-    distinct header tree extracted once ever.  A failure is one warning line
+    ``show`` and ``check`` do: it costs one git call, and a missing one is a line
+    through ``say`` telling how to compute it); True computes what is missing,
+    each distinct header tree extracted once ever.  A failure is one warning line
     through ``say``, never an error: the site is still the site without it.
     """
     from headerparse.history import DEFAULT_PATTERN, HistoryError, build_history, cached_history
@@ -62,11 +63,13 @@ def tree_history(tree: HeaderTree, *, cache: Path | None,
             return None
     except TreeError:
         return None
-    if cache is not None:
-        kept = cached_history(repo, cache=cache)
-        if kept is not None or not compute:
-            return kept
+    kept = cached_history(repo, cache=cache) if cache is not None else None
+    if kept is not None:
+        return kept
     if not compute:
+        if say:
+            say(f"no ABI history of {repo} in the cache; `headerparse history --tree {repo}` "
+                "computes it (once: each release's headers are extracted), then rerun")
         return None
     try:
         outcome = build_history(repo, cache=cache,
@@ -84,8 +87,9 @@ class ReleaseChanges:
 
     release: str
     previous: str       # the feature release it is compared with
-    added: dict[str, list[str]] = field(default_factory=dict)
-    removed: dict[str, list[str]] = field(default_factory=dict)
+    # section -> the arches it is on (as text) -> names, e.g. {"constant": {"arm32, arm64": [...]}}
+    added: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    removed: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     # (name, section, arches, what changed)
     changed: list[tuple[str, str, list[str], str]] = field(default_factory=list)
 
@@ -99,7 +103,8 @@ class ReleaseChanges:
 
     @property
     def count(self) -> int:
-        return (sum(map(len, self.added.values())) + sum(map(len, self.removed.values()))
+        return (sum(len(names) for group in (self.added, self.removed)
+                    for by_archs in group.values() for names in by_archs.values())
                 + len(self.changed))
 
 
@@ -138,6 +143,8 @@ class SiteHistory:
         out = [_role(self._since(e))]
         if e["removed"]:
             out.append(_role(f"removed in {e['removed']}"))
+        if e.get("compiled") is False:
+            out.append(_role(f"{e['why']}, not compiled"))
         return " ".join(out)
 
     def _since(self, e: dict[str, Any]) -> str:
@@ -174,9 +181,11 @@ class SiteHistory:
             if section is None:
                 continue
             if e["since"] in pages:
-                pages[e["since"]].added.setdefault(section, []).append(name)
+                pages[e["since"]].added.setdefault(section, {}).setdefault(
+                    _on(e, e.get("since_archs")), []).append(name)
             if e["removed"] in pages:
-                pages[e["removed"]].removed.setdefault(section, []).append(name)
+                pages[e["removed"]].removed.setdefault(section, {}).setdefault(
+                    _on(e, e.get("removed_archs")), []).append(name)
             for c in e["changed"]:
                 if c["release"] in pages:
                     pages[c["release"]].changed.append((name, section, c["archs"], c["what"]))
@@ -202,6 +211,13 @@ class SiteHistory:
         if kind in ("hypercall", "typedef"):
             return kind
         return "subop" if kind == "subop" or name in self.subops else "constant"
+
+
+def _on(e: dict[str, Any], archs: list[str] | None) -> str:
+    """The arches a symbol was added on or removed from, as a release page groups them."""
+    if e.get("compiled") is False:
+        return f"no compiled arch ({e['why']})"
+    return ", ".join(archs) if archs else "arches not recorded"
 
 
 def _site_release(described: str | None) -> Version | None:

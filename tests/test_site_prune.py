@@ -123,3 +123,76 @@ def test_a_node_that_makes_other_nodes_disables_pruning():
     assert prune._prunable(_doc(nodes.paragraph("", "", nodes.Text("x")))) is not None
     assert prune._prunable(_doc(nodes.paragraph("", "", nodes.substitution_reference()))
                            ) is None
+
+
+# ------------------------------------------------------------------ reused state machines
+
+NESTED = """\
+Title
+=====
+
+.. note:: One.
+
+   .. warning:: Nested, with a list:
+
+      - a
+      - b
+
+.. image:: x.png
+   :alt: x
+   :width: 10px
+.. comment between directives
+.. _target:
+
+Text, then directives with options again:
+
+.. code:: c
+   :number-lines: 3
+
+   int x;
+
+.. topic:: T
+   :class: c1
+
+   1. one
+   2. two
+
+.. [1] A footnote.
+.. |s| replace:: sub
+
+:field: value
+:other: value
+
+.. admonition:: Unclosed
+   :class: c2
+text right after, without a blank line
+"""
+
+
+def _parse(text: str, reuse: bool) -> str:
+    from docutils.frontend import get_default_settings
+    from docutils.parsers.rst import Parser, states
+
+    from headerparse.sphinxext.liststates import STATE_CLASSES, reusing
+
+    settings = get_default_settings(Parser)
+    settings.report_level = 5
+    doc = new_document("<test>", settings)
+    parser = Parser()
+    parser.setup_parse(text, doc)
+    machine = states.RSTStateMachine(
+        state_classes=STATE_CLASSES if reuse else states.state_classes, initial_state="Body")
+    lines = text.splitlines()
+    if reuse:
+        with reusing(doc):
+            machine.run(lines, doc, inliner=parser.inliner)
+        assert not hasattr(doc, "hp_list_machines")
+    else:
+        machine.run(lines, doc, inliner=parser.inliner)
+    return doc.pformat()
+
+
+def test_reused_state_machines_parse_as_docutils_does():
+    tree = _parse(NESTED, reuse=False)
+    assert "<warning>" in tree and 'number-lines' not in tree and "<footnote" in tree
+    assert _parse(NESTED, reuse=True) == tree

@@ -17,13 +17,29 @@ nodes, a translation catalog) keep every transform.
 from __future__ import annotations
 
 import functools
-import importlib
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+import sphinx.builders.latex.transforms as latex_tx
+import sphinx.domains.c as c_domain
+import sphinx.domains.citation as citation
+import sphinx.domains.cpp as cpp_domain
+import sphinx.transforms as sphinx_tx
+import sphinx.transforms.i18n as i18n
+import sphinx.transforms.post_transforms as post_tx
+import sphinx.transforms.post_transforms.code as code_tx
+import sphinx.transforms.post_transforms.images as images_tx
+import sphinx.transforms.references as sphinx_refs
 from docutils import nodes
+from docutils.transforms import misc, references
 from sphinx import addnodes
 from sphinx.transforms import SphinxTransform
+
+try:
+    import furo
+except ImportError:     # the theme is optional for other projects using the extension
+    furo = None
 
 
 class _UnsetLiteral(nodes.Element):
@@ -41,46 +57,46 @@ class _TranslatableInline(nodes.Element):
 # Read transforms: (module, class) -> the node classes it acts on. Each one's
 # ``apply`` only visits nodes of these classes (see their sources in docutils 0.22
 # and Sphinx 9); one that is missing in another version is left alone.
-_READ: dict[tuple[str, str], tuple[type, ...]] = {
-    ("docutils.transforms.references", "AnonymousHyperlinks"): (nodes.reference, nodes.target),
-    ("docutils.transforms.references", "PropagateTargets"): (nodes.target,),
-    ("docutils.transforms.references", "ExternalTargets"): (nodes.target,),
-    ("docutils.transforms.references", "InternalTargets"): (nodes.target,),
-    ("docutils.transforms.references", "Substitutions"): (nodes.substitution_reference,),
-    ("docutils.transforms.misc", "Transitions"): (nodes.transition,),
-    ("sphinx.transforms.references", "SphinxDanglingReferences"): (
+_READ: dict[tuple[ModuleType | None, str], tuple[type | None, ...]] = {
+    (references, "AnonymousHyperlinks"): (nodes.reference, nodes.target),
+    (references, "PropagateTargets"): (nodes.target,),
+    (references, "ExternalTargets"): (nodes.target,),
+    (references, "InternalTargets"): (nodes.target,),
+    (references, "Substitutions"): (nodes.substitution_reference,),
+    (misc, "Transitions"): (nodes.transition,),
+    (sphinx_refs, "SphinxDanglingReferences"): (
         nodes.reference, nodes.footnote_reference, nodes.citation_reference, nodes.target),
-    ("sphinx.transforms", "DefaultSubstitutions"): (nodes.substitution_reference,),
-    ("sphinx.transforms", "MoveModuleTargets"): (nodes.target,),
-    ("sphinx.transforms", "ReorderConsecutiveTargetAndIndexNodes"): (nodes.target,),
-    ("sphinx.transforms", "HandleCodeBlocks"): (nodes.block_quote,),
-    ("sphinx.transforms", "GlossarySorter"): (addnodes.glossary,),
-    ("sphinx.transforms", "DoctestTransform"): (nodes.doctest_block,),
-    ("sphinx.transforms", "AutoIndexUpgrader"): (addnodes.index,),
-    ("sphinx.transforms.i18n", "PreserveTranslatableMessages"): (addnodes.translatable,),
-    ("sphinx.transforms.i18n", "RemoveTranslatableInline"): (_TranslatableInline,),
-    ("sphinx.builders.latex.transforms", "FootnoteDocnameUpdater"): (
+    (sphinx_tx, "DefaultSubstitutions"): (nodes.substitution_reference,),
+    (sphinx_tx, "MoveModuleTargets"): (nodes.target,),
+    (sphinx_tx, "ReorderConsecutiveTargetAndIndexNodes"): (nodes.target,),
+    (sphinx_tx, "HandleCodeBlocks"): (nodes.block_quote,),
+    (sphinx_tx, "GlossarySorter"): (addnodes.glossary,),
+    (sphinx_tx, "DoctestTransform"): (nodes.doctest_block,),
+    (sphinx_tx, "AutoIndexUpgrader"): (addnodes.index,),
+    (i18n, "PreserveTranslatableMessages"): (addnodes.translatable,),
+    (i18n, "RemoveTranslatableInline"): (_TranslatableInline,),
+    (latex_tx, "FootnoteDocnameUpdater"): (
         nodes.footnote, nodes.citation),
-    ("sphinx.domains.citation", "CitationDefinitionTransform"): (nodes.citation,),
-    ("sphinx.domains.citation", "CitationReferenceTransform"): (nodes.citation_reference,),
-    ("sphinx.domains.c", "AliasTransform"): ("sphinx.domains.c:AliasNode",),
-    ("sphinx.domains.cpp", "AliasTransform"): ("sphinx.domains.cpp:AliasNode",),
+    (citation, "CitationDefinitionTransform"): (nodes.citation,),
+    (citation, "CitationReferenceTransform"): (nodes.citation_reference,),
+    (c_domain, "AliasTransform"): (getattr(c_domain, "AliasNode", None),),
+    (cpp_domain, "AliasTransform"): (getattr(cpp_domain, "AliasNode", None),),
 }
 
 # Post-transforms (run on each document before it is written), the same way.
-_POST: dict[tuple[str, str], tuple[type | str, ...]] = {
+_POST: dict[tuple[ModuleType | None, str], tuple[type | None, ...]] = {
     # Its visitor sets language/force/linenos on literal blocks that lack them.
-    ("sphinx.transforms.post_transforms.code", "HighlightLanguageTransform"): (
+    (code_tx, "HighlightLanguageTransform"): (
         _UnsetLiteral, nodes.doctest_block, addnodes.highlightlang, addnodes.start_of_file),
     # It skips parsed literals (whose text is not their raw source).
-    ("sphinx.transforms.post_transforms.code", "TrimDoctestFlagsTransform"): (
+    (code_tx, "TrimDoctestFlagsTransform"): (
         _RawLiteral, nodes.doctest_block),
-    ("sphinx.transforms.post_transforms", "OnlyNodeTransform"): (addnodes.only,),
-    ("sphinx.transforms.post_transforms", "PropagateDescDomain"): (addnodes.desc_signature,),
-    ("sphinx.transforms.post_transforms.images", "ImageDownloader"): (nodes.image,),
-    ("sphinx.transforms.post_transforms.images", "DataURIExtractor"): (nodes.image,),
-    ("sphinx.transforms.post_transforms.images", "ImageConverter"): (nodes.image,),
-    ("furo", "WrapTableAndMathInAContainerTransform"): (nodes.table, nodes.math_block),
+    (post_tx, "OnlyNodeTransform"): (addnodes.only,),
+    (post_tx, "PropagateDescDomain"): (addnodes.desc_signature,),
+    (images_tx, "ImageDownloader"): (nodes.image,),
+    (images_tx, "DataURIExtractor"): (nodes.image,),
+    (images_tx, "ImageConverter"): (nodes.image,),
+    (furo, "WrapTableAndMathInAContainerTransform"): (nodes.table, nodes.math_block),
 }
 
 # Counts the nodes the Locale transform marked translated (or not); it marks none
@@ -96,23 +112,12 @@ _MAKERS = (nodes.substitution_reference, nodes.citation_reference, nodes.pending
 
 @functools.cache
 def _resolve(post: bool) -> dict[type, tuple[type, ...]]:
-    table = _POST if post else _READ
     out: dict[type, tuple[type, ...]] = {}
-    for (module, name), triggers in table.items():
-        try:
-            cls = getattr(importlib.import_module(module), name)
-            classes = tuple(_load(t) for t in triggers)
-        except (ImportError, AttributeError):
-            continue
-        out[cls] = classes
+    for (module, name), triggers in (_POST if post else _READ).items():
+        cls = getattr(module, name, None)
+        if cls is not None and None not in triggers:
+            out[cls] = triggers      # type: ignore[assignment]
     return out
-
-
-def _load(spec: type | str) -> type:
-    if isinstance(spec, type):
-        return spec
-    module, name = spec.split(":")
-    return getattr(importlib.import_module(module), name)
 
 
 def census(document: nodes.document) -> set[type]:

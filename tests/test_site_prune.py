@@ -17,7 +17,8 @@ Busy page
 =========
 
 A footnote [#f]_, an anonymous link__ and a named
-`target <https://example.org/>`_ with a `reference`_.
+`target <https://example.org/>`_ with a `reference`_, an _`inline target` and a
+link to the `inline target`_.
 
 __ https://example.org/anon
 

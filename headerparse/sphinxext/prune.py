@@ -54,20 +54,37 @@ class _TranslatableInline(nodes.Element):
     """Census mark: an inline node with a ``translatable`` attribute (doc fields)."""
 
 
+class _Anonymous(nodes.Element):
+    """Census mark: an anonymous reference or target."""
+
+
+class _NamedTarget(nodes.Element):
+    """Census mark: a target with names (a header page's own target has only an id)."""
+
+
+class _UriTarget(nodes.Element):
+    """Census mark: a target with a URI."""
+
+
+class _ModuleTarget(nodes.Element):
+    """Census mark: a module's target (``ismod``)."""
+
+
 # Read transforms: (module, class) -> the node classes it acts on. Each one's
 # ``apply`` only visits nodes of these classes (see their sources in docutils 0.22
 # and Sphinx 9); one that is missing in another version is left alone.
 _READ: dict[tuple[ModuleType | None, str], tuple[type | None, ...]] = {
-    (references, "AnonymousHyperlinks"): (nodes.reference, nodes.target),
+    (references, "AnonymousHyperlinks"): (_Anonymous,),
     (references, "PropagateTargets"): (nodes.target,),
-    (references, "ExternalTargets"): (nodes.target,),
-    (references, "InternalTargets"): (nodes.target,),
+    # These two look only at targets' names (which transforms remove, never add).
+    (references, "ExternalTargets"): (_UriTarget,),
+    (references, "InternalTargets"): (_NamedTarget,),
     (references, "Substitutions"): (nodes.substitution_reference,),
     (misc, "Transitions"): (nodes.transition,),
     (sphinx_refs, "SphinxDanglingReferences"): (
         nodes.reference, nodes.footnote_reference, nodes.citation_reference, nodes.target),
     (sphinx_tx, "DefaultSubstitutions"): (nodes.substitution_reference,),
-    (sphinx_tx, "MoveModuleTargets"): (nodes.target,),
+    (sphinx_tx, "MoveModuleTargets"): (_ModuleTarget,),
     (sphinx_tx, "ReorderConsecutiveTargetAndIndexNodes"): (nodes.target,),
     (sphinx_tx, "HandleCodeBlocks"): (nodes.block_quote,),
     (sphinx_tx, "GlossarySorter"): (addnodes.glossary,),
@@ -79,8 +96,6 @@ _READ: dict[tuple[ModuleType | None, str], tuple[type | None, ...]] = {
         nodes.footnote, nodes.citation),
     (citation, "CitationDefinitionTransform"): (nodes.citation,),
     (citation, "CitationReferenceTransform"): (nodes.citation_reference,),
-    (c_domain, "AliasTransform"): (getattr(c_domain, "AliasNode", None),),
-    (cpp_domain, "AliasTransform"): (getattr(cpp_domain, "AliasNode", None),),
 }
 
 # Post-transforms (run on each document before it is written), the same way.
@@ -97,6 +112,8 @@ _POST: dict[tuple[ModuleType | None, str], tuple[type | None, ...]] = {
     (images_tx, "DataURIExtractor"): (nodes.image,),
     (images_tx, "ImageConverter"): (nodes.image,),
     (furo, "WrapTableAndMathInAContainerTransform"): (nodes.table, nodes.math_block),
+    (c_domain, "AliasTransform"): (getattr(c_domain, "AliasNode", None),),
+    (cpp_domain, "AliasTransform"): (getattr(cpp_domain, "AliasNode", None),),
 }
 
 # Counts the nodes the Locale transform marked translated (or not); it marks none
@@ -133,7 +150,21 @@ def census(document: nodes.document) -> set[type]:
                 found.add(_RawLiteral)
         elif cls is nodes.inline and "translatable" in node:
             found.add(_TranslatableInline)
+        elif isinstance(node, (nodes.target, nodes.reference)):
+            _note_target(node, found)
     return found
+
+
+def _note_target(node: nodes.Element, found: set[type]) -> None:
+    if node.get("anonymous"):
+        found.add(_Anonymous)
+    if isinstance(node, nodes.target):
+        if node["names"]:
+            found.add(_NamedTarget)
+        if "refuri" in node:
+            found.add(_UriTarget)
+        if "ismod" in node:
+            found.add(_ModuleTarget)
 
 
 def _idle(triggers: tuple[type, ...], present: set[type], cache: dict[type, bool]) -> bool:

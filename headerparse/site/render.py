@@ -213,10 +213,16 @@ def render_page(env: jinja2.Environment, plan: Plan, template: str, docname: str
 def _tidy(text: str) -> str:
     # Templates leave runs of blank lines where optional parts are empty.
     out: list[str] = []
+    blank = False           # whether the last line kept is blank
     for line in text.split("\n"):
-        if not line.strip() and out and not out[-1].strip():
-            continue
-        out.append(line.rstrip())
+        line = line.rstrip()
+        if not line:
+            if blank:
+                continue
+            blank = True
+        else:
+            blank = False
+        out.append(line)
     return "\n".join(out).strip("\n") + "\n"
 
 

@@ -63,9 +63,15 @@ def _key_of(m: re.Match[str], known: Callable[[str], bool]) -> str | None:
 
 def names_in(text: str, known: Callable[[str], bool]) -> set[str]:
     """The keys :func:`tokens` would link in ``text`` (without making its tokens:
-    pages ask this of every comment and source line)."""
-    found = (_key_of(m, known) for m in _TOKEN.finditer(text))
-    return {key for key in found if key is not None}
+    pages ask this of every comment and source line, so each distinct token is
+    looked at once, from ``findall``'s groups rather than match objects)."""
+    found: set[str] = set()
+    for kw, tag, rng, ident in set(_TOKEN.findall(text)):
+        # Exactly one form matched: the others' groups are empty.
+        key = ident or (f"{kw} {tag}" if kw else rng + "*")
+        if known(key):
+            found.add(key)
+    return found
 
 
 def rst_escape(text: str) -> str:

@@ -27,6 +27,15 @@ from headerparse.sphinxext.links import linked_nodes
 _PARSED = "<headerparse parsed literal>"
 
 
+def _parsed_literal(d: SphinxDirective, text: str, cls: str) -> nodes.literal_block:
+    node = nodes.literal_block(_PARSED, "", *linked_nodes(d.env, text), classes=[cls])
+    # What Sphinx's HighlightLanguageTransform would set (the page has no highlight
+    # directive); set here, that transform has nothing to do (prune.py skips it).
+    node["language"] = d.env.config.highlight_language
+    node["force"] = node["linenos"] = False
+    return node
+
+
 def _lines(content: Any) -> list[str]:
     return [line[1:] if line.startswith("|") else line for line in content]
 
@@ -44,8 +53,7 @@ def prose_nodes(d: SphinxDirective, body: list[str], locate: Locate) -> list[nod
     box = nodes.container(classes=["hp-prose"])
     for block in blocks(text):
         if block.pre:
-            node: nodes.Element = nodes.literal_block(
-                _PARSED, "", *linked_nodes(d.env, "\n".join(block.lines)), classes=["hp-pre"])
+            node: nodes.Element = _parsed_literal(d, "\n".join(block.lines), "hp-pre")
         else:
             body_text = " ".join(line.strip() for line in block.lines)
             node = nodes.paragraph("", "", *linked_nodes(d.env, body_text))
@@ -83,7 +91,7 @@ def code_nodes(d: SphinxDirective, body: list[str], options: dict[str, Any]) -> 
         # repeats the definitions above it, so search skips it.
         return [source_listing("", "", *linked_nodes(d.env, text),
                                start=int(options.get("start", 1)), classes=["no-search"])]
-    return [nodes.literal_block(_PARSED, "", *linked_nodes(d.env, text), classes=["hp-code"])]
+    return [_parsed_literal(d, text, "hp-code")]
 
 
 def _locator(d: SphinxDirective) -> Locate:

@@ -18,6 +18,8 @@ from docutils.parsers.rst import states
 from docutils.statemachine import StringList
 from sphinx.parsers import RSTParser
 
+from headerparse.sphinxext.liststates import STATE_CLASSES, reusing
+
 FILETYPE = "headerparse-rst"
 _MARK = re.compile(r"\s*\.\. hp-loc: (?P<file>\S+):(?P<line>-?\d+)\s*\Z")
 
@@ -62,7 +64,7 @@ class HeaderRSTParser(RSTParser):
             return
         self.setup_parse(inputstring, document)  # type: ignore[arg-type]
         self.statemachine = states.RSTStateMachine(
-            state_classes=self.state_classes, initial_state=self.initial_state,
+            state_classes=STATE_CLASSES, initial_state=self.initial_state,
             debug=document.reporter.debug_flag)
         lines = docutils.statemachine.string2lines(
             inputstring, tab_width=document.settings.tab_width, convert_whitespace=True)
@@ -71,5 +73,6 @@ class HeaderRSTParser(RSTParser):
             lines, document.current_source,
             (lambda f: f"{root.rstrip('/')}/{f}") if root else (lambda f: f))
         self.decorate(inputlines)
-        self.statemachine.run(inputlines, document, inliner=self.inliner)
+        with reusing(document):
+            self.statemachine.run(inputlines, document, inliner=self.inliner)
         self.finish_parse()

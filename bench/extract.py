@@ -23,6 +23,7 @@ Prints wall times (best of N), peak RSS, and the ratios the project tracks:
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import subprocess
@@ -30,6 +31,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
 
 RAW_PARSE = r"""
 import sys
@@ -151,6 +154,9 @@ def main() -> int:
     ap.add_argument("--tree", help="header tree (default: Debian's libxen-dev, as the CLI)")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
+    # Bytecode as an installed package has it: with PYTHONDONTWRITEBYTECODE set (CI
+    # images set it) every measured run would otherwise compile the package again.
+    compileall.compile_dir(REPO / "headerparse", quiet=1)
 
     from headerparse.tree import open_tree
     tree = open_tree(args.tree)

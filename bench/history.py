@@ -25,6 +25,7 @@ agreement and every disagreement with the reason found for it.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import re
@@ -274,6 +275,9 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
+    # Bytecode as an installed package has it: with PYTHONDONTWRITEBYTECODE set (CI
+    # images set it) every measured run would otherwise compile the package again.
+    compileall.compile_dir(ROOT / "headerparse", quiet=1)
     work = Path(tempfile.mkdtemp(prefix="hp-history-bench-"))
     try:
         repo = work / "xen"

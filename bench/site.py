@@ -28,6 +28,7 @@ and writes them to bench/out/site.json.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -183,6 +184,9 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--jobs", default="auto", help="sphinx-build -j for headerparse")
     args = ap.parse_args()
+    # Bytecode as an installed package has it: with PYTHONDONTWRITEBYTECODE set (CI
+    # images set it) every measured run would otherwise compile the package again.
+    compileall.compile_dir(REPO / "headerparse", quiet=1)
     tree = Path(args.tree) if args.tree else _default_tree()
     res = run(tree.resolve(), args.repeat, args.jobs)
     width = max(len(k) for k in res["seconds"])

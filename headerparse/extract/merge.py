@@ -17,6 +17,7 @@ from headerparse.extract.archfacts import ArchFacts
 from headerparse.extract.attach import MemberDoc, code_lines, member_doc
 from headerparse.extract.lexer import Define
 from headerparse.extract.markup import arg_lines, direction_of, field_directions
+from headerparse.extract.reuse import Memo
 from headerparse.extract.source import HeaderSource, MacroDoc
 from headerparse.model import (
     EMPTY_DOC,
@@ -42,6 +43,10 @@ if TYPE_CHECKING:
     from headerparse.extract.options import Options
 
 _NOTE_HYPERCALL = re.compile(r"__HYPERVISOR_(\w+)\Z")
+# A record's documented members, by what they are made of (see :mod:`.reuse`):
+# 4.17 and 4.20 have some 1,300 records each, so a review's two merges fit, and a
+# process merging many releases (a site build) keeps no more than about four.
+FIELDS: Memo[tuple[Field, ...]] = Memo(6_000)
 
 
 class Merger:
@@ -143,7 +148,19 @@ class Merger:
         return tuple(out)
 
     def _fields(self, raws: list, record_doc: Doc) -> tuple[Field, ...]:
-        """Each member once, documented by the rules of :mod:`.attach`."""
+        """Each member once, documented by the rules of :mod:`.attach`; the same
+        members in the same header texts as an earlier merge's are that merge's."""
+        files = {f.file or r.loc.file for r in raws for f in r.fields}
+        files.add(raws[0].loc.file)     # whose text gave ``record_doc``
+        docs = self.options.docs
+        key = (docs, raws[0].loc.line,
+               tuple((r.loc.file, tuple(tuple(vars(f).values()) for f in r.fields))
+                     for r in raws),
+               tuple((file, src.text if docs and (src := self.sources.get(file)) else None)
+                     for file in sorted(files)))
+        return FIELDS.get(key, lambda: self._document_fields(raws, record_doc))
+
+    def _document_fields(self, raws: list, record_doc: Doc) -> tuple[Field, ...]:
         lines: dict[str, set[int]] = {}
         first: dict[str, tuple[Any, str]] = {}      # path -> (its first raw field, file)
         for r in raws:

@@ -15,7 +15,7 @@ import gc
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from headerparse.annotations.types import AnnotationSet
     from headerparse.model import Diagnostic, Model
     from headerparse.site.consumers import ConsumerPage
+    from headerparse.site.facts import SiteFacts
     from headerparse.tree import HeaderTree
 
 __all__ = ["cmd_build", "stage"]
@@ -176,9 +177,7 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
     (:func:`headerparse.site.history.tree_history`): badges and release pages.
     """
     from headerparse.annotations.load import load_for_tree
-    from headerparse.checks.run import site_diagnostics
     from headerparse.site import consumers as consumer_pages
-    from headerparse.site.facts import site_facts
     from headerparse.site.history import SiteHistory
     from headerparse.site.pages import site_of
     from headerparse.site.render import environment, sync_tree
@@ -187,8 +186,7 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
     src = out / ".staging" / "src"
     aset, annotation_diags = bound if bound is not None else load_for_tree(model, tree)
     texts = {p: data.decode("utf-8", "replace") for p, data in tree.files.items()}
-    facts = site_facts(model, aset, site_diagnostics(tree.files, model, aset, annotation_diags),
-                       texts)
+    facts = _facts(model, tree, aset, annotation_diags, texts)
     env = environment(cache=out / ".staging" / "jinja")
     version = site_version(tree)
     env.globals["site_version"] = version.long
@@ -210,3 +208,23 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
     if say:
         say(f"pages: {len(pages) + len(hand)} ({written + w2} changed, {removed + r2} removed)")
     return written + w2, removed + r2
+
+
+def _facts(model: Model, tree: HeaderTree, aset: AnnotationSet,
+           annotation_diags: list[Diagnostic], texts: dict[str, str]) -> SiteFacts:
+    """The pages' facts with the checks' findings. The checks (a third of the page stage of
+    a one-header rebuild) run in a forked child while this process derives the rest."""
+    from headerparse.checks.run import site_diagnostics
+    from headerparse.parallel import WorkerFailed, can_fork, fork_map
+    from headerparse.site.facts import site_facts, with_diagnostics
+
+    jobs: list[Callable[[], Any]] = [
+        lambda: site_facts(model, aset, (), texts),
+        lambda: site_diagnostics(tree.files, model, aset, annotation_diags)]
+    try:
+        facts, found = fork_map(lambda job: job(), jobs) if can_fork() else [j() for j in jobs]
+    except WorkerFailed as exc:
+        if exc.error is not None:      # the checks' own error, as without the fork
+            raise exc.error from None
+        raise
+    return with_diagnostics(facts, model, found)

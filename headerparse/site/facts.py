@@ -168,6 +168,14 @@ def site_facts(model: Model, aset: AnnotationSet | None = None,
                      cat)
 
 
+def with_diagnostics(facts: SiteFacts, model: Model,
+                     diagnostics: Iterable[Diagnostic]) -> SiteFacts:
+    """``facts``, made without diagnostics, with them: as :func:`site_facts` would have
+    listed them (the model's, then ``diagnostics``, then the sub-op catalog's)."""
+    cat = facts.subops.diagnostics if facts.subops is not None else ()
+    return replace(facts, findings=tuple(model.diagnostics) + tuple(diagnostics) + cat)
+
+
 def _arity(tables: tuple[ArgTable, ...]) -> dict[str, int]:
     """Per variant: the argument positions of the first unconditional table."""
     out: dict[str, int] = {}

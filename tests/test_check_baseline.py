@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+from support.need import unavailable
 
 from headerparse.checks import abidiff
 from headerparse.extract.pipeline import Options, extract
@@ -60,7 +61,7 @@ def _headers(arch: str) -> list[str]:
 def test_every_layout_difference_gcc_sees_is_in_the_diff(xen_tree_414, xen_tree_417, models,
                                                          arch: str) -> None:
     if compiler_for(arch) is None:
-        pytest.skip(f"no GCC for {arch}")
+        unavailable(f"no GCC for {arch}")
     old, new, changes = models
     types = _sample(old, new, arch)
     assert len(types) > 40
@@ -103,7 +104,7 @@ def _matched_by_bytes(key: str, expected: str, ours: set[tuple[str, str]]) -> bo
 def test_every_macro_change_gcc_sees_is_in_the_diff(xen_tree_414, xen_tree_417, models,
                                                     arch: str) -> None:
     if compiler_for(arch) is None:
-        pytest.skip(f"no GCC for {arch}")
+        unavailable(f"no GCC for {arch}")
     old, new, changes = models
     names = sorted({m.name for m in old.macros if m.loc.file in HEADERS and m.params is None
                     and not m.name.startswith("_")})

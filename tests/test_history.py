@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.need import unavailable
 
 from headerparse.history import (
     build_history,
@@ -267,7 +268,7 @@ BUNDLE = Path(__file__).resolve().parents[2] / "shared" / "xen-history" / "xen-p
 @pytest.fixture(scope="module")
 def xen_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not BUNDLE.is_file():
-        pytest.skip(f"no Xen history bundle at {BUNDLE}")
+        unavailable(f"no Xen history bundle at {BUNDLE}")
     repo = tmp_path_factory.mktemp("xen") / "xen-public"
     subprocess.run(["git", "clone", "-q", str(BUNDLE), str(repo)], check=True)
     return repo

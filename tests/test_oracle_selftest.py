@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from support.need import unavailable
 
 try:
     from tests.oracle import gcc
@@ -242,7 +243,7 @@ def test_unknown_arch_is_an_error() -> None:
 def test_missing_tree_is_an_error(tmp_path: Path) -> None:
     arch = next((a for a in gcc.ARCHES if gcc.compiler_for(a)), None)
     if arch is None:
-        pytest.skip("no GCC at all")
+        unavailable("no GCC at all")
     with pytest.raises(gcc.OracleError):
         gcc.gcc_layouts(tmp_path, arch, ["xen.h"], {"struct x": []})
 

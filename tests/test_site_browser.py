@@ -4,12 +4,12 @@ a link to struct sched_shutdown, search. Chromium is Debian's ``chromium`` packa
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 from support.cdp import CHROMIUM, Browser, CDPError
+from support.need import unavailable
 from support.site import build_site, serve
 
 pytestmark = pytest.mark.slow
@@ -23,9 +23,7 @@ def site(xen_tree_417, tmp_path_factory):
 @pytest.fixture
 def browser(tmp_path):
     if not Path(CHROMIUM).exists() or not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("CI needs Debian's chromium (apt-get install chromium)")
-        pytest.skip("chromium is not installed")
+        unavailable("Debian's chromium is not installed")
     with Browser(tmp_path / "profile") as b:
         b.open_tab()
         yield b

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from support.extract_case import write_tree
+from support.need import unavailable
 
 from headerparse.annotations.subops import catalog
 from headerparse.extract.pipeline import Options, extract
@@ -33,7 +34,7 @@ console.log(JSON.stringify(Search._performSearch()));
 def _search(index: dict, results: list) -> list:
     node = shutil.which("node") or shutil.which("nodejs")
     if node is None:
-        pytest.skip("node is not installed")
+        unavailable("node is not installed (Debian's nodejs)")
     code = _HARNESS % {"index": json.dumps(index), "results": json.dumps(results),
                        "js": JS.read_text(encoding="utf-8")}
     out = subprocess.run([node, "-e", code], capture_output=True, text=True, check=True)

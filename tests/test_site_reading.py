@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support.need import unavailable
 from support.site import build_site
 
 from headerparse.site import archdiff
@@ -47,7 +48,7 @@ def test_version_of_debian_trees(xen_tree_417, xen_tree_420):
 @pytest.mark.slow
 def test_version_of_a_git_revision_is_its_describe(tmp_path):
     if not BUNDLE.is_file():
-        pytest.skip("no Xen history bundle")
+        unavailable("no Xen history bundle")
     repo = tmp_path / "xen"
     subprocess.run(["git", "clone", "-q", str(BUNDLE), str(repo)], check=True)
     assert site_version(open_tree(str(repo), "RELEASE-4.17.0")).short == "Xen RELEASE-4.17.0"

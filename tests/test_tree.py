@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from support.need import unavailable
 
 from headerparse import tree as tree_mod
 from headerparse.tree import HeaderTree, TreeError, cache_dir, fetch_debian_headers, open_tree
@@ -354,7 +355,7 @@ def test_machine_suite_without_apt_lists_uses_a_private_setup(
     try:
         suite = tree_mod.default_suite()
     except TreeError as e:
-        pytest.skip(str(e))
+        unavailable(str(e))
     (tmp_path / "lists" / "partial").mkdir(parents=True)
     (tmp_path / "apt.conf").write_text(f'Dir::State::Lists "{tmp_path / "lists"}";\n')
     monkeypatch.setenv("APT_CONFIG", str(tmp_path / "apt.conf"))

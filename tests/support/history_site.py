@@ -6,14 +6,13 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from headerparse.cli import site as site_cli
 from headerparse.extract.pipeline import Options, extract
 from headerparse.site.history import tree_history
 from headerparse.site.sphinxrun import sphinx
 from headerparse.site.version import site_conf
 from headerparse.tree import cache_dir, open_tree
+from support.need import unavailable
 
 BUNDLE = Path(__file__).resolve().parents[3] / "shared" / "xen-history" / "xen-public.bundle"
 REV = "RELEASE-4.20.0"
@@ -29,7 +28,7 @@ def bundle_site(base: Path) -> Path:
     if REV in _BUILT:
         return _BUILT[REV]
     if not BUNDLE.is_file():
-        pytest.skip(f"no Xen history bundle at {BUNDLE}")
+        unavailable(f"no Xen history bundle at {BUNDLE}")
     repo = base / "xen-public"
     if not repo.is_dir():
         subprocess.run(["git", "clone", "-q", str(BUNDLE), str(repo)], check=True)

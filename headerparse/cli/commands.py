@@ -17,9 +17,8 @@ import threading
 from types import FrameType
 
 from headerparse import __version__
-from headerparse.cli import annotations, check, conform, extract, show, site
+from headerparse.cli import annotations, check, conform, extract, history, show, site
 from headerparse.cli.common import EXIT_OK, EXIT_USAGE, UsageError
-from headerparse.history import cli as history
 from headerparse.safeio import EscapingWriter, InputTooLarge, OutputError
 
 FAMILIES = (extract, show, check, conform, annotations, site, history)

@@ -22,6 +22,32 @@ from pathlib import Path
 from typing import IO, Any
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C, so that every ``finally`` (temporary
+    directories, worker processes, a Sphinx child) runs before the process exits."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+# The signal a run was asked to stop by. The handler raises Terminated, but Python
+# swallows an exception raised while a finaliser runs (libclang's objects have
+# __del__), so the run could carry on: outputs are published only after asking here.
+_stop_signal: int | None = None
+
+
+def request_stop(signum: int) -> None:
+    global _stop_signal
+    _stop_signal = signum
+
+
+def raise_if_stopped() -> None:
+    """Raise Terminated when the run was asked to stop: called before publishing."""
+    if _stop_signal is not None:
+        raise Terminated(_stop_signal)
+
+
 class OutputError(Exception):
     """An output that cannot or must not be written; the message is one sentence."""
 
@@ -70,6 +96,7 @@ def write_output(path: str | Path, data: bytes | str) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         check_output_file(target)       # still a regular file, or still nothing
+        raise_if_stopped()
         os.replace(tmp, target)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc

@@ -19,7 +19,13 @@ from types import FrameType
 from headerparse import __version__
 from headerparse.cli import annotations, check, conform, extract, history, show, site
 from headerparse.cli.common import EXIT_OK, EXIT_USAGE, UsageError
-from headerparse.safeio import EscapingWriter, InputTooLarge, OutputError
+from headerparse.safeio import (
+    EscapingWriter,
+    InputTooLarge,
+    OutputError,
+    Terminated,
+    request_stop,
+)
 
 FAMILIES = (extract, show, check, conform, annotations, site, history)
 
@@ -34,18 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Terminated(BaseException):
-    """SIGTERM or SIGHUP: unwinds like Ctrl-C, so that every ``finally`` (temporary
-    directories, worker processes, a Sphinx child) runs before the process exits."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
 def _terminate(signum: int, _frame: FrameType | None) -> None:
     # Once: a second signal during the clean-up must not interrupt it.
     signal.signal(signum, signal.SIG_IGN)
+    request_stop(signum)
     raise Terminated(signum)
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from headerparse.parallel import die_with_parent
 from headerparse.paths import PAGE_SUFFIX, REPO
-from headerparse.safeio import OutputError
+from headerparse.safeio import OutputError, raise_if_stopped
 
 
 class SphinxBuild:
@@ -248,6 +248,7 @@ def publish(out: Path, new: Path) -> None:
     old = link.resolve() if link.is_symlink() else None
     tmp = out / f".html-{os.getpid()}"
     tmp.unlink(missing_ok=True)
+    raise_if_stopped()
     tmp.symlink_to(new.relative_to(out))
     os.replace(tmp, link)
     if old is not None and old != new:

@@ -16,14 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from headerparse.checks import conditions
-
-# LATEST and guard_of are also read through this module by review.
-from headerparse.checks.guards import (  # noqa: F401
-    LATEST,
-    RUNTIME_CHECKED,
-    guard_of,
-    record_guards,
-)
+from headerparse.checks.guards import RUNTIME_CHECKED, guard_of, record_guards
 from headerparse.checks.rules import Finding
 from headerparse.model import Layout, Loc, Member, Model, Record
 

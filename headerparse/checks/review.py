@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from headerparse.checks import abidiff, knockon, patch, versions
+from headerparse.checks import abidiff, guards, knockon, patch, versions
 from headerparse.checks.formats import finding_json
 from headerparse.checks.reference import Loaded
 from headerparse.checks.rules import Finding, mark_introduced
@@ -119,7 +119,7 @@ def _extract_like(extract_model: Callable[..., Model], old_model: Model, tree: H
 def _moved(touched: set[str], old_model: Model,
            release: Callable[[], Model | versions.Versions | None] | None,
            notes: list[str]) -> frozenset[str]:
-    if release is None or not any(abidiff.guard_of(p) in abidiff.RUNTIME_CHECKED
+    if release is None or not any(guards.guard_of(p) in guards.RUNTIME_CHECKED
                                   for p in touched):
         return frozenset()
     base = release()
@@ -141,7 +141,7 @@ def _interface_versioned(changes: list[abidiff.Change], old_model: Model, new_tr
                          notes: list[str]) -> set[str]:
     """Symbols whose incompatible change a consumer of the previous latest interface
     version does not see: the patch versions them with ``__XEN_INTERFACE_VERSION__``."""
-    bump = next((c for c in changes if c.kind == "version" and c.symbol == abidiff.LATEST
+    bump = next((c for c in changes if c.kind == "version" and c.symbol == guards.LATEST
                  and isinstance(c.before, int)), None)
     if bump is None or at_version is None:
         return set()

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from headerparse.checks.abidiff import RUNTIME_CHECKED
+from headerparse.checks.guards import RUNTIME_CHECKED
 from headerparse.model import Model
 
 _DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+(" + b"|".join(

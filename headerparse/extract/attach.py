@@ -66,6 +66,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from headerparse.extract.conditions import blank_comments
 from headerparse.extract.lexer import CommentIndex, Define, LexComment, comment_entries
 from headerparse.extract.markup import is_direction_marker
 from headerparse.model import EMPTY_DOC, Comment, Doc, Loc
@@ -123,10 +124,9 @@ def member_doc(index: CommentIndex, line: int, name: str, record_doc: Doc,
 
 def code_lines(text: str) -> list[str]:
     """``text``'s lines with its comments blanked (line numbers kept): where braces are."""
-    return _COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text).split("\n")
+    return blank_comments(text).split("\n")
 
 
-_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 _OPENING = re.compile(r"\s*(?:struct|union)\s*\{\s*\Z")
 
 

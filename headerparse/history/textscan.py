@@ -15,6 +15,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 
+from headerparse.extract.conditions import blank_comments
+
 _COMMENT = re.compile(rb"/\*.*?\*/|//[^\n]*", re.S)
 _DIRECTIVE = re.compile(r"\s*#\s*(\w+)(.*)")
 _RECORD = re.compile(r"\b(struct|union)\s+([A-Za-z_]\w*)\s*\{")
@@ -30,12 +32,12 @@ class TextScan:
     """One header's text: the guard of each line, and its struct/union definitions."""
 
     def __init__(self, data: bytes) -> None:
-        text = _COMMENT.sub(lambda m: b"\n" * m.group().count(b"\n"), data)
+        text = blank_comments(data.decode("utf-8", "replace"))
         self.guards: list[str] = []          # per 0-based line: "" or the hiding reason
         stack: list[str] = []
         code: list[str] = []
         continued = False
-        for line in text.decode("utf-8", "replace").split("\n"):
+        for line in text.split("\n"):
             directive = continued or _DIRECTIVE.match(line)
             self.guards.append(next((g for g in stack if g), ""))
             code.append("" if directive else line)

@@ -163,18 +163,15 @@ def _history_findings(args: argparse.Namespace, tree: HeaderTree, model: Model) 
 def _release(args: argparse.Namespace, extract: Any) -> Any:
     """The runtime-checked versions of the newest RELEASE-* tag reachable from --rev,
     read from its text, else its model; None off git."""
-    import subprocess
-
     from headerparse.checks import versions
+    from headerparse.history.revisions import last_release
 
     if not (args.tree and args.rev):
         return None
-    proc = subprocess.run(["git", "-C", args.tree, "describe", "--tags", "--abbrev=0",
-                           "--match", "RELEASE-*", "--end-of-options", f"{args.rev}"],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
+    tag = last_release(Path(args.tree), args.rev)
+    if tag is None:
         return None
-    tree = tree_at(args.tree, proc.stdout.strip(), None)
+    tree = tree_at(args.tree, tag, None)
     return versions.from_text(tree.description, tree.files) or extract(tree)
 
 

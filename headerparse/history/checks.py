@@ -12,11 +12,11 @@ in 4.3.0) still has the name, and is not told.
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from headerparse.history.revisions import last_release
 from headerparse.history.versions import Version, parse_version
 
 if TYPE_CHECKING:
@@ -79,7 +79,5 @@ def _release_of(repo: Path, tree: HeaderTree) -> Version | None:
     """The release the tree is or follows (``git describe``); None off a tagged history."""
     m = _AT_REV.match(tree.description)
     rev = (m.group("commit") or m.group("rev")) if m else "HEAD"
-    proc = subprocess.run(["git", "-C", str(repo), "describe", "--tags", "--abbrev=0",
-                           "--match", "RELEASE-*", "--end-of-options", rev],
-                          capture_output=True, text=True, check=False)
-    return parse_version(proc.stdout.strip()) if proc.returncode == 0 else None
+    tag = last_release(repo, rev)
+    return parse_version(tag) if tag else None

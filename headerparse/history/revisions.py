@@ -80,6 +80,13 @@ def _tree_hashes(repo: Path, tags: list[str]) -> dict[str, str | None]:
     return out
 
 
+def last_release(repo: Path, rev: str) -> str | None:
+    """The newest release tag reachable from ``rev`` (``git describe``); None if there is none."""
+    proc = _git(repo, "describe", "--tags", "--abbrev=0", "--match", DEFAULT_PATTERN,
+                "--end-of-options", rev)
+    return proc.stdout.decode("utf-8", "replace").strip() if proc.returncode == 0 else None
+
+
 def _git(repo: Path, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     # An inherited GIT_DIR (a git hook running us) would point at another repository.
     env = {k: v for k, v in os.environ.items()

@@ -43,6 +43,8 @@ class HeaderTree:
     files: Mapping[str, bytes]
     checkout_root: str | None = None
     extra: Mapping[str, bytes] = field(default_factory=dict)
+    #: The repository and commit of a tree read at a git revision (``--rev``).
+    git_rev: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         # Private sorted copies: callers mutating their dicts later must not change a tree
@@ -66,6 +68,15 @@ class HeaderTree:
             h.update(b"%d:%s\0%d:" % (len(name), name, len(data)))
             h.update(data)
         return h.hexdigest()
+
+    def git_source(self) -> tuple[Path, str] | None:
+        """The git repository the headers come from and the revision they are at: a
+        checkout's HEAD, or ``--rev``'s commit; None for a plain directory."""
+        if self.checkout_root:
+            return Path(self.checkout_root), "HEAD"
+        if self.git_rev:
+            return Path(self.git_rev[0]), self.git_rev[1]
+        return None
 
     def content_hash(self) -> str:
         """sha256 over the sorted (path, bytes) pairs of :attr:`files`."""
@@ -264,7 +275,8 @@ def _open_git(root: Path, rev: str) -> HeaderTree:
     at = rev if commit.startswith(rev) else f"{rev} ({commit[:12]})"
     extra = {name: contents[blobs[name]] for name in EXTRA_FILES if name in blobs}
     # No checkout_root: the worktree is at some other revision, so its files must not be used.
-    return HeaderTree(f"{root} at {at}", {p: contents[o] for p, o in headers.items()}, None, extra)
+    return HeaderTree(f"{root} at {at}", {p: contents[o] for p, o in headers.items()}, None, extra,
+                      (str(root), commit))
 
 
 def _linked_headers(root: Path, headers: dict[str, str], links: dict[str, str]

@@ -11,7 +11,6 @@ in 4.3.0) still has the name, and is not told.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
     from headerparse.tree import HeaderTree
 
 RULE = "XC411"
-_AT_REV = re.compile(r"^.+ at (?P<rev>\S+)(?: \((?P<commit>[0-9a-f]+)\))?$")
 
 
 def reused_names(tree: HeaderTree, model: Model, cache: Path | None,
@@ -77,7 +75,6 @@ def _defined(model: Model) -> Iterator[tuple[str, Any]]:
 
 def _release_of(repo: Path, tree: HeaderTree) -> Version | None:
     """The release the tree is or follows (``git describe``); None off a tagged history."""
-    m = _AT_REV.match(tree.description)
-    rev = (m.group("commit") or m.group("rev")) if m else "HEAD"
-    tag = last_release(repo, rev)
+    source = tree.git_source()
+    tag = last_release(repo, source[1] if source is not None else "HEAD")
     return parse_version(tag) if tag else None

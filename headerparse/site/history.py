@@ -24,7 +24,6 @@ from headerparse.history.versions import Version, parse_version
 from headerparse.tree import HeaderTree
 
 RELEASES_DIR = "releases"
-_AT_REV = re.compile(r"^(?P<root>.+) at (?P<rev>\S+)(?: \((?P<commit>[0-9a-f]+)\))?$")
 # git describe of the site's commit: the release tag it is or follows.
 _DESCRIBED = re.compile(r"^(?P<tag>.+?)(?:-\d+-g[0-9a-f]+)?$")
 # Sections of a release page, in this order: history kind -> heading.
@@ -34,10 +33,8 @@ SECTIONS = (("hypercall", "Hypercalls"), ("subop", "Sub-ops"), ("record", "Struc
 
 def repo_of(tree: HeaderTree) -> Path | None:
     """The git repository a tree was read from: a checkout, or the repository of ``--rev``."""
-    if tree.checkout_root:
-        return Path(tree.checkout_root)
-    m = _AT_REV.match(tree.description)
-    return Path(m.group("root")) if m and Path(m.group("root")).is_dir() else None
+    source = tree.git_source()
+    return source[0] if source is not None and source[0].is_dir() else None
 
 
 def tree_history(tree: HeaderTree, *, cache: Path | None,

@@ -16,14 +16,12 @@ from __future__ import annotations
 import re
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
 from headerparse.tree import HeaderTree
 
 _INTERFACE = re.compile(
     rb"^\s*#\s*define\s+__XEN_LATEST_INTERFACE_VERSION__\s+(0x[0-9a-fA-F]+|\d+)", re.M)
 _DEBIAN = re.compile(r"^Debian (?P<pkg>\S+) (?P<version>\S+) \((?P<suite>[^)]+)\)$")
-_AT_REV = re.compile(r"^(?P<root>.+) at (?P<rev>\S+)(?: \((?P<commit>[0-9a-f]+)\))?$")
 
 
 @dataclass(frozen=True)
@@ -67,13 +65,10 @@ def site_version(tree: HeaderTree) -> SiteVersion:
 
 def _git_version(tree: HeaderTree) -> str | None:
     """``git describe`` of the revision a tree was read at, or of a checkout's HEAD."""
-    if tree.checkout_root:
-        root, rev = Path(tree.checkout_root), "HEAD"
-    else:
-        m = _AT_REV.match(tree.description)
-        if m is None:
-            return None
-        root, rev = Path(m.group("root")), m.group("commit") or m.group("rev")
+    source = tree.git_source()
+    if source is None:
+        return None
+    root, rev = source
     if not root.is_dir():
         return None
     try:

@@ -150,34 +150,38 @@ class Merger:
     def _fields(self, raws: list, record_doc: Doc) -> tuple[Field, ...]:
         """Each member once, documented by the rules of :mod:`.attach`; the same
         members in the same header texts as an earlier merge's are that merge's."""
-        files = {f.file or r.loc.file for r in raws for f in r.fields}
+        # The arches mostly agree on a record's members (x86_32 and x86_64 declare
+        # the same lines): each distinct member list is read once, not once an arch.
+        distinct: dict[tuple, Any] = {}
+        for r in raws:
+            distinct.setdefault((r.loc.file, tuple(tuple(vars(f).values()) for f in r.fields)),
+                                r)
+        files = {f.file or r.loc.file for r in distinct.values() for f in r.fields}
         files.add(raws[0].loc.file)     # whose text gave ``record_doc``
         docs = self.options.docs
-        key = (docs, raws[0].loc.line,
-               tuple((r.loc.file, tuple(tuple(vars(f).values()) for f in r.fields))
-                     for r in raws),
+        key = (docs, raws[0].loc.line, tuple(distinct),
                tuple((file, src.text if docs and (src := self.sources.get(file)) else None)
                      for file in sorted(files)))
-        return FIELDS.get(key, lambda: self._document_fields(raws, record_doc))
+        return FIELDS.get(key, lambda: self._document_fields(list(distinct.values()),
+                                                             record_doc))
 
     def _document_fields(self, raws: list, record_doc: Doc) -> tuple[Field, ...]:
+        """``raws`` are the distinct member lists of the record (a duplicate would add
+        no member and no line)."""
         lines: dict[str, set[int]] = {}
         first: dict[str, tuple[Any, str]] = {}      # path -> (its first raw field, file)
+        # The members declared beside each one: same file, same enclosing body.
+        beside: dict[tuple[str, str], set[int]] = {}
         for r in raws:
             for f in r.fields:
                 file = f.file or r.loc.file
                 lines.setdefault(file, set()).add(f.line)
+                beside.setdefault((file, f.path.rpartition(".")[0]), set()).add(f.line)
                 if f.path not in first:
                     first[f.path] = (f, file)
         docs = self.options.docs
         sections = {file: field_directions(src.comments, sorted(lines[file]))
                     for file in lines if docs and (src := self.sources.get(file))}
-        # The members declared beside each one: same file, same enclosing body.
-        beside: dict[tuple[str, str], set[int]] = {}
-        for r in raws:
-            for f in r.fields:
-                beside.setdefault((f.file or r.loc.file, f.path.rpartition(".")[0]),
-                                  set()).add(f.line)
         out = []
         for f, file in first.values():
             src = self.sources.get(file) if docs else None

@@ -496,15 +496,22 @@ def model_to_json(model: Model) -> dict[str, Any]:
 def model_json_text(model: Model, indent: int | None = None) -> str:
     """``json.dumps(model_to_json(model), indent=indent)``, byte for byte, made faster.
 
-    The encoder walks the model itself and asks :func:`~headerparse.jsonform.shallow`
-    for one object's dict at a time, instead of a whole plain copy being built
-    first and then walked (0.12 s against 0.16 s on 4.17).  Lists, tuples and the
-    model's mappings (all keyed by strings) it encodes as ``to_json`` would.
+    The encoder walks the model itself, so no plain copy is built first.  Every value
+    below the model is a frozen dataclass whose ``__dict__`` holds its fields, in
+    order, and nothing else (no slots, no cached properties, no attribute set after
+    ``__init__``: what ``tests/test_extract.py`` checks on real models), so
+    ``vars`` gives the dict :func:`~headerparse.jsonform.shallow` would build, from
+    C and without building it: 0.065 s against 0.1 s on 4.17.  Anything without a
+    ``__dict__`` (a mapping that is no dict) fails that pass, and the model is then
+    encoded with :func:`~headerparse.jsonform.shallow`.
     """
     data = shallow(model)
     data["$schema"] = f"headerparse-model/{SCHEMA_VERSION}"
     # The model is a tree of frozen values: there is no cycle to look for.
-    return json.dumps(data, indent=indent, default=shallow, check_circular=False)
+    try:
+        return json.dumps(data, indent=indent, default=vars, check_circular=False)
+    except TypeError:
+        return json.dumps(data, indent=indent, default=shallow, check_circular=False)
 
 
 class SchemaError(ValueError):

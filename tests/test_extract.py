@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 from support.extract_case import DATA, case_files, run_case, write_tree
@@ -74,6 +77,40 @@ def test_model_json_text_is_the_json_of_the_plain_form(indent: int | None, tmp_p
                                                        ) -> None:
     model = run_case("layout_traps", tmp_path)
     assert model_json_text(model, indent) == json.dumps(model_to_json(model), indent=indent)
+
+
+def _instances(value: object) -> list[object]:
+    """Every dataclass instance below ``value`` (the model itself excluded)."""
+    out: list[object] = []
+    stack = [getattr(value, f.name) for f in dataclasses.fields(value)]  # type: ignore[arg-type]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, Mapping):
+            stack.extend(v.values())
+        elif dataclasses.is_dataclass(v):
+            out.append(v)
+            stack.extend(getattr(v, f.name) for f in dataclasses.fields(v))
+    return out
+
+
+def test_model_values_hold_their_fields_alone(tmp_path: Path) -> None:
+    # model_json_text encodes each value's __dict__ (``vars``) as its JSON object: an
+    # attribute that is no field (a cached property's value, one set after __init__)
+    # would be written into every model.
+    model = run_case("layout_traps", tmp_path)
+    values = _instances(model)
+    assert {type(v).__name__ for v in values} >= {"Record", "Field", "Macro", "Doc", "Loc",
+                                                   "Layout", "Member", "Comment"}
+    for v in values:
+        assert list(vars(v)) == [f.name for f in dataclasses.fields(v)], type(v)  # type: ignore[arg-type]
+
+
+def test_model_json_text_falls_back_for_a_value_without_a_dict(tmp_path: Path) -> None:
+    model = run_case("layout_traps", tmp_path)
+    odd = dataclasses.replace(model, options=MappingProxyType(dict(model.options)))
+    assert model_json_text(odd) == json.dumps(model_to_json(model))
 
 
 def test_cache_serves_an_unchanged_tree(tmp_path: Path) -> None:

@@ -78,6 +78,8 @@ def clean_lines(lines: list[str]) -> str:
     """Comment lines as prose: common indentation removed, paragraphs kept, trimmed."""
     if not lines:
         return ""
+    if len(lines) == 1:
+        return lines[0].strip()
     first, rest = lines[0].strip(), [ln.rstrip() for ln in lines[1:]]
     indents = [len(ln) - len(ln.lstrip()) for ln in rest if ln.strip()]
     cut = min(indents, default=0)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from itertools import pairwise, takewhile
 
 from headerparse.extract.commenttext import clean_comment, comment_lines, is_markup_line
+from headerparse.extract.splice import Spliced, blank, code_mask, scanned
 from headerparse.model import EMPTY_DOC, Comment, Diagnostic, Doc, Loc
 
 __all__ = [
@@ -54,109 +55,51 @@ class Define:
 # ------------------------------------------------------------------ scanning
 
 
-class _Spliced:
-    """The text with backslash-newlines spliced out, and where each char came from.
-
-    C splices lines before it recognises comments, so ``// a \\`` continues onto
-    the next line and a string literal may span lines; scanning the spliced text
-    gets that right for free, and ``origin`` maps positions back for line/col.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.text = text.replace("\r\n", "\n")
-        parts: list[str] = []
-        origin: list[int] = []
-        pos = 0
-        for m in re.finditer(r"\\\n", self.text):
-            parts.append(self.text[pos:m.start()])
-            origin.extend(range(pos, m.start()))
-            pos = m.end()
-        parts.append(self.text[pos:])
-        origin.extend(range(pos, len(self.text)))
-        origin.append(len(self.text))   # sentinel: the end of the text
-        self.logical = "".join(parts)
-        self.origin = origin
-        self.line_starts = [0] + [m.end() for m in re.finditer(r"\n", self.text)]
-
-    def line_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.line_starts, offset)
-
-    def loc_of(self, offset: int, file: str) -> Loc:
-        line = self.line_of(offset)
-        return Loc(file, line, offset - self.line_starts[line - 1] + 1)
-
-
-_INTERESTING = re.compile(r"""/\*|//|["']""")
-_LITERAL = {'"': re.compile(r'"(?:[^"\\\n]|\\.)*"?'), "'": re.compile(r"'(?:[^'\\\n]|\\.)*'?")}
-
-
-def _comment_spans(logical: str) -> list[tuple[int, int, bool]]:
-    """(start, end, terminated) of every comment in the spliced text."""
-    spans = []
-    pos = 0
-    while True:
-        m = _INTERESTING.search(logical, pos)
-        if m is None:
-            return spans
-        tok = m.group()
-        if tok == "/*":
-            close = logical.find("*/", m.end())
-            if close < 0:
-                spans.append((m.start(), len(logical), False))
-                return spans
-            spans.append((m.start(), close + 2, True))
-            pos = close + 2
-        elif tok == "//":
-            eol = logical.find("\n", m.end())
-            end = len(logical) if eol < 0 else eol
-            spans.append((m.start(), end, True))
-            pos = end
-        else:
-            # A literal ends at its quote or, unterminated (an apostrophe in an
-            # #error line), at the end of the line, so damage stays local.
-            lit = _LITERAL[tok].match(logical, m.start())
-            pos = lit.end() if lit else m.end()
-
-
-def _code_mask(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` with the comments blanked (newlines kept): what is left is code."""
-    out = []
-    pos = 0
-    for start, end in spans:
-        out.append(text[pos:start])
-        out.append(_blank(text[start:end]))
-        pos = end
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def _blank(segment: str, *, utf8: bool = False) -> str:
-    """``segment`` as spaces, newlines kept: one per character, or per UTF-8 byte."""
-    return "\n".join(" " * (len(part.encode()) if utf8 and not part.isascii() else len(part))
-                     for part in segment.split("\n"))
-
-
 def scan_comments(text: str, file: str) -> list[LexComment]:
     """Every ``/* */`` and ``//`` comment of ``text``, in order."""
-    src = _Spliced(text)
-    spans = [(src.origin[s], src.origin[e - 1] + 1, ok)
-             for s, e, ok in _comment_spans(src.logical)]
-    mask = _code_mask(src.text, [(s, e) for s, e, _ in spans])
+    src, logical_spans = scanned(text)
+    origin, full = src.origin, src.text
+    spans = [(origin[s], origin[e - 1] + 1) for s, e, _ok in logical_spans]
     out = []
-    for start, end, ok in spans:
-        raw = src.text[start:end]
+    for k, (start, end) in enumerate(spans):
+        raw = full[start:end]
         loc = src.loc_of(start, file)
         end_line = src.line_of(end - 1)
-        line_begin = src.line_starts[loc.line - 1]
-        eol = src.text.find("\n", end)
         comment = Comment(raw, clean_comment(raw), loc, end_line)
         out.append(LexComment(
             comment,
-            code_before=bool(mask[line_begin:start].strip()),
-            code_after=bool(mask[end:len(src.text) if eol < 0 else eol].strip()),
-            terminated=ok,
+            code_before=_code_before(full, spans, k, src.line_starts[loc.line - 1]),
+            code_after=_code_after(full, spans, k),
+            terminated=logical_spans[k][2],
         ))
     return out
+
+
+def _code_before(text: str, spans: list[tuple[int, int]], k: int, line_begin: int) -> bool:
+    """Whether code precedes comment ``k`` on its line: text that is no comment."""
+    pos, j = spans[k][0], k - 1
+    while True:
+        prev_end = spans[j][1] if j >= 0 else 0
+        if text[max(prev_end, line_begin):pos].strip():
+            return True
+        if prev_end <= line_begin:
+            return False
+        pos, j = spans[j][0], j - 1
+
+
+def _code_after(text: str, spans: list[tuple[int, int]], k: int) -> bool:
+    """Whether code follows comment ``k`` on its last line: text that is no comment."""
+    pos, j = spans[k][1], k + 1
+    eol = text.find("\n", pos)
+    if eol < 0:
+        eol = len(text)
+    while True:
+        next_start = spans[j][0] if j < len(spans) else eol
+        if text[pos:min(next_start, eol)].strip():
+            return True
+        if next_start >= eol:
+            return False
+        pos, j = spans[j][1], j + 1
 
 
 # Where the scanner and clang could disagree on what is comment, or where
@@ -191,7 +134,7 @@ def code_skeleton(text: str, comments: list[LexComment]) -> str | None:
         if text[start:end] != c.comment.raw:
             return None     # the scan does not match the text: trust nothing
         spans.append((start, end))
-    mask = _code_mask(text, spans)
+    mask = code_mask(text, spans)
     out: list[str] = []
     pos = 0
     for (start, end), c in zip(spans, comments, strict=True):
@@ -202,18 +145,34 @@ def code_skeleton(text: str, comments: list[LexComment]) -> str | None:
                 or _RAW_DIRECTIVE.match(_logical_line_before(mask, start))):
             out.append(raw)
         else:
-            out.append(_blank(raw, utf8=True))
+            out.append(blank(raw, utf8=True))
         pos = end
     out.append(text[pos:])
     lines = "".join(out).split("\n")
-    raw_line = prev_spliced = False     # in a #error/#warning/#include line or its continuation
-    for i, code in enumerate(mask.split("\n")):
-        raw_line = ("#" in code and bool(_RAW_DIRECTIVE.match(code))) or (raw_line and prev_spliced)
-        prev_spliced = code.endswith("\\")
-        if not raw_line:
-            # Only what clang takes for blanks: a trailing NBSP is not one.
-            lines[i] = lines[i].rstrip(" \t\f\v")
-    return "\n".join(lines)
+    # Only what clang takes for blanks: a trailing NBSP is not one.
+    stripped = [line.rstrip(" \t\f\v") for line in lines]
+    for i in _raw_lines(mask, starts):
+        stripped[i] = lines[i]
+    return "\n".join(stripped)
+
+
+_RAW_HASH = re.compile(r"#[^\S\n]*(?:error|warning|include|include_next|import)\b")
+
+
+def _raw_lines(mask: str, starts: list[int]) -> set[int]:
+    """Indexes of the lines of ``#error``/``#warning``/``#include`` directives and of
+    their continuations (``mask``'s lines start at ``starts``)."""
+    out: set[int] = set()
+    for m in _RAW_HASH.finditer(mask):
+        i = bisect.bisect_right(starts, m.start()) - 1
+        if mask[starts[i]:m.start()].strip():
+            continue        # not the first token of its line
+        while i not in out:
+            out.add(i)
+            if i + 1 >= len(starts) or mask[starts[i + 1] - 2] != "\\":
+                break
+            i += 1
+    return out
 
 
 def _logical_line_before(mask: str, offset: int) -> str:
@@ -234,24 +193,33 @@ def comment_diagnostics(comments: list[LexComment]) -> list[Diagnostic]:
 # ------------------------------------------------------------------ #define
 
 
-_DIRECTIVE = re.compile(r"[ \t\f\v]*#[ \t]*(\w+)(.*)", re.S)
 _GUARD_IF = re.compile(r"(?:ifndef\s+(\w+)|if\s+!\s*defined\s*\(?\s*(\w+)\s*\)?)\s*$")
 
 
-def _code_only(src: _Spliced) -> tuple[str, list[int]]:
-    """The spliced text with each comment replaced by one space, and its origin map."""
+def _code_only(src: Spliced, spans: list[tuple[int, int, bool]]
+               ) -> tuple[str, Callable[[int], int]]:
+    """The spliced text with each comment (``spans``) replaced by one space, and where
+    each of its offsets is in the text."""
     parts: list[str] = []
-    origin: list[int] = []
-    pos = 0
-    for start, end, _ok in _comment_spans(src.logical):
+    # Where each piece starts in the comment-free text, and how far its offsets are
+    # from the spliced text's: a comment's space stands at the comment's start.
+    starts: list[int] = [0]
+    shifts: list[int] = [0]
+    pos = at = 0
+    for start, end, _ok in spans:
         parts.append(src.logical[pos:start])
-        origin.extend(src.origin[pos:start])
+        at += start - pos
         parts.append(" ")
-        origin.append(src.origin[start])
+        starts += [at, at + 1]
+        shifts += [start - at, end - at - 1]
+        at += 1
         pos = end
     parts.append(src.logical[pos:])
-    origin.extend(src.origin[pos:])   # includes the sentinel
-    return "".join(parts), origin
+    origin = src.origin
+
+    def where(offset: int) -> int:
+        return origin[offset + shifts[bisect.bisect_right(starts, offset) - 1]]
+    return "".join(parts), where
 
 
 class _Directive:
@@ -262,15 +230,19 @@ class _Directive:
         self.rest_at, self.end_at = rest_at, end_at   # offsets in the comment-free text
 
 
+_DIRECTIVE_HASH = re.compile(r"#[ \t]*(\w+)([^\n]*)")
+
+
 def _directives(code: str) -> list[_Directive]:
+    """The lines whose first token is ``#`` and a name: found from their ``#`` (a
+    search from each line start cost more than the lexing of the rest)."""
     out = []
-    pos = 0
-    for line in code.split("\n"):
-        m = _DIRECTIVE.match(line)
-        if m:
-            out.append(_Directive(m.group(1), m.group(2), pos + m.start(2),
-                                  pos + len(line.rstrip())))
-        pos += len(line) + 1
+    for m in _DIRECTIVE_HASH.finditer(code):
+        hash_at = m.start()
+        line_at = code.rfind("\n", 0, hash_at) + 1
+        if line_at == hash_at or not code[line_at:hash_at].strip(" \t\f\v"):
+            out.append(_Directive(m.group(1), m.group(2), m.start(2),
+                                  line_at + len(code[line_at:m.end()].rstrip())))
     return out
 
 
@@ -284,9 +256,12 @@ def _guard_index(directives: list[_Directive]) -> int | None:
     return None
 
 
-def _parse_define(d: _Directive, origin: list[int], src: _Spliced, file: str,
+_DEFINE_NAME = re.compile(r"\s+([A-Za-z_]\w*)")
+
+
+def _parse_define(d: _Directive, origin: Callable[[int], int], src: Spliced, file: str,
                   conditional: bool) -> Define | None:
-    m = re.match(r"\s+([A-Za-z_]\w*)", d.rest)
+    m = _DEFINE_NAME.match(d.rest)
     if not m:
         return None
     after = d.rest[m.end():]
@@ -296,16 +271,16 @@ def _parse_define(d: _Directive, origin: list[int], src: _Spliced, file: str,
         inner = after[1:close] if close >= 0 else after[1:]
         params = tuple(p.strip() for p in inner.split(",")) if inner.strip() else ()
         after = after[close + 1:] if close >= 0 else ""
-    loc = src.loc_of(origin[d.rest_at + m.start(1)], file)
-    end_line = src.line_of(origin[max(d.end_at - 1, d.rest_at)])
+    loc = src.loc_of(origin(d.rest_at + m.start(1)), file)
+    end_line = src.line_of(origin(max(d.end_at - 1, d.rest_at)))
     return Define(m.group(1), loc.line, loc.col, params, " ".join(after.split()), end_line,
                   conditional)
 
 
 def scan_defines(text: str, file: str) -> list[Define]:
     """Every ``#define`` of ``text`` (directives inside comments are not directives)."""
-    src = _Spliced(text)
-    code, origin = _code_only(src)
+    src, spans = scanned(text)
+    code, origin = _code_only(src, spans)
     directives = _directives(code)
     guard = _guard_index(directives)
     # One flag per open #if: True when that block is the include guard.

@@ -70,15 +70,16 @@ def _lines_of(c: Comment, index: int) -> list[_Line]:
     return out
 
 
-def parse_markup(file: str, comments: list[LexComment], defines: list[Define]) -> FileMarkup:
-    """All the markup of one header.
+def parse_markup(file: str, comments: list[LexComment], defines: list[Define],
+                 index: CommentIndex | None = None) -> FileMarkup:
+    """All the markup of one header (``index``: the caller's index of ``comments``).
 
     The diagnostics include the lexer's (unterminated comments, XM100), so a
     caller needs no other call to report everything wrong with the comments.
     """
     diags = comment_diagnostics(comments)
     lines = [ln for i, c in enumerate(comments) for ln in _lines_of(c.comment, i)]
-    groups = _Groups(file, comments, defines, diags).run(lines)
+    groups = _Groups(file, comments, defines, diags, index).run(lines)
     prototypes: list[Prototype] = []
     for block in _blocks(lines):
         prototypes.extend(_block_prototypes(file, block, diags))
@@ -108,9 +109,9 @@ class _Groups:
     """Pairs ``` enum X {`` with ``` }`` and collects the defines in between."""
 
     def __init__(self, file: str, comments: list[LexComment], defines: list[Define],
-                 diags: list[Diagnostic]) -> None:
+                 diags: list[Diagnostic], index: CommentIndex | None = None) -> None:
         self.file, self.comments, self.defines, self.diags = file, comments, defines, diags
-        self.index = CommentIndex(comments)
+        self.index = index if index is not None else CommentIndex(comments)
         self.out: list[OpGroup] = []
 
     def _diag(self, rule: str, ln: _Line, message: str, why: str, symbol: str | None) -> None:
@@ -383,6 +384,8 @@ def arg_lines(comment: Comment) -> tuple[ArgLine, ...]:
     joined with a space).  ``@foreigndom[15:0]: FD`` gives name ``foreigndom``
     and text ``[15:0] FD``.
     """
+    if "@" not in comment.raw and "..." not in comment.raw:
+        return ()               # no line can start an argument
     out: list[ArgLine] = []
     current: list = []          # [name, text, line, indent] of the open argument
     for i, content in enumerate(comment_lines(comment.raw)):

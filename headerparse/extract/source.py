@@ -63,13 +63,13 @@ def read_source(path: str, data: bytes, docs: bool = True) -> HeaderSource:
             why="Xen headers are expected to be UTF-8 (mostly ASCII) text"))
     comments = scan_comments(text, path)
     defines = scan_defines(text, path)
-    markup = parse_markup(path, comments, defines)
+    index = CommentIndex(comments)
+    markup = parse_markup(path, comments, defines, index)
     # U+FFFD stands for bytes of any length, so a skeleton of replaced text would
     # not know clang's byte columns: such a file is keyed on its bytes.
     skeleton = code_skeleton(text, comments) if valid else None
     digest = (hashlib.sha256(b"bytes\0" + data) if skeleton is None
               else hashlib.sha256(b"skeleton\0" + skeleton.encode()))
-    index = CommentIndex(comments)
     macro_docs = (_macro_docs(text, comments, index, defines) if docs
                   else [None if _guard(d) else _NO_DOC for d in defines])
     return HeaderSource(path, text, comments, index, defines, markup, diags,

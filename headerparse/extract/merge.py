@@ -9,11 +9,13 @@ cache relies on that split.
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from headerparse.extract.archfacts import ArchFacts
+from headerparse.extract.archfacts import ArchFacts, RawField
 from headerparse.extract.attach import MemberDoc, code_lines, member_doc
 from headerparse.extract.lexer import Define
 from headerparse.extract.markup import arg_lines, direction_of, field_directions
@@ -47,6 +49,8 @@ _NOTE_HYPERCALL = re.compile(r"__HYPERVISOR_(\w+)\Z")
 # 4.17 and 4.20 have some 1,300 records each, so a review's two merges fit, and a
 # process merging many releases (a site build) keeps no more than about four.
 FIELDS: Memo[tuple[Field, ...]] = Memo(6_000)
+# A raw member as the tuple of its fields (from C: 27,000 of them on 4.17).
+_RAW_FIELD = operator.attrgetter(*(f.name for f in dataclasses.fields(RawField)))
 
 
 class Merger:
@@ -154,8 +158,7 @@ class Merger:
         # the same lines): each distinct member list is read once, not once an arch.
         distinct: dict[tuple, Any] = {}
         for r in raws:
-            distinct.setdefault((r.loc.file, tuple(tuple(vars(f).values()) for f in r.fields)),
-                                r)
+            distinct.setdefault((r.loc.file, tuple(map(_RAW_FIELD, r.fields))), r)
         files = {f.file or r.loc.file for r in distinct.values() for f in r.fields}
         files.add(raws[0].loc.file)     # whose text gave ``record_doc``
         docs = self.options.docs

@@ -48,25 +48,26 @@ class FileMarkup:
 
 @dataclass(frozen=True)
 class _Line:
-    """One line of a comment, and its markup if it is a markup line."""
+    """One markup line of a comment."""
 
     line: int
-    col: int               # where the backtick is (or the comment text starts)
+    col: int               # where the backtick is
     markup: str | None     # the text after the backtick, one space removed
     comment: int           # index of the comment in the file's list
 
 
 def _lines_of(c: Comment, index: int) -> list[_Line]:
+    """The markup lines of a comment: every reader of markup skips the other lines."""
+    if "`" not in c.raw:
+        return []           # markup lines start with a backtick
     out = []
     raws = c.raw.split("\n")
     for i, content in enumerate(comment_lines(c.raw)):
-        offset = c.loc.col - 1 if i == 0 else 0
         if is_markup_line(content):
+            offset = c.loc.col - 1 if i == 0 else 0
             body = content.lstrip()[1:]
             body = body[1:] if body[:1] in (" ", "\t") else body
             out.append(_Line(c.loc.line + i, raws[i].find("`") + 1 + offset, body, index))
-        else:
-            out.append(_Line(c.loc.line + i, 1 + offset, None, index))
     return out
 
 

@@ -186,17 +186,20 @@ class Merger:
         sections = {file: field_directions(src.comments, sorted(lines[file]))
                     for file in lines if docs and (src := self.sources.get(file))}
         out = []
+        undocumented = MemberDoc(EMPTY_DOC, None)
         for f, file in first.values():
             src = self.sources.get(file) if docs else None
-            found = (member_doc(src.index, f.line, f.name, record_doc,
-                                beside[(file, f.path.rpartition(".")[0])], self._code(file))
-                     if src else MemberDoc(EMPTY_DOC, None))
-            whole = self._doc(file, f.line)
+            if src is not None:
+                found = member_doc(src.index, f.line, f.name, record_doc,
+                                   beside[(file, f.path.rpartition(".")[0])], self._code(file))
+                direction = (direction_of(src.index.doc_for(f.line))
+                             or sections[file].get(f.line))
+            else:
+                found, direction = undocumented, None
             out.append(Field(
                 path=f.path, name=f.name, loc=Loc(file, f.line, f.col), doc=found.doc,
-                direction=direction_of(whole) or sections.get(file, {}).get(f.line),
-                flexible=f.flexible, guest_handle=f.guest_handle, bitfield=f.bitfield,
-                heading=found.heading))
+                direction=direction, flexible=f.flexible, guest_handle=f.guest_handle,
+                bitfield=f.bitfield, heading=found.heading))
         return tuple(out)
 
     def _code(self, file: str) -> list[str]:

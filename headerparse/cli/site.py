@@ -32,6 +32,7 @@ from headerparse.cli.common import (
 )
 from headerparse.paths import PAGE_SUFFIX, SOURCE
 from headerparse.safeio import output_dir
+from headerparse.site.pagestore import PageStore
 
 if TYPE_CHECKING:
     from headerparse.annotations.types import AnnotationSet
@@ -105,6 +106,7 @@ def _build(args: argparse.Namespace, out: Path) -> int:
     tree = open_args_tree(args)
     if args.full:
         shutil.rmtree(out / ".staging" / "doctrees", ignore_errors=True)
+        PageStore.drop(out / ".staging")
     # Sphinx gets ready (imports, application, environment, a copy of the site)
     # in a child process while this one extracts and renders the pages.
     finish = sphinxrun.start(out, strict=not args.no_strict, quiet=not args.verbose,
@@ -180,51 +182,68 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
     from headerparse.site import consumers as consumer_pages
     from headerparse.site.history import SiteHistory
     from headerparse.site.pages import site_of
+    from headerparse.site.pagestore import code_key, fingerprint, noting, warm
     from headerparse.site.render import environment, sync_tree
     from headerparse.site.version import site_version
 
-    src = out / ".staging" / "src"
+    staging = out / ".staging"
     aset, annotation_diags = bound if bound is not None else load_for_tree(model, tree)
     texts = {p: data.decode("utf-8", "replace") for p, data in tree.files.items()}
-    facts = _facts(model, tree, aset, annotation_diags, texts)
-    env = environment(cache=out / ".staging" / "jinja")
+    facts, model_key = _facts(model, tree, aset, annotation_diags, texts)
+    env = environment(cache=staging / "jinja")
     version = site_version(tree)
     env.globals["site_version"] = version.long
     env.globals["consumer_docs"] = [c.spec.docname for c in consumers]
-    site = site_of(model, facts, texts, env)
-    marks = None
-    if history is not None:
-        subops = frozenset(site.facts.subops.by_name) if site.facts.subops else frozenset()
-        marks = env.globals["history"] = SiteHistory(history, version.short.removeprefix("Xen "),
-                                                     subops)
-    pages = site.pages(jobs=min(os.cpu_count() or 1, PAGE_JOBS))
+    with noting() as outside:
+        site = site_of(model, facts, texts, env)
+        marks = None
+        if history is not None:
+            subops = frozenset(site.facts.subops.by_name) if site.facts.subops else frozenset()
+            marks = env.globals["history"] = SiteHistory(
+                history, version.short.removeprefix("Xen "), subops)
+        todo = site.page_jobs()
+        warm(model, site, marks)
+        store = PageStore(staging, PAGE_SUFFIX, tree.files)
+        # Everything a page reads but the header files it notes (see pagestore).
+        store.base = fingerprint(code_key(), model_key, site.facts, sorted(tree.files),
+                                 [version.long, version.short, env.globals["consumer_docs"]],
+                                 history, store.key(sorted(outside)) or "unkeyed")
+        before = frozenset(outside)
+        pages, kept = site.pages_since(store, todo, jobs=min(os.cpu_count() or 1, PAGE_JOBS))
+        if outside != before:
+            raise RuntimeError(f"read outside a page after the fingerprint: {outside - before}")
     if marks is not None:
         pages.update(marks.render_pages(site.render))
     pages.update(consumer_pages.render(site, list(consumers)))
-    written, removed = sync_tree(src, pages, PAGE_SUFFIX)
+    written, removed = sync_tree(staging / "src", pages, PAGE_SUFFIX, keep=kept)
+    store.save()
     hand = {p.relative_to(SOURCE).with_suffix("").as_posix(): p.read_text("utf-8")
             for p in SOURCE.rglob("*.rst")}
-    w2, r2 = sync_tree(src, hand, ".rst")
+    w2, r2 = sync_tree(staging / "src", hand, ".rst")
     if say:
-        say(f"pages: {len(pages) + len(hand)} ({written + w2} changed, {removed + r2} removed)")
+        say(f"pages: {len(pages) + len(kept) + len(hand)} ({len(pages)} rendered, "
+            f"{written + w2} changed, {removed + r2} removed)")
     return written + w2, removed + r2
 
 
 def _facts(model: Model, tree: HeaderTree, aset: AnnotationSet,
-           annotation_diags: list[Diagnostic], texts: dict[str, str]) -> SiteFacts:
-    """The pages' facts with the checks' findings. The checks (a third of the page stage of
-    a one-header rebuild) run in a forked child while this process derives the rest."""
+           annotation_diags: list[Diagnostic], texts: dict[str, str]) -> tuple[SiteFacts, str]:
+    """The pages' facts with the checks' findings, and the model's digest for the page
+    store. The checks (a third of the page stage of a one-header rebuild) run in a
+    forked child while this process derives the rest."""
     from headerparse.checks.run import site_diagnostics
     from headerparse.parallel import WorkerFailed, can_fork, fork_map
     from headerparse.site.facts import site_facts, with_diagnostics
+    from headerparse.site.pagestore import masked_digest
 
     jobs: list[Callable[[], Any]] = [
-        lambda: site_facts(model, aset, (), texts),
+        lambda: (site_facts(model, aset, (), texts), masked_digest(model)),
         lambda: site_diagnostics(tree.files, model, aset, annotation_diags)]
     try:
-        facts, found = fork_map(lambda job: job(), jobs) if can_fork() else [j() for j in jobs]
+        mine, found = fork_map(lambda job: job(), jobs) if can_fork() else [j() for j in jobs]
     except WorkerFailed as exc:
         if exc.error is not None:      # the checks' own error, as without the fork
             raise exc.error from None
         raise
-    return with_diagnostics(facts, model, found)
+    facts, model_key = mine
+    return with_diagnostics(facts, model, found), model_key

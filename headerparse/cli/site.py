@@ -180,9 +180,9 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
     """
     from headerparse.annotations.load import load_for_tree
     from headerparse.site import consumers as consumer_pages
+    from headerparse.site import pagestore
     from headerparse.site.history import SiteHistory
     from headerparse.site.pages import site_of
-    from headerparse.site.pagestore import code_key, fingerprint, noting, warm
     from headerparse.site.render import environment, sync_tree
     from headerparse.site.version import site_version
 
@@ -194,7 +194,7 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
     version = site_version(tree)
     env.globals["site_version"] = version.long
     env.globals["consumer_docs"] = [c.spec.docname for c in consumers]
-    with noting() as outside:
+    with pagestore.noting() as outside:
         site = site_of(model, facts, texts, env)
         marks = None
         if history is not None:
@@ -202,12 +202,14 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
             marks = env.globals["history"] = SiteHistory(
                 history, version.short.removeprefix("Xen "), subops)
         todo = site.page_jobs()
-        warm(model, site, marks)
+        pagestore.warm(model, site, marks)
+        pagestore.check_globals(env)
         store = PageStore(staging, PAGE_SUFFIX, tree.files)
         # Everything a page reads but the header files it notes (see pagestore).
-        store.base = fingerprint(code_key(), model_key, site.facts, sorted(tree.files),
-                                 [version.long, version.short, env.globals["consumer_docs"]],
-                                 history, store.key(sorted(outside)) or "unkeyed")
+        store.base = pagestore.fingerprint(
+            pagestore.code_key(), model_key, site.facts, sorted(tree.files),
+            [version.long, version.short, env.globals["consumer_docs"]], history,
+            store.key(sorted(outside)) or "unkeyed")
         before = frozenset(outside)
         pages, kept = site.pages_since(store, todo, jobs=min(os.cpu_count() or 1, PAGE_JOBS))
         if outside != before:

@@ -39,13 +39,16 @@ from typing import Any
 from headerparse.model import Comment, Model
 from headerparse.paths import TEMPLATES
 
-__all__ = ["PageStore", "Texts", "code_key", "fingerprint", "masked_digest", "noting",
-           "recorded", "warm"]
+__all__ = ["PageStore", "Texts", "check_globals", "code_key", "fingerprint", "masked_digest",
+           "noting", "recorded", "warm"]
 
 STORE = "pages.json"
 _FORMAT = 1
 # The comment fields that hold its text; ``loc`` and ``end_line`` say where it is.
 _TEXT_FIELDS = ("raw", "text")
+# The templates' globals besides jinja's own, each in the build's fingerprint (the
+# command's stage() says how); a new one must be added there too.
+GLOBALS = frozenset({"site_version", "consumer_docs", "history", "enum_name"})
 # What a read of the digest of every header notes: no file of the tree, so a page
 # that reads it is rendered every time.
 WHOLE_TREE = "<the whole tree>"
@@ -113,6 +116,15 @@ def recorded(render: Callable[[], str]) -> Callable[[], tuple[str, list[str]]]:
             _reads = saved
         return text, sorted(reads)
     return run
+
+
+def check_globals(env: Any) -> None:
+    """Refuse to key pages on a template global the fingerprint does not cover."""
+    import jinja2.defaults
+
+    unknown = set(env.globals) - GLOBALS - set(jinja2.defaults.DEFAULT_NAMESPACE)
+    if unknown:
+        raise RuntimeError(f"template globals outside the page fingerprint: {sorted(unknown)}")
 
 
 def warm(*objs: object) -> None:

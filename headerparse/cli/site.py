@@ -102,7 +102,8 @@ def _build(args: argparse.Namespace, out: Path) -> int:
     # memory. Reference counting still frees the rest.
     gc.disable()
     t0 = time.perf_counter()
-    located = locate_consumers(args.consumer)
+    # Without --consumer, conform's modules are not even imported (a tenth of a second).
+    located = locate_consumers(args.consumer) if args.consumer else []
     tree = open_args_tree(args)
     if args.full:
         shutil.rmtree(out / ".staging" / "doctrees", ignore_errors=True)
@@ -114,7 +115,7 @@ def _build(args: argparse.Namespace, out: Path) -> int:
     try:
         model = extractor(args)(tree)
         # A consumer that fails fails the build here, before any page is staged.
-        consumers = consumer_pages(located, args, tree, model, say)
+        consumers = consumer_pages(located, args, tree, model, say) if located else []
         history = _history(args, tree, say)
         t1 = time.perf_counter()
         written, removed = stage(model, tree, out, say, annotations(args, tree, model),
@@ -179,7 +180,6 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
     (:func:`headerparse.site.history.tree_history`): badges and release pages.
     """
     from headerparse.annotations.load import load_for_tree
-    from headerparse.site import consumers as consumer_pages
     from headerparse.site import pagestore
     from headerparse.site.history import SiteHistory
     from headerparse.site.pages import site_of
@@ -216,7 +216,10 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
             raise RuntimeError(f"read outside a page after the fingerprint: {outside - before}")
     if marks is not None:
         pages.update(marks.render_pages(site.render))
-    pages.update(consumer_pages.render(site, list(consumers)))
+    if consumers:
+        from headerparse.site import consumers as consumer_pages
+
+        pages.update(consumer_pages.render(site, list(consumers)))
     written, removed = sync_tree(staging / "src", pages, PAGE_SUFFIX, keep=kept)
     store.save()
     hand = {p.relative_to(SOURCE).with_suffix("").as_posix(): p.read_text("utf-8")
@@ -233,14 +236,18 @@ def _facts(model: Model, tree: HeaderTree, aset: AnnotationSet,
     """The pages' facts with the checks' findings, and the model's digest for the page
     store. The checks (a third of the page stage of a one-header rebuild) run in a
     forked child while this process derives the rest."""
-    from headerparse.checks.run import site_diagnostics
     from headerparse.parallel import WorkerFailed, can_fork, fork_map
     from headerparse.site.facts import site_facts, with_diagnostics
     from headerparse.site.pagestore import masked_digest
 
+    def checks() -> Any:
+        # Imported by the child that runs them, not before the fork by this process.
+        from headerparse.checks.run import site_diagnostics
+
+        return site_diagnostics(tree.files, model, aset, annotation_diags)
+
     jobs: list[Callable[[], Any]] = [
-        lambda: (site_facts(model, aset, (), texts), masked_digest(model)),
-        lambda: site_diagnostics(tree.files, model, aset, annotation_diags)]
+        lambda: (site_facts(model, aset, (), texts), masked_digest(model)), checks]
     try:
         mine, found = fork_map(lambda job: job(), jobs) if can_fork() else [j() for j in jobs]
     except WorkerFailed as exc:

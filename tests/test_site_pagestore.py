@@ -180,3 +180,46 @@ def test_the_pages_read_no_global_the_fingerprint_does_not_cover():
     env.globals["something_new"] = 1
     with pytest.raises(RuntimeError, match="something_new"):
         pagestore.check_globals(env)
+
+
+# ---------------------------------------------------------------- Sphinx's global pages
+
+
+def _html(out: Path) -> dict[str, bytes]:
+    html = out / "html"
+    return {p.relative_to(html).as_posix(): p.read_bytes() for p in html.rglob("*")
+            if p.is_file()}
+
+
+def test_the_index_and_inventory_are_kept_only_while_no_declaration_changed(stage, tmp_path):
+    import zlib
+
+    from headerparse.site.sphinxrun import sphinx
+
+    def build(model: Model, files: dict[str, bytes], out: Path) -> dict[str, bytes]:
+        stage(model, files, out)
+        assert sphinx(out, jobs="1", strict=True, quiet=True)
+        return _html(out)
+
+    def inventory(html: dict[str, bytes]) -> str:
+        return zlib.decompress(html["objects.inv"].split(b"zlib.\n", 1)[1]).decode()
+
+    model, out = synthetic_model(), tmp_path / "out"
+    first = build(model, FILES, out)
+    kept = {p: (out / "html" / p).stat().st_mtime_ns for p in ("genindex.html", "objects.inv")}
+    # A comment: the pages showing it change, the index and the inventory do not.
+    edited = _edit_comments(model, "sched.h", "Halt this domain", "Halt THIS domain")
+    files = dict(FILES, **{"sched.h": FILES["sched.h"].replace(b"Halt this", b"Halt THIS")})
+    second = build(edited, files, out)
+    assert second["hypercalls/sched_op.html"] != first["hypercalls/sched_op.html"]
+    assert {p: (out / "html" / p).stat().st_mtime_ns for p in kept} == kept
+    assert second == build(edited, files, tmp_path / "cold1")
+    # A declaration gone (and a word of the search index with it): both are written again.
+    assert "BLKIF_MAX_SEGMENTS" in inventory(second)
+    assert b"BLKIF_MAX_SEGMENTS" in second["genindex.html"]
+    data = model_to_json(edited)
+    data["macros"] = [m for m in data["macros"] if m["name"] != "BLKIF_MAX_SEGMENTS"]
+    third = build(model_from_json(data), files, out)
+    assert "BLKIF_MAX_SEGMENTS" not in inventory(third)
+    assert b"BLKIF_MAX_SEGMENTS" not in third["genindex.html"]
+    assert third == build(model_from_json(data), files, tmp_path / "cold2")

@@ -7,7 +7,8 @@ one-header edit, ``indexentries`` holds the rewritten pages' entries only, and
 searching for a header or hypercall by its index entry finds nothing until a full
 build. Here the entries are kept beside the doctrees when the index is dumped, and
 those of the pages not written again are put back when the next build loads the
-index. The entries are dumped in docname order, so that an incremental build's
+index. The entries are dumped in docname order, and the words no page has any more
+are dropped (Sphinx keeps them, with an empty list), so that an incremental build's
 index is byte for byte a full build's.
 """
 
@@ -48,6 +49,11 @@ def _wrap(app: Sphinx) -> None:
             ordered = {d: e for d, e in sorted(indexer._index_entries.items()) if d in live}
             indexer._index_entries.clear()
             indexer._index_entries.update(ordered)
+            # Pruning leaves the words that only the pages read again had, with no page.
+            indexer.prune(live)
+            for mapping in (indexer._mapping, indexer._title_mapping):
+                for word in [w for w, docs in mapping.items() if not docs]:
+                    del mapping[word]
         dump()
         if indexer is not None:
             tmp = _path(app).with_suffix(".tmp")

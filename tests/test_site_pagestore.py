@@ -165,7 +165,11 @@ def test_a_staged_page_changed_by_hand_or_a_damaged_store_is_rendered_again(stag
     assert page.read_text() == text
     page.unlink()
     assert stage(model, FILES, out) == {"hypercalls/sched_op"}
-    (out / ".staging" / pagestore.STORE).write_text("{not json")
+    store = out / ".staging" / pagestore.STORE
+    store.write_text("{not json")
+    assert stage(model, FILES, out) == everything
+    store.write_text(json.dumps({"format": 1, "pages": {
+        "hypercalls/sched_op": {"key": None, "reads": [["sched.h"]], "stat": "x"}}}))
     assert stage(model, FILES, out) == everything
 
 

@@ -52,8 +52,8 @@ def generate(model: Model, facts: SiteFacts, texts: Mapping[str, str],
 # The pages a forked worker renders: set before the fork, so workers inherit the
 # renderers (closures over the model and plan, which could not be pickled).
 _TODO: list[tuple[str, int, Callable[[], Any]]] = []
-# Below this much rendering (in page_jobs' cost units), forking workers costs more
-# than it saves.
+# Below this much rendering (in page_jobs' cost units, about half a millisecond
+# each), forking workers costs more than it saves.
 FORK_COST = 40
 
 
@@ -120,7 +120,8 @@ class _Site:
 
     def run_jobs(self, todo: list[tuple[str, int, Callable[[], Any]]],
                  jobs: int) -> dict[str, Any]:
-        if jobs < 2 or sum(cost for _d, cost, _r in todo) < FORK_COST or not can_fork():
+        if (jobs < 2 or len(todo) < 2 or sum(cost for _d, cost, _r in todo) < FORK_COST
+                or not can_fork()):
             return {doc: render() for doc, _cost, render in todo}
         return _render_in_workers(self.env, todo, jobs)
 

@@ -286,8 +286,9 @@ class PageStore:
     def fresh(self, doc: str) -> bool:
         """Whether the staged text of ``doc`` is what rendering it now would give."""
         entry = self.old.get(doc)
-        if not isinstance(entry, dict) or not isinstance(entry.get("reads"), list):
-            return False
+        if not isinstance(entry, dict) or not isinstance(entry.get("reads"), list) or \
+                not all(isinstance(r, str) for r in entry["reads"]):
+            return False            # a store some other version or hand wrote
         key = self.key(entry["reads"])
         if key is None or key != entry.get("key"):
             return False

@@ -227,3 +227,39 @@ def test_the_index_and_inventory_are_kept_only_while_no_declaration_changed(stag
     assert "BLKIF_MAX_SEGMENTS" not in inventory(third)
     assert b"BLKIF_MAX_SEGMENTS" not in third["genindex.html"]
     assert third == build(model_from_json(data), files, tmp_path / "cold2")
+
+
+# ---------------------------------------------------------------- the facts
+
+
+def test_the_facts_are_computed_again_only_when_a_header_they_read_changed(
+        stage, tmp_path, monkeypatch):
+    import pickle
+
+    from headerparse.site import facts as site_facts_module
+
+    calls: list[int] = []
+    real = site_facts_module.site_facts
+    monkeypatch.setattr(site_facts_module, "site_facts",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    model, out = synthetic_model(), tmp_path / "out"
+    stage(model, FILES, out)
+    assert len(calls) == 1
+    _fmt, reads, _key, _facts = pickle.loads((out / ".staging" / pagestore.FACTS).read_bytes())
+    assert "sched.h" in reads and "io/blkif.h" not in reads
+    # A comment of a header the facts do not read: the last build's facts.
+    blkif = _edit_comments(model, "io/blkif.h", "A ring request", "A ring's request")
+    files = dict(FILES, **{"io/blkif.h": FILES["io/blkif.h"] + b"/* more */\n"})
+    stage(blkif, files, out)
+    assert len(calls) == 1
+    # One they read: computed again, and the site is what a build from nothing makes.
+    sched = _edit_comments(blkif, "sched.h", "Halt this domain", "Halt THIS domain")
+    files["sched.h"] = FILES["sched.h"].replace(b"Halt this", b"Halt THIS")
+    stage(sched, files, out)
+    assert len(calls) == 2
+    stage(sched, files, tmp_path / "cold")
+    assert _staged(out) == _staged(tmp_path / "cold")
+    # A damaged file is computed again, not trusted.
+    (out / ".staging" / pagestore.FACTS).write_bytes(b"not a pickle")
+    stage(sched, files, out)
+    assert len(calls) == 4          # the cold build's, and this one

@@ -189,7 +189,7 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
     staging = out / ".staging"
     aset, annotation_diags = bound if bound is not None else load_for_tree(model, tree)
     texts = {p: data.decode("utf-8", "replace") for p, data in tree.files.items()}
-    facts, model_key = _facts(model, tree, aset, annotation_diags, texts)
+    facts, model_key = _facts(model, tree, aset, annotation_diags, texts, staging)
     env = environment(cache=staging / "jinja")
     version = site_version(tree)
     env.globals["site_version"] = version.long
@@ -232,13 +232,22 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
 
 
 def _facts(model: Model, tree: HeaderTree, aset: AnnotationSet,
-           annotation_diags: list[Diagnostic], texts: dict[str, str]) -> tuple[SiteFacts, str]:
+           annotation_diags: list[Diagnostic], texts: dict[str, str],
+           staging: Path) -> tuple[SiteFacts, str]:
     """The pages' facts with the checks' findings, and the model's digest for the page
     store. The checks (a third of the page stage of a one-header rebuild) run in a
     forked child while this process derives the rest."""
     from headerparse.parallel import WorkerFailed, can_fork, fork_map
+    from headerparse.site import pagestore
     from headerparse.site.facts import site_facts, with_diagnostics
-    from headerparse.site.pagestore import masked_digest
+
+    def facts() -> tuple[SiteFacts, str]:
+        # The facts read the comments and texts of the headers that define hypercalls
+        # and sub-ops: an edit elsewhere reuses the last build's.
+        model_key = pagestore.masked_digest(model)
+        base = pagestore.fingerprint(pagestore.code_key(), model_key, aset)
+        return pagestore.reuse(staging / pagestore.FACTS, base, tree.files, lambda: site_facts(
+            model, aset, (), pagestore.Texts(texts))), model_key
 
     def checks() -> Any:
         # Imported by the child that runs them, not before the fork by this process.
@@ -246,8 +255,7 @@ def _facts(model: Model, tree: HeaderTree, aset: AnnotationSet,
 
         return site_diagnostics(tree.files, model, aset, annotation_diags)
 
-    jobs: list[Callable[[], Any]] = [
-        lambda: (site_facts(model, aset, (), texts), masked_digest(model)), checks]
+    jobs: list[Callable[[], Any]] = [facts, checks]
     try:
         mine, found = fork_map(lambda job: job(), jobs) if can_fork() else [j() for j in jobs]
     except WorkerFailed as exc:

@@ -34,15 +34,17 @@ from contextlib import contextmanager
 from dataclasses import fields
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from headerparse.model import Comment, Model
 from headerparse.paths import TEMPLATES
 
 __all__ = ["PageStore", "Texts", "check_globals", "code_key", "fingerprint", "masked_digest",
-           "noting", "recorded", "warm"]
+           "noting", "recorded", "reuse", "warm"]
 
 STORE = "pages.json"
+FACTS = "facts.pickle"
+T = TypeVar("T")
 _FORMAT = 1
 # The comment fields that hold its text; ``loc`` and ``end_line`` say where it is.
 _TEXT_FIELDS = ("raw", "text")
@@ -266,22 +268,9 @@ class PageStore:
         pages = data.get("pages")
         return pages if isinstance(pages, dict) else {}
 
-    def _digest(self, path: str) -> str | None:
-        if path not in self._digests:
-            data = self.files.get(path)
-            self._digests[path] = (None if data is None else
-                                   hashlib.blake2b(data, digest_size=20).hexdigest())
-        return self._digests[path]
-
     def key(self, reads: list[str]) -> str | None:
         """The page's key, or None when it read a file that is not the tree's."""
-        h = hashlib.blake2b(self.base.encode(), digest_size=20)
-        for path in reads:
-            digest = self._digest(path)
-            if digest is None:
-                return None
-            h.update(f"\0{path}\0{digest}".encode())
-        return h.hexdigest()
+        return _key(self.base, reads, self.files, self._digests)
 
     def fresh(self, doc: str) -> bool:
         """Whether the staged text of ``doc`` is what rendering it now would give."""
@@ -321,3 +310,47 @@ class PageStore:
     @staticmethod
     def drop(staging: Path) -> None:
         (staging / STORE).unlink(missing_ok=True)
+        (staging / FACTS).unlink(missing_ok=True)
+
+
+def _key(base: str, reads: list[str], files: Mapping[str, bytes],
+         digests: dict[str, str | None]) -> str | None:
+    """``base`` and the named files' contents, or None when one is not the tree's."""
+    h = hashlib.blake2b(base.encode(), digest_size=20)
+    for path in reads:
+        if path not in digests:
+            data = files.get(path)
+            digests[path] = (None if data is None else
+                             hashlib.blake2b(data, digest_size=20).hexdigest())
+        digest = digests[path]
+        if digest is None:
+            return None
+        h.update(f"\0{path}\0{digest}".encode())
+    return h.hexdigest()
+
+
+def reuse(path: Path, base: str, files: Mapping[str, bytes], compute: Callable[[], T]) -> T:
+    """``compute()``, or what it gave the last build, kept in ``path``, when ``base``
+    (everything it reads but header files) and the files it read are unchanged.
+
+    ``compute`` must read header texts through :class:`Texts`, as the pages do; it
+    runs with :func:`noting` on, which must not be on already."""
+    digests: dict[str, str | None] = {}
+    try:
+        fmt, reads, key, value = pickle.loads(path.read_bytes())
+        if (fmt == _FORMAT and isinstance(reads, list) and key is not None
+                and all(isinstance(r, str) for r in reads)
+                and _key(base, reads, files, digests) == key):
+            return value
+    except Exception:   # noqa: BLE001 - missing, damaged or older: computed again
+        pass
+    with noting() as read:
+        value = compute()
+    reads = sorted(read)
+    key = _key(base, reads, files, digests)
+    if key is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(pickle.dumps((_FORMAT, reads, key, value), protocol=5))
+        os.replace(tmp, path)
+    return value

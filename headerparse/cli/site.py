@@ -210,10 +210,7 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
             pagestore.code_key(), model_key, site.facts, sorted(tree.files),
             [version.long, version.short, env.globals["consumer_docs"]], history,
             store.key(sorted(outside)) or "unkeyed")
-        before = frozenset(outside)
-        pages, kept = site.pages_since(store, todo, jobs=min(os.cpu_count() or 1, PAGE_JOBS))
-        if outside != before:
-            raise RuntimeError(f"read outside a page after the fingerprint: {outside - before}")
+        pages, kept = _stale_pages(site, store, todo, outside)
     if marks is not None:
         pages.update(marks.render_pages(site.render))
     if consumers:
@@ -229,6 +226,16 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
         say(f"pages: {len(pages) + len(kept) + len(hand)} ({len(pages)} rendered, "
             f"{written + w2} changed, {removed + r2} removed)")
     return written + w2, removed + r2
+
+
+def _stale_pages(site: Any, store: PageStore, todo: list, outside: set[str]
+                 ) -> tuple[dict[str, str], set[str]]:
+    """The pages ``store`` cannot vouch for, rendered, and the others' docnames."""
+    before = frozenset(outside)
+    pages, kept = site.pages_since(store, todo, jobs=min(os.cpu_count() or 1, PAGE_JOBS))
+    if outside != before:       # the fingerprint would have missed it
+        raise RuntimeError(f"read outside a page after the fingerprint: {outside - before}")
+    return pages, kept
 
 
 def _facts(model: Model, tree: HeaderTree, aset: AnnotationSet,

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 __all__ = ["cmd_build", "stage"]
 SMALL_REBUILD = 8       # changed pages up to which one Sphinx process does the rebuild
 PAGE_JOBS = 4           # processes rendering the pages, at most
+# Set by a build that ran: ``python -m headerparse`` then exits without freeing its heap.
+LEAVE_FAST = False
 
 
 def register(sub: Any) -> None:
@@ -86,6 +88,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise UsageError(f"another headerparse build is writing {out}") from exc
+        global LEAVE_FAST
+        LEAVE_FAST = True
         return _build(args, out)
 
 

@@ -32,6 +32,7 @@ from headerparse.cli.common import (
 )
 from headerparse.paths import PAGE_SUFFIX, SOURCE
 from headerparse.safeio import output_dir
+from headerparse.site.pagestore import PageStore
 
 if TYPE_CHECKING:
     from headerparse.annotations.types import AnnotationSet
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
 __all__ = ["cmd_build", "stage"]
 SMALL_REBUILD = 8       # changed pages up to which one Sphinx process does the rebuild
 PAGE_JOBS = 4           # processes rendering the pages, at most
+# Set by a build that ran: ``python -m headerparse`` then exits without freeing its heap.
+LEAVE_FAST = False
 
 
 def register(sub: Any) -> None:
@@ -85,6 +88,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise UsageError(f"another headerparse build is writing {out}") from exc
+        global LEAVE_FAST
+        LEAVE_FAST = True
         return _build(args, out)
 
 
@@ -101,10 +106,12 @@ def _build(args: argparse.Namespace, out: Path) -> int:
     # memory. Reference counting still frees the rest.
     gc.disable()
     t0 = time.perf_counter()
-    located = locate_consumers(args.consumer)
+    # Without --consumer, conform's modules are not even imported (a tenth of a second).
+    located = locate_consumers(args.consumer) if args.consumer else []
     tree = open_args_tree(args)
     if args.full:
         shutil.rmtree(out / ".staging" / "doctrees", ignore_errors=True)
+        PageStore.drop(out / ".staging")
     # Sphinx gets ready (imports, application, environment, a copy of the site)
     # in a child process while this one extracts and renders the pages.
     finish = sphinxrun.start(out, strict=not args.no_strict, quiet=not args.verbose,
@@ -112,7 +119,7 @@ def _build(args: argparse.Namespace, out: Path) -> int:
     try:
         model = extractor(args)(tree)
         # A consumer that fails fails the build here, before any page is staged.
-        consumers = consumer_pages(located, args, tree, model, say)
+        consumers = consumer_pages(located, args, tree, model, say) if located else []
         history = _history(args, tree, say)
         t1 = time.perf_counter()
         written, removed = stage(model, tree, out, say, annotations(args, tree, model),
@@ -177,54 +184,94 @@ def stage(model: Model, tree: HeaderTree, out: Path, say: Any = None,
     (:func:`headerparse.site.history.tree_history`): badges and release pages.
     """
     from headerparse.annotations.load import load_for_tree
-    from headerparse.site import consumers as consumer_pages
+    from headerparse.site import pagestore
     from headerparse.site.history import SiteHistory
     from headerparse.site.pages import site_of
     from headerparse.site.render import environment, sync_tree
     from headerparse.site.version import site_version
 
-    src = out / ".staging" / "src"
+    staging = out / ".staging"
     aset, annotation_diags = bound if bound is not None else load_for_tree(model, tree)
     texts = {p: data.decode("utf-8", "replace") for p, data in tree.files.items()}
-    facts = _facts(model, tree, aset, annotation_diags, texts)
-    env = environment(cache=out / ".staging" / "jinja")
+    facts, model_key = _facts(model, tree, aset, annotation_diags, texts, staging)
+    env = environment(cache=staging / "jinja")
     version = site_version(tree)
     env.globals["site_version"] = version.long
     env.globals["consumer_docs"] = [c.spec.docname for c in consumers]
-    site = site_of(model, facts, texts, env)
-    marks = None
-    if history is not None:
-        subops = frozenset(site.facts.subops.by_name) if site.facts.subops else frozenset()
-        marks = env.globals["history"] = SiteHistory(history, version.short.removeprefix("Xen "),
-                                                     subops)
-    pages = site.pages(jobs=min(os.cpu_count() or 1, PAGE_JOBS))
+    with pagestore.noting() as outside:
+        site = site_of(model, facts, texts, env)
+        marks = None
+        if history is not None:
+            subops = frozenset(site.facts.subops.by_name) if site.facts.subops else frozenset()
+            marks = env.globals["history"] = SiteHistory(
+                history, version.short.removeprefix("Xen "), subops)
+        todo = site.page_jobs()
+        pagestore.warm(model, site, marks)
+        pagestore.check_globals(env)
+        store = PageStore(staging, PAGE_SUFFIX, tree.files)
+        # Everything a page reads but the header files it notes (see pagestore).
+        store.base = pagestore.fingerprint(
+            pagestore.code_key(), model_key, site.facts, sorted(tree.files),
+            [version.long, version.short, env.globals["consumer_docs"]], history,
+            store.key(sorted(outside)) or "unkeyed")
+        pages, kept = _stale_pages(site, store, todo, outside)
     if marks is not None:
         pages.update(marks.render_pages(site.render))
-    pages.update(consumer_pages.render(site, list(consumers)))
-    written, removed = sync_tree(src, pages, PAGE_SUFFIX)
+    if consumers:
+        from headerparse.site import consumers as consumer_pages
+
+        pages.update(consumer_pages.render(site, list(consumers)))
+    written, removed = sync_tree(staging / "src", pages, PAGE_SUFFIX, keep=kept)
+    store.save()
     hand = {p.relative_to(SOURCE).with_suffix("").as_posix(): p.read_text("utf-8")
             for p in SOURCE.rglob("*.rst")}
-    w2, r2 = sync_tree(src, hand, ".rst")
+    w2, r2 = sync_tree(staging / "src", hand, ".rst")
     if say:
-        say(f"pages: {len(pages) + len(hand)} ({written + w2} changed, {removed + r2} removed)")
+        say(f"pages: {len(pages) + len(kept) + len(hand)} ({len(pages)} rendered, "
+            f"{written + w2} changed, {removed + r2} removed)")
     return written + w2, removed + r2
 
 
+def _stale_pages(site: Any, store: PageStore, todo: list, outside: set[str]
+                 ) -> tuple[dict[str, str], set[str]]:
+    """The pages ``store`` cannot vouch for, rendered, and the others' docnames."""
+    before = frozenset(outside)
+    pages, kept = site.pages_since(store, todo, jobs=min(os.cpu_count() or 1, PAGE_JOBS))
+    if outside != before:       # the fingerprint would have missed it
+        raise RuntimeError(f"read outside a page after the fingerprint: {outside - before}")
+    return pages, kept
+
+
 def _facts(model: Model, tree: HeaderTree, aset: AnnotationSet,
-           annotation_diags: list[Diagnostic], texts: dict[str, str]) -> SiteFacts:
-    """The pages' facts with the checks' findings. The checks (a third of the page stage of
-    a one-header rebuild) run in a forked child while this process derives the rest."""
-    from headerparse.checks.run import site_diagnostics
+           annotation_diags: list[Diagnostic], texts: dict[str, str],
+           staging: Path) -> tuple[SiteFacts, str]:
+    """The pages' facts with the checks' findings, and the model's digest for the page
+    store. The checks (a third of the page stage of a one-header rebuild) run in a
+    forked child while this process derives the rest."""
     from headerparse.parallel import WorkerFailed, can_fork, fork_map
+    from headerparse.site import pagestore
     from headerparse.site.facts import site_facts, with_diagnostics
 
-    jobs: list[Callable[[], Any]] = [
-        lambda: site_facts(model, aset, (), texts),
-        lambda: site_diagnostics(tree.files, model, aset, annotation_diags)]
+    def facts() -> tuple[SiteFacts, str]:
+        # The facts read the comments and texts of the headers that define hypercalls
+        # and sub-ops: an edit elsewhere reuses the last build's.
+        model_key = pagestore.masked_digest(model)
+        base = pagestore.fingerprint(pagestore.code_key(), model_key, aset)
+        return pagestore.reuse(staging / pagestore.FACTS, base, tree.files, lambda: site_facts(
+            model, aset, (), pagestore.Texts(texts))), model_key
+
+    def checks() -> Any:
+        # Imported by the child that runs them, not before the fork by this process.
+        from headerparse.checks.run import site_diagnostics
+
+        return site_diagnostics(tree.files, model, aset, annotation_diags)
+
+    jobs: list[Callable[[], Any]] = [facts, checks]
     try:
-        facts, found = fork_map(lambda job: job(), jobs) if can_fork() else [j() for j in jobs]
+        mine, found = fork_map(lambda job: job(), jobs) if can_fork() else [j() for j in jobs]
     except WorkerFailed as exc:
         if exc.error is not None:      # the checks' own error, as without the fork
             raise exc.error from None
         raise
-    return with_diagnostics(facts, model, found)
+    facts, model_key = mine
+    return with_diagnostics(facts, model, found), model_key

@@ -19,6 +19,7 @@ from headerparse.model import Diagnostic, Header, Hypercall, Macro, Model, Recor
 from headerparse.parallel import can_fork, deal, fork_map
 from headerparse.site import archdiff, layoutdata
 from headerparse.site.facts import ArgTable, SiteFacts
+from headerparse.site.pagestore import PageStore, Texts, recorded
 from headerparse.site.plan import (
     ARCH_DIFF_DOC,
     HANDLES_DOC,
@@ -50,15 +51,18 @@ def generate(model: Model, facts: SiteFacts, texts: Mapping[str, str],
 
 # The pages a forked worker renders: set before the fork, so workers inherit the
 # renderers (closures over the model and plan, which could not be pickled).
-_TODO: list[tuple[str, int, Callable[[], str]]] = []
+_TODO: list[tuple[str, int, Callable[[], Any]]] = []
+# Below this much rendering (in page_jobs' cost units, about half a millisecond
+# each), forking workers costs more than it saves.
+FORK_COST = 40
 
 
-def _render_share(indices: list[int]) -> dict[str, str]:
+def _render_share(indices: list[int]) -> dict[str, Any]:
     return {_TODO[i][0]: _TODO[i][2]() for i in indices}
 
 
-def _render_in_workers(env: jinja2.Environment, todo: list[tuple[str, int, Callable[[], str]]],
-                       jobs: int) -> dict[str, str]:
+def _render_in_workers(env: jinja2.Environment, todo: list[tuple[str, int, Callable[[], Any]]],
+                       jobs: int) -> dict[str, Any]:
     """Deal the pages, dearest first, to whichever share is cheapest so far."""
     global _TODO
     for name in env.list_templates(extensions=["j2"]):
@@ -85,7 +89,9 @@ def site_of(model: Model, facts: SiteFacts, texts: Mapping[str, str],
 class _Site:
     def __init__(self, model: Model, facts: SiteFacts, plan: Plan, texts: Mapping[str, str],
                  env: jinja2.Environment) -> None:
-        self.model, self.facts, self.plan, self.texts, self.env = model, facts, plan, texts, env
+        self.model, self.facts, self.plan, self.env = model, facts, plan, env
+        # Reads of it are noted while pagestore.noting() is on: which headers a page shows.
+        self.texts = texts if isinstance(texts, Texts) else Texts(texts)
         self.findings = _findings_by_doc(plan, facts.findings)
         self.users = _type_users(model)
         self.variants = facts.variants
@@ -97,8 +103,25 @@ class _Site:
                            member_type=self.member_type, **ctx)
 
     def pages(self, jobs: int = 1) -> dict[str, str]:
-        todo = self.page_jobs()
-        if jobs < 2 or len(todo) < 2 or not can_fork():
+        return self.run_jobs(self.page_jobs(), jobs)
+
+    def pages_since(self, store: PageStore, todo: list[tuple[str, int, Callable[[], str]]],
+                    jobs: int = 1) -> tuple[dict[str, str], set[str]]:
+        """Of ``todo`` (:meth:`page_jobs`), the pages whose staged text ``store`` cannot
+        vouch for, rendered (each noting what it read into ``store``), and the docnames
+        of the others, kept as staged."""
+        stale = [(doc, cost, recorded(render)) for doc, cost, render in todo
+                 if not store.fresh(doc)]
+        pages = {}
+        for doc, (text, reads) in self.run_jobs(stale, jobs).items():
+            store.put(doc, reads)
+            pages[doc] = text
+        return pages, {doc for doc, _cost, _render in todo} - pages.keys()
+
+    def run_jobs(self, todo: list[tuple[str, int, Callable[[], Any]]],
+                 jobs: int) -> dict[str, Any]:
+        if (jobs < 2 or len(todo) < 2 or sum(cost for _d, cost, _r in todo) < FORK_COST
+                or not can_fork()):
             return {doc: render() for doc, _cost, render in todo}
         return _render_in_workers(self.env, todo, jobs)
 
@@ -110,15 +133,19 @@ class _Site:
         def add(doc: str, cost: int, template: str, **ctx: Any) -> None:
             out.append((doc, cost, lambda: self.render(template, doc, **ctx)))
 
-        add("overview", 1, "overview.rst.j2", rows=self.hypercall_rows())
+        # A page's context is made when it renders: what making it reads is its own.
+        out.append(("overview", 1, lambda: self.render("overview.rst.j2", "overview",
+                                                       rows=self.hypercall_rows())))
         add("hypercalls/index", 1, "hypercalls_index.rst.j2",
             docs=[p.hypercall_doc[h.name] for h in self.model.hypercalls])
         for h in self.model.hypercalls:
-            add(p.hypercall_doc[h.name], 10, "hypercall.rst.j2", **self.hypercall_ctx(h))
+            doc = p.hypercall_doc[h.name]
+            out.append((doc, 10, lambda h=h, doc=doc: self.render(
+                "hypercall.rst.j2", doc, **self.hypercall_ctx(h))))
         add("headers/index", 1, "headers_index.rst.j2", headers=p.headers)
         for h in p.headers:
             doc = p.header_doc[h.path]
-            out.append((doc, 1 + len(self.texts.get(h.path, "")) // 1000,
+            out.append((doc, 1 + self.texts.size(h.path) // 1000,
                         lambda h=h, doc=doc: self.header_page(h, doc)))
         keys = sorted(k for k, rs in p.records_by_key.items()
                       if not is_handle(rs[0]) and p.record_doc[k])
@@ -257,14 +284,8 @@ class _Site:
 
     def source_line(self, file: str, line: int) -> str | None:
         """Line ``line`` of header ``file`` (for the types members are written with)."""
-        lines = self._lines.get(file)
-        if lines is None:
-            lines = self._lines[file] = self.texts.get(file, "").split("\n")
+        lines = self.texts.lines(file)
         return lines[line - 1] if 0 < line <= len(lines) else None
-
-    @cached_property
-    def _lines(self) -> dict[str, list[str]]:
-        return {}
 
     def users_of(self, key: str, typedefs: list[str]) -> dict[str, list]:
         return {"used_ops": self.ops_taking(key, typedefs),

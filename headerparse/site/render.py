@@ -244,10 +244,12 @@ def write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
-def sync_tree(root: Path, pages: dict[str, str], suffix: str) -> tuple[int, int]:
-    """Make ``root`` hold exactly ``pages`` (docname -> text); return (written, removed)."""
+def sync_tree(root: Path, pages: dict[str, str], suffix: str,
+              keep: Iterable[str] = ()) -> tuple[int, int]:
+    """Make ``root`` hold exactly ``pages`` (docname -> text) and the files of the
+    docnames in ``keep`` as they are; return (written, removed)."""
     written = sum(write_if_changed(root / f"{doc}{suffix}", text) for doc, text in pages.items())
-    wanted = {root / f"{doc}{suffix}" for doc in pages}
+    wanted = {root / f"{doc}{suffix}" for doc in (*pages, *keep)}
     removed = 0
     for p in sorted(root.rglob(f"*{suffix}")):
         if p not in wanted:

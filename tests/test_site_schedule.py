@@ -101,3 +101,19 @@ def test_the_site_configuration_uses_the_builder(tmp_path):
                  status=None, warning=None)
     assert isinstance(app.builder, schedule.HTMLBuilder)
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+def test_event_debug_lines_do_not_copy_whole_pages(tmp_path):
+    # Sphinx formats a debug line with repr() of each event's arguments; a page's
+    # source or HTML must not be copied into it on every event.
+    import sphinx.events
+    from sphinx.application import Sphinx
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "index.rst").write_text("Title\n=====\n")
+    Sphinx(src, paths.REPO, tmp_path / "out", tmp_path / "dt", "html", status=None,
+           warning=None)
+    page = "x" * 1_000_000
+    line = sphinx.events.repr(("docname", [page], {"body": page}))
+    assert len(line) < 400 and line.startswith("('docname', ['xxx")

@@ -22,6 +22,8 @@ A document's cost is estimated from its source's size: a fixed part plus a part
 per byte, fitted on Debian's 4.17 headers (reading about 8 ms + 0.3 ms/KB,
 writing 6 ms + 0.16 ms/KB); only the evenness of the shares depends on it.
 
+It also keeps a rebuild's search index whole (:mod:`.searchkeep`).
+
 Written against Sphinx 9's builder (its ``_read_parallel``/``_write_parallel``,
 the search index's tables); with another Sphinx, or an extension that reacts to
 resolved documents in ways a worker process would not hand back, the builder
@@ -42,6 +44,7 @@ from sphinx.util import parallel
 from sphinx.util.display import status_iterator
 
 from headerparse import __version__
+from headerparse.sphinxext import searchkeep
 
 #: The fixed part of a document's cost, in bytes of source (reading, writing).
 READ_FIXED, WRITE_FIXED = 26_000, 40_000
@@ -180,6 +183,18 @@ class HTMLBuilder(StandaloneHTMLBuilder):
             for docname in docnames:
                 if docname in indexed:
                     _add_to_index(self.indexer, docname, indexed[docname])
+
+    def load_indexer(self, docnames: Any) -> None:
+        super().load_indexer(docnames)
+        if self.indexer is not None and _sphinx9():
+            keep = set(self.env.all_docs).difference(docnames)
+            searchkeep.restore_entries(self.indexer, self.outdir / self.searchindex_filename,
+                                       self.indexer_format, keep)
+
+    def dump_search_index(self) -> None:
+        if self.indexer is not None and _sphinx9():
+            searchkeep.tidy(self.indexer)
+        super().dump_search_index()
 
     def gen_indices(self) -> None:
         if not self._indices_written:

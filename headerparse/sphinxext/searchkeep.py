@@ -1,0 +1,59 @@
+"""A rebuild's search index: the same as a full build's (for :class:`.schedule.HTMLBuilder`).
+
+A rebuild writes only the changed pages; Sphinx loads the previous
+``searchindex.js`` for the others. Sphinx 9's ``IndexBuilder.load`` restores their
+words and titles but not their index entries, so after any rebuild the search
+index had lost the entries of every page it did not write: on the site, the
+``main`` entries that put the hypercall section explaining a constant
+(``SHUTDOWN_suspend`` -> ``sched_op``) first, and every sub-op's and hypercall's
+entry. It also kept words whose pages no longer use them, with no pages.
+
+:func:`restore_entries` puts the kept pages' entries back (from the file loaded),
+:func:`tidy` drops the words without pages and orders the entries by page, as a
+full build feeds them; the index a rebuild dumps is then the one a full build of
+the same pages dumps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+
+def restore_entries(indexer: Any, index_file: Path, reader: Any, keep: Iterable[str]) -> None:
+    """Put the index entries of the ``keep`` pages back from ``index_file`` (as
+    :meth:`IndexBuilder.load` read it: ``reader`` is its format)."""
+    entries = getattr(indexer, "_index_entries", None)
+    if entries is None:
+        return
+    try:
+        frozen = reader.loads(index_file.read_text(encoding="utf-8"))
+        names, table = frozen["docnames"], frozen.get("indexentries", {})
+    except (OSError, ValueError, KeyError, TypeError):
+        return      # Sphinx warned already (an index it could not load)
+    kept = set(keep)
+    restored: dict[str, list[tuple[str, str, str]]] = {}
+    # Each page's entries in the order the file lists them for each key, which is
+    # the order a full build fed them in.
+    for key, hits in table.items():
+        for doc, anchor, main in hits:
+            name = names[doc]
+            if name in kept:
+                restored.setdefault(name, []).append((key, anchor, "main" if main else ""))
+    for name in sorted(restored):
+        entries.setdefault(name, restored[name])
+
+
+def tidy(indexer: Any) -> None:
+    """Before dumping: no words without pages, index entries in page order."""
+    for table in ("_mapping", "_title_mapping"):
+        words = getattr(indexer, table, None)
+        if words is not None:
+            for word in [w for w, pages in words.items() if not pages]:
+                del words[word]
+    entries = getattr(indexer, "_index_entries", None)
+    if entries is not None:
+        ordered = sorted(entries.items())
+        entries.clear()
+        entries.update(ordered)

@@ -185,11 +185,17 @@ class HTMLBuilder(StandaloneHTMLBuilder):
                     _add_to_index(self.indexer, docname, indexed[docname])
 
     def load_indexer(self, docnames: Any) -> None:
-        super().load_indexer(docnames)
-        if self.indexer is not None and _sphinx9():
-            keep = set(self.env.all_docs).difference(docnames)
-            searchkeep.restore_entries(self.indexer, self.outdir / self.searchindex_filename,
-                                       self.indexer_format, keep)
+        if self.indexer is None or not _sphinx9():
+            super().load_indexer(docnames)
+            return
+        fmt = self.indexer_format
+        self.indexer_format = capture = searchkeep.Capture(fmt)
+        try:
+            super().load_indexer(docnames)
+        finally:
+            self.indexer_format = fmt
+        keep = set(self.env.all_docs).difference(docnames)
+        searchkeep.restore_entries(self.indexer, capture.frozen, keep)
 
     def dump_search_index(self) -> None:
         if self.indexer is not None and _sphinx9():

@@ -8,7 +8,8 @@ index had lost the entries of every page it did not write: on the site, the
 (``SHUTDOWN_suspend`` -> ``sched_op``) first, and every sub-op's and hypercall's
 entry. It also kept words whose pages no longer use them, with no pages.
 
-:func:`restore_entries` puts the kept pages' entries back (from the file loaded),
+:func:`restore_entries` puts the kept pages' entries back (from the index Sphinx
+loaded, kept by :class:`Capture`),
 :func:`tidy` drops the words without pages and orders the entries by page, as a
 full build feeds them; the index a rebuild dumps is then the one a full build of
 the same pages dumps.
@@ -17,21 +18,30 @@ the same pages dumps.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 
-def restore_entries(indexer: Any, index_file: Path, reader: Any, keep: Iterable[str]) -> None:
-    """Put the index entries of the ``keep`` pages back from ``index_file`` (as
-    :meth:`IndexBuilder.load` read it: ``reader`` is its format)."""
+class Capture:
+    """A search index format that keeps what it loaded (``frozen``), so that the
+    index entries come from the one reading of the file Sphinx does."""
+
+    def __init__(self, fmt: Any) -> None:
+        self.fmt, self.frozen = fmt, None
+
+    def load(self, stream: Any) -> Any:
+        self.frozen = self.fmt.load(stream)
+        return self.frozen
+
+
+def restore_entries(indexer: Any, frozen: Any, keep: Iterable[str]) -> None:
+    """Put the index entries of the ``keep`` pages back from the loaded index."""
     entries = getattr(indexer, "_index_entries", None)
+    try:
+        names, table = frozen["docnames"], frozen.get("indexentries", {})
+    except (KeyError, TypeError):
+        return      # no index loaded (Sphinx warned if it should have been)
     if entries is None:
         return
-    try:
-        frozen = reader.loads(index_file.read_text(encoding="utf-8"))
-        names, table = frozen["docnames"], frozen.get("indexentries", {})
-    except (OSError, ValueError, KeyError, TypeError):
-        return      # Sphinx warned already (an index it could not load)
     kept = set(keep)
     restored: dict[str, list[tuple[str, str, str]]] = {}
     # Each page's entries in the order the file lists them for each key, which is

@@ -184,6 +184,11 @@ class HTMLBuilder(StandaloneHTMLBuilder):
                 if docname in indexed:
                     _add_to_index(self.indexer, docname, indexed[docname])
 
+    def prepare_writing(self, docnames: Any) -> None:
+        super().prepare_writing(docnames)
+        if self.indexer is not None and _sphinx9():
+            searchkeep.distinct_words(self.indexer)
+
     def load_indexer(self, docnames: Any) -> None:
         if self.indexer is None or not _sphinx9():
             super().load_indexer(docnames)

@@ -61,6 +61,21 @@ def _key_of(m: re.Match[str], known: Callable[[str], bool]) -> str | None:
     return ident if known(ident) else None
 
 
+def candidates(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, key) of each name in ``text`` that :func:`tokens` would link if
+    it were known: the same matches, without making tokens (the Sphinx directives
+    ask this of every comment and source line on a page)."""
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "ident":
+            key = m[0]
+        elif kind == "tag":
+            key = f"{m['kw']} {m['tag']}"
+        else:
+            key = m["range"] + "*"
+        yield m.start(), m.end(), key
+
+
 def names_in(text: str, known: Callable[[str], bool]) -> set[str]:
     """The keys :func:`tokens` would link in ``text`` (without making its tokens:
     pages ask this of every comment and source line, so each distinct token is

@@ -12,7 +12,7 @@ from typing import Any
 
 from headerparse import __version__
 from headerparse.paths import PAGE_SUFFIX
-from headerparse.sphinxext import blocks, cdecl, compact, keepglobal, linktext, prune, searchkeep
+from headerparse.sphinxext import blocks, cdecl, compact, keepglobal, linktext, prune
 from headerparse.sphinxext.auto import AUTO_DIRECTIVES
 from headerparse.sphinxext.decl import DefinitionsDirective
 from headerparse.sphinxext.domain import XenDomain
@@ -113,7 +113,6 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("builder-inited", _add_static)
     app.connect("missing-reference", _missing_reference)
     prune.setup(app)
-    searchkeep.setup(app)
     keepglobal.setup(app)
     return {"version": __version__, "env_version": _code_version(),
             "parallel_read_safe": True, "parallel_write_safe": True}

@@ -25,35 +25,37 @@ INDENT = "   "
 def read_body(d: SphinxDirective, content: StringList) -> list[nodes.Node]:
     """Run the ``xen`` directives of a generated body; return their nodes."""
     out: list[nodes.Node] = []
-    lines = list(content)
+    # The StringList's own lists: a body of thousands of lines is walked once per
+    # nesting level, so no per-line copies or method calls here.
+    lines, items = content.data, content.items
+    n = len(lines)
     i = 0
-    while i < len(lines):
+    while i < n:
         line = lines[i]
-        if not line.strip():
+        if not line or line.isspace():
             i += 1
             continue
         m = _START.match(line)
         if m is None:
-            src, off = content.info(i)
+            src, off = items[i]
             raise d.error(f"{src}:{(off or 0) + 1}: a generated declaration body holds "
                           f"only xen directives, not {line.strip()[:60]!r}")
         j = i + 1
         options: dict[str, str | None] = {}
-        while j < len(lines) and (om := _OPTION.match(lines[j])):
+        while j < n and (om := _OPTION.match(lines[j])):
             options[om.group("key")] = om.group("value")
             j += 1
         start = j
-        while j < len(lines) and (not lines[j].strip() or lines[j].startswith(INDENT)):
+        # The body: indented or blank lines (a directive line is neither).
+        while j < n and (lines[j].startswith(INDENT) or not lines[j] or lines[j].isspace()):
             j += 1
         end = j
-        while end > start and not lines[end - 1].strip():
+        while end > start and (not lines[end - 1] or lines[end - 1].isspace()):
             end -= 1
-        body = StringList([s[len(INDENT):] for s in lines[start:end]],
-                          items=[content.info(k) for k in range(start, end)])
         # Leading blank lines of the body belong to no block: drop them.
-        while body and not body[0].strip():
-            body.trim_start(1)
+        while start < end and (not lines[start] or lines[start].isspace()):
             start += 1
+        body = StringList([s[len(INDENT):] for s in lines[start:end]], items=items[start:end])
         out += _run(d, m.group("name"), m.group("args") or "", options, body,
                     d.content_offset + start)
         i = j

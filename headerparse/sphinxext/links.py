@@ -13,7 +13,7 @@ from typing import Any
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
-from headerparse.site.text import tokens
+from headerparse.site.text import candidates
 from headerparse.sphinxext import linktext
 
 KEY = "headerparse:links"
@@ -28,15 +28,15 @@ def page_links(env: Any) -> dict[str, tuple[str, str]]:
 
 def linked_nodes(env: Any, text: str) -> list[nodes.Node]:
     """``text`` as one node, the page's known names linked (see linktext)."""
+    if not text:
+        return []
     links = page_links(env)
-    parts = []
-    for tok in tokens(text, links.__contains__):
-        if tok.key is None:
-            parts.append((tok.text, "", "", ""))
-        else:
-            role, target = links[tok.key]
-            parts.append((tok.text, role, target, "name"))
-    return [linktext.make(parts)] if text else []
+    spans = []
+    for start, end, key in candidates(text):
+        hit = links.get(key)
+        if hit is not None:
+            spans.append((start, end, hit[0], hit[1], "name"))
+    return [linktext.linked_text("", text, spans=spans) if spans else nodes.Text(text)]
 
 
 class LinksDirective(SphinxDirective):

@@ -1,76 +1,85 @@
-"""Keeping the search index's index entries of the pages an incremental build did not write.
+"""The site's search index (for :class:`.schedule.HTMLBuilder`): a rebuild's is a full build's.
 
-Sphinx (7.4 to 9 at least; sphinx-doc/sphinx#12599) collects each written page's
-index entries into the environment, but pickles the environment before writing and
-does not read the entries back from the ``searchindex.js`` it loads: after a
-one-header edit, ``indexentries`` holds the rewritten pages' entries only, and
-searching for a header or hypercall by its index entry finds nothing until a full
-build. Here the entries are kept beside the doctrees when the index is dumped, and
-those of the pages not written again are put back when the next build loads the
-index. The entries are dumped in docname order, and the words no page has any more
-are dropped (Sphinx keeps them, with an empty list), so that an incremental build's
-index is byte for byte a full build's.
+A rebuild writes only the changed pages; Sphinx loads the previous
+``searchindex.js`` for the others. Sphinx 9's ``IndexBuilder.load`` restores their
+words and titles but not their index entries, so after any rebuild the search
+index had lost the entries of every page it did not write: on the site, the
+``main`` entries that put the hypercall section explaining a constant
+(``SHUTDOWN_suspend`` -> ``sched_op``) first, and every sub-op's and hypercall's
+entry. It also kept words whose pages no longer use them, with no pages.
+
+:func:`restore_entries` puts the kept pages' entries back (from the index Sphinx
+loaded, kept by :class:`Capture`), :func:`tidy` drops the words without pages and
+orders the entries by page, as a full build feeds them; the index a rebuild dumps
+is then the one a full build of the same pages dumps. :func:`distinct_words`
+spares the index builder the repeats of each page's words.
 """
 
 from __future__ import annotations
 
-import pickle
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
-from sphinx.application import Sphinx
 
-KEPT = "hp-index-entries.pickle"
-_FORMAT = 1
+class Capture:
+    """A search index format that keeps what it loaded (``frozen``), so that the
+    index entries come from the one reading of the file Sphinx does."""
 
+    def __init__(self, fmt: Any) -> None:
+        self.fmt, self.frozen = fmt, None
 
-def _path(app: Sphinx) -> Path:
-    return Path(app.doctreedir) / KEPT
-
-
-def _wrap(app: Sphinx) -> None:
-    builder = app.builder
-    if not hasattr(builder, "load_indexer") or not hasattr(builder, "dump_search_index"):
-        return      # not an HTML builder: no search index
-    load, dump = builder.load_indexer, builder.dump_search_index
-
-    def load_indexer(docnames: Any) -> None:
-        load(docnames)
-        keep = set(app.env.all_docs).difference(docnames)
-        entries = builder.indexer._index_entries        # load_indexer's caller made it
-        for doc, kept in _read(app).items():
-            if doc in keep and doc not in entries:
-                entries[doc] = kept
-
-    def dump_search_index() -> None:
-        indexer = builder.indexer
-        if indexer is not None:
-            live = set(app.env.all_docs)
-            ordered = {d: e for d, e in sorted(indexer._index_entries.items()) if d in live}
-            indexer._index_entries.clear()
-            indexer._index_entries.update(ordered)
-            # Pruning leaves the words that only the pages read again had, with no page.
-            indexer.prune(live)
-            for mapping in (indexer._mapping, indexer._title_mapping):
-                for word in [w for w, docs in mapping.items() if not docs]:
-                    del mapping[word]
-        dump()
-        if indexer is not None:
-            tmp = _path(app).with_suffix(".tmp")
-            tmp.write_bytes(pickle.dumps((_FORMAT, dict(indexer._index_entries))))
-            tmp.replace(_path(app))
-
-    builder.load_indexer = load_indexer
-    builder.dump_search_index = dump_search_index
+    def load(self, stream: Any) -> Any:
+        self.frozen = self.fmt.load(stream)
+        return self.frozen
 
 
-def _read(app: Sphinx) -> dict[str, list[tuple[str, str, str]]]:
+def restore_entries(indexer: Any, frozen: Any, keep: Iterable[str]) -> None:
+    """Put the index entries of the ``keep`` pages back from the loaded index."""
+    entries = getattr(indexer, "_index_entries", None)
     try:
-        fmt, entries = pickle.loads(_path(app).read_bytes())
-    except (OSError, ValueError, TypeError, EOFError, pickle.UnpicklingError):
-        return {}
-    return entries if fmt == _FORMAT and isinstance(entries, dict) else {}
+        names, table = frozen["docnames"], frozen.get("indexentries", {})
+    except (KeyError, TypeError):
+        return      # no index loaded (Sphinx warned if it should have been)
+    if entries is None:
+        return
+    kept = set(keep)
+    restored: dict[str, list[tuple[str, str, str]]] = {}
+    # Each page's entries in the order the file lists them for each key, which is
+    # the order a full build fed them in.
+    for key, hits in table.items():
+        for doc, anchor, main in hits:
+            name = names[doc]
+            if name in kept:
+                restored.setdefault(name, []).append((key, anchor, "main" if main else ""))
+    for name in sorted(restored):
+        entries.setdefault(name, restored[name])
 
 
-def setup(app: Sphinx) -> None:
-    app.connect("builder-inited", _wrap)
+def distinct_words(indexer: Any) -> None:
+    """Each page's words, once each: Sphinx stems and files every occurrence of a
+    word (229,000 on 4.17's pages, 41,000 distinct per page), and filing a word
+    twice for a page changes nothing (the page joins a set)."""
+    collect = getattr(indexer, "_word_collector", None)
+    if collect is None:
+        return
+
+    def distinct(doctree: Any) -> Any:
+        store = collect(doctree)
+        store.words = list(dict.fromkeys(store.words))
+        return store
+
+    indexer._word_collector = distinct
+
+
+def tidy(indexer: Any) -> None:
+    """Before dumping: no words without pages, index entries in page order."""
+    for table in ("_mapping", "_title_mapping"):
+        words = getattr(indexer, table, None)
+        if words is not None:
+            for word in [w for w, pages in words.items() if not pages]:
+                del words[word]
+    entries = getattr(indexer, "_index_entries", None)
+    if entries is not None:
+        ordered = sorted(entries.items())
+        entries.clear()
+        entries.update(ordered)

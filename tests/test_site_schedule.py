@@ -129,12 +129,16 @@ def test_foreign_handlers_of_resolved_documents_keep_sphinxs_writing():
 
 def test_the_site_configuration_uses_the_builder(tmp_path):
     from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace
 
     src = tmp_path / "src"
     src.mkdir()
     (src / "index.rst").write_text("Title\n=====\n")
-    app = Sphinx(src, paths.REPO, tmp_path / "out", tmp_path / "dt", "html",
-                 status=None, warning=None)
+    # Inside docutils_namespace, as sphinx-build: an application registers its nodes
+    # with docutils for the whole process, and a later strict build would then fail.
+    with docutils_namespace():
+        app = Sphinx(src, paths.REPO, tmp_path / "out", tmp_path / "dt", "html",
+                     status=None, warning=None)
     assert isinstance(app.builder, schedule.HTMLBuilder)
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
 
@@ -144,12 +148,14 @@ def test_event_debug_lines_do_not_copy_whole_pages(tmp_path):
     # source or HTML must not be copied into it on every event.
     import sphinx.events
     from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace
 
     src = tmp_path / "src"
     src.mkdir()
     (src / "index.rst").write_text("Title\n=====\n")
-    Sphinx(src, paths.REPO, tmp_path / "out", tmp_path / "dt", "html", status=None,
-           warning=None)
+    with docutils_namespace():
+        Sphinx(src, paths.REPO, tmp_path / "out", tmp_path / "dt", "html", status=None,
+               warning=None)
     page = "x" * 1_000_000
     line = sphinx.events.repr(("docname", [page], {"body": page}))
     assert len(line) < 400 and line.startswith("('docname', ['xxx")

@@ -134,6 +134,32 @@ def test_the_worker_checks_the_tree_before_anything_is_parsed(tmp_path: Path) ->
     assert overlap.STATS == {"started": 1}
 
 
+def test_no_libclang_is_one_error_from_the_worker_too(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from headerparse.extract import clangparse
+
+    def unavailable() -> None:
+        raise clangparse.ClangUnavailable("cannot load libclang: gone")
+
+    monkeypatch.setattr(clangparse, "_get_index", unavailable)
+    with pytest.raises(ExtractError, match=r"^cannot load libclang: gone$"):
+        _json(_files(), tmp_path / "t", Options(archs=ARCHS))
+
+
+def test_a_worker_that_dies_fails_the_extraction(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = os.getpid()
+
+    def die(_files: object) -> list[str]:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return []
+
+    monkeypatch.setattr(overlap.treesafe, "parse_problems", die)
+    with pytest.raises(ExtractError, match="parsing the headers failed: worker died"):
+        _json(_files(), tmp_path / "t", Options(archs=ARCHS))
+
+
 # ------------------------------------------------------------------ parallel primitives
 
 

@@ -292,10 +292,6 @@ def _parse_speculated(tree: HeaderTree, spec: Speculation, jobs: dict[str, tuple
                       ) -> dict[str, ArchFacts]:
     from headerparse.extract import clangparse
 
-    problem = spec.problem()
-    if problem is not None:
-        raise ExtractError(f"{problem} ({tree.description})")
-    say(f"parsing {len(tree.files)} headers for {', '.join(jobs)}")
     facts: dict[str, ArchFacts] = {}
     include_dir = spec.jobs[spec.arches[0]][0]
     keep = _keeper(facts, keys, store, include_dir)
@@ -306,10 +302,16 @@ def _parse_speculated(tree: HeaderTree, spec: Speculation, jobs: dict[str, tuple
         say(f"[{len(facts)}/{len(jobs)}] parsed {arch}")
 
     try:
+        problem = spec.problem()
+        if problem is not None:
+            raise ExtractError(f"{problem} ({tree.description})")
+        say(f"parsing {len(tree.files)} headers for {', '.join(jobs)}")
         spec.run(lambda *job: _parse_one(here, store is not None, *job), parsed)
     except clangparse.ClangUnavailable as exc:
         raise ExtractError(str(exc)) from exc
     except WorkerFailed as exc:
+        if isinstance(exc.error, clangparse.ClangUnavailable):
+            raise ExtractError(str(exc.error)) from exc
         raise ExtractError(f"parsing the headers failed: {exc}") from exc
     return {arch: facts[arch] for arch in jobs}
 

@@ -142,3 +142,123 @@ def die_with_parent(parent: int, sig: int = signal.SIGKILL) -> None:
         return      # not Linux: the parent's own clean-up still reaps its workers
     if os.getppid() != parent:      # the parent died before the request took effect
         os._exit(1)
+
+
+class Claims:
+    """Items ``0..n-1`` for processes forked after it to take, each by exactly one of them.
+
+    A pipe holds one byte per item: a read of one byte is atomic, so two processes
+    never take the same item, and whoever is free takes the next (items that cost
+    alike, started at different times, end up where they finish first).
+    """
+
+    def __init__(self, n: int) -> None:
+        if n > 255:
+            raise ValueError("at most 255 items")
+        self._read, write = os.pipe()
+        os.write(write, bytes(range(n)))
+        os.close(write)
+        os.set_blocking(self._read, False)
+
+    def take(self) -> int | None:
+        if self._read < 0:
+            return None
+        try:
+            got = os.read(self._read, 1)
+        except BlockingIOError:      # none left (the write end is closed: also b"")
+            return None
+        return got[0] if got else None
+
+    def close(self) -> None:
+        if self._read >= 0:
+            os.close(self._read)
+            self._read = -1
+
+
+Send = Callable[[object], None]
+
+
+class Streamer:
+    """A forked child running ``func(send)``, whose every ``send(message)`` this
+    process reads in turn (:meth:`next`), as soon as it is sent.
+
+    An exception in the child is its last message and raises :class:`WorkerFailed`
+    here, as does its death; :meth:`kill` (or leaving a ``with`` block) stops it.
+    """
+
+    def __init__(self, func: Callable[[Send], None]) -> None:
+        read_fd, write_fd = os.pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.close(read_fd)
+                die_with_parent(parent)
+                with os.fdopen(write_fd, "wb") as pipe:
+                    def send(message: object) -> None:
+                        blob = pickle.dumps(("ok", message), protocol=pickle.HIGHEST_PROTOCOL)
+                        pipe.write(len(blob).to_bytes(8, "little") + blob)
+                        pipe.flush()
+                    try:
+                        func(send)
+                    except Exception as exc:    # the parent raises it
+                        try:
+                            send_error = pickle.dumps(("error", exc))
+                        except Exception:
+                            send_error = pickle.dumps(
+                                ("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+                        pipe.write(len(send_error).to_bytes(8, "little") + send_error)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        self.pid: int | None = pid
+        self._pipe = os.fdopen(read_fd, "rb")
+
+    def next(self) -> object | None:
+        """The child's next message; None once it has finished (and been reaped)."""
+        head = self._pipe.read(8)
+        if len(head) < 8:
+            self._reap()
+            return None
+        blob = self._pipe.read(int.from_bytes(head, "little"))
+        try:
+            kind, value = pickle.loads(blob)
+        except Exception:       # a truncated message: the child died mid-write
+            self.kill()
+            raise WorkerFailed("worker died mid-message") from None
+        if kind == "error" and isinstance(value, Exception):
+            self.kill()
+            raise WorkerFailed(f"worker failed: {type(value).__name__}: {value}", value)
+        return value
+
+    def _reap(self) -> None:
+        pid, self.pid = self.pid, None
+        self._pipe.close()
+        if pid is None:
+            return
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            raise WorkerFailed(f"worker died (exit status {code})")
+
+    def kill(self) -> None:
+        """Stop the child (if it still runs) and reap it."""
+        pid, self.pid = self.pid, None
+        if pid is not None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        self._pipe.close()
+
+    def __enter__(self) -> Streamer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.kill()

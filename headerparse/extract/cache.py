@@ -200,18 +200,17 @@ class SideJob:
 
 
 def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | None = None,
-                 docs: bool = True) -> dict[str, HeaderSource]:
-    """Every header's HeaderSource, in path order; from the cache where it has them."""
+                 docs: bool = True, split: bool = True) -> dict[str, HeaderSource]:
+    """Every header's HeaderSource, in path order; from the cache where it has them.
+
+    ``split`` False lexes in this process alone (the other core has other work)."""
     if store is None:
         return dict(zip(sorted(files), read_sources(sorted(files.items()), side=side,
-                                                    docs=docs), strict=True))
-    code = code_hash() if docs else f"{code_hash()}-no-docs"
+                                                    docs=docs, split=split), strict=True))
     found: dict[str, HeaderSource] = {}
     keys: dict[str, str] = {}
     for path, data in sorted(files.items()):
-        h = hashlib.sha256(f"{code}\0{path}\0".encode())
-        h.update(data)
-        key = keys[path] = h.hexdigest()[:32]
+        key = keys[path] = _source_key(path, data, docs)
         src = _load_source(store.get("sources", key))
         if src is not None and src.path == path:
             found[path] = src
@@ -220,9 +219,28 @@ def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | N
     STATS["sources.miss"] += len(misses)
     # Misses are lexed together: a cold run's many are worth a second process.
     for src in read_sources(misses, lambda path, blob: store.put("sources", keys[path], blob),
-                            side, docs):
+                            side, docs, split):
         found[src.path] = src
     return {path: found[path] for path in sorted(files)}
+
+
+def _source_key(path: str, data: bytes, docs: bool) -> str:
+    code = code_hash() if docs else f"{code_hash()}-no-docs"
+    h = hashlib.sha256(f"{code}\0{path}\0".encode())
+    h.update(data)
+    return h.hexdigest()[:32]
+
+
+def many_to_lex(files: dict[str, bytes], store: Store, docs: bool = True) -> bool:
+    """Whether :func:`load_sources` would lex enough headers to be worth a second process
+    (asked of the cache by name only: an entry found may still prove damaged)."""
+    missing = 0
+    for path, data in files.items():
+        entry = store.root / "sources" / f"{_source_key(path, data, docs)}.bin"
+        missing += not entry.is_file()
+        if missing >= _PARALLEL_LEXING:
+            return True
+    return False
 
 
 # Fewer headers than this to lex are not worth a second process.
@@ -231,7 +249,8 @@ Keep = Callable[[str, bytes], None]     # (path, HeaderSource as data): what to 
 
 
 def read_sources(items: list[tuple[str, bytes]], keep: Keep | None = None,
-                 side: SideJob | None = None, docs: bool = True) -> list[HeaderSource]:
+                 side: SideJob | None = None, docs: bool = True, split: bool = True
+                 ) -> list[HeaderSource]:
     """The HeaderSource of each ``(path, bytes)``, in order; a forked child lexes half of many.
 
     ``keep`` gets each HeaderSource in its cache form, in the process that lexed it.  A cold run
@@ -239,7 +258,7 @@ def read_sources(items: list[tuple[str, bytes]], keep: Keep | None = None,
     child's half comes back pickled, which costs a twentieth of lexing it.  ``side``
     runs in one of the two shares, when there are two.
     """
-    if len(items) < _PARALLEL_LEXING or not can_fork():
+    if not split or len(items) < _PARALLEL_LEXING or not can_fork():
         return _read(items, keep, docs)
     n = len(items)
     # Lexing time goes with size.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ _TYPEDEF_DECL = ci.CursorKind.TYPEDEF_DECL.value
 _VAR_DECL = ci.CursorKind.VAR_DECL.value
 _MACRO_DEFINITION = ci.CursorKind.MACRO_DEFINITION.value
 _INCLUSION_DIRECTIVE = ci.CursorKind.INCLUSION_DIRECTIVE.value
+_MACRO_INSTANTIATION = ci.CursorKind.MACRO_INSTANTIATION.value
 _RECORD = ci.TypeKind.RECORD.value
 _INCOMPLETEARRAY = ci.TypeKind.INCOMPLETEARRAY.value
 
@@ -132,7 +134,11 @@ def parse_arch(include_dir: Path, target: Target, headers: list[str], probes: li
     return facts
 
 
-_CXLoc = tuple[int | None, int, int, int]     # file handle (None: no file), line, column, offset
+_CXLoc = tuple[int, int, int, int]     # file handle (0: no file), line, column, offset
+# clang_getInstantiationLocation's four results, as it writes them into one buffer.
+_EXPANSION = struct.Struct("=QIII")
+# A member type's spelling, size, flexible?, guest handle, canonical declaration, nested record.
+_TypeInfo = tuple[str, int, bool, str | None, ci.Cursor, ci.Cursor | None]
 
 
 class _CXString(ctypes.Structure):
@@ -151,7 +157,9 @@ class _Lib:
     calls), wrap files and strings in objects and resolve kinds to enumerations:
     with ~50000 calls per arch that doubles the walk.  Cursors and types here are
     the bindings' structures (kinds read from their ``_kind_id`` field), so the
-    bindings' own methods still work on them where the walk is not hot.
+    bindings' own methods still work on them where the walk is not hot.  The calls
+    keep the GIL (``PYFUNCTYPE``): each is far shorter than releasing and taking it
+    back, which cost a sixth of a call.
     """
 
     def __init__(self) -> None:
@@ -159,9 +167,8 @@ class _Lib:
         cur, typ, loc = ci.Cursor, ci.Type, ci.SourceLocation
 
         def fn(name: str, argtypes: list, restype: object) -> Any:
-            f = lib[name]   # a fresh function object: the bindings' own keeps its errcheck
-            f.argtypes, f.restype = argtypes, restype
-            return f
+            # A fresh function object: the bindings' own keeps its errcheck.
+            return ctypes.PYFUNCTYPE(restype, *argtypes)((name, lib))
 
         self.location = fn("clang_getCursorLocation", [cur], loc)
         self.extent = fn("clang_getCursorExtent", [cur], ci.SourceRange)
@@ -171,7 +178,6 @@ class _Lib:
         self.is_definition = fn("clang_isCursorDefinition", [cur], ctypes.c_uint)
         self.lexical_parent = fn("clang_getCursorLexicalParent", [cur], cur)
         self.field_offset = fn("clang_Cursor_getOffsetOfField", [cur], ctypes.c_longlong)
-        self.is_bitfield = fn("clang_Cursor_isBitField", [cur], ctypes.c_uint)
         self.bit_width = fn("clang_getFieldDeclBitWidth", [cur], ctypes.c_int)
         self.underlying = fn("clang_getTypedefDeclUnderlyingType", [cur], typ)
         self.canonical = fn("clang_getCanonicalType", [typ], typ)
@@ -183,9 +189,10 @@ class _Lib:
         self.file_name = fn("clang_getFileName", [ctypes.c_void_p], _CXString)
         self._cstring = fn("clang_getCString", [_CXString], ctypes.c_char_p)
         self._dispose = fn("clang_disposeString", [_CXString], None)
-        uint = ctypes.POINTER(ctypes.c_uint)
-        self._expansion = fn("clang_getInstantiationLocation",
-                             [loc, ctypes.POINTER(ctypes.c_void_p), uint, uint, uint], None)
+        # The four out-pointers as plain addresses into one buffer: byref objects
+        # cost as much again as the call.
+        ptr = ctypes.c_void_p
+        self._expansion = fn("clang_getInstantiationLocation", [loc, ptr, ptr, ptr, ptr], None)
         self._visit_fields = fn("clang_Type_visitFields",
                                 [typ, ci.callbacks["fields_visit"], ctypes.py_object],
                                 ctypes.c_uint)
@@ -194,8 +201,9 @@ class _Lib:
                                   ctypes.c_uint)
         self._field_cb = ci.callbacks["fields_visit"](_collect_field)
         self._child_cb = ci.callbacks["cursor_visit"](_collect_child)
-        self._out = (ctypes.c_void_p(), ctypes.c_uint(), ctypes.c_uint(), ctypes.c_uint())
-        self._refs = tuple(ctypes.byref(o) for o in self._out)
+        self._buf = ctypes.create_string_buffer(_EXPANSION.size)
+        at = ctypes.addressof(self._buf)
+        self._outs = (at, at + 8, at + 12, at + 16)
 
     def string(self, cx: _CXString) -> str:
         # Read in place and disposed of only when libclang owns a copy: most
@@ -207,10 +215,9 @@ class _Lib:
         return s.decode() if s is not None else ""
 
     def expansion(self, loc: ci.SourceLocation) -> _CXLoc:
-        """File handle, line, column and offset: ``SourceLocation``'s, in one call."""
-        self._expansion(loc, *self._refs)
-        f, line, col, off = self._out
-        return f.value, line.value, col.value, off.value
+        """File handle (0: none), line, column and offset: ``SourceLocation``'s, in one call."""
+        self._expansion(loc, *self._outs)
+        return _EXPANSION.unpack_from(self._buf)
 
     def fields(self, t: ci.Type) -> list[ci.Cursor]:
         out: list[ci.Cursor] = []
@@ -230,6 +237,8 @@ def _collect_field(field: ci.Cursor, out: list[ci.Cursor]) -> int:
 
 def _collect_child(child: ci.Cursor, _parent: ci.Cursor,
                    data: tuple[list[ci.Cursor], ci.TranslationUnit]) -> int:
+    if child._kind_id == _MACRO_INSTANTIATION:   # half of them, and the walk wants none
+        return 1
     out, tu = data
     child._tu = tu      # the bindings' methods, used on a few of them, want their TU
     out.append(child)
@@ -253,7 +262,11 @@ class _Walker:
         self.c = _get_lib()
         self._lines: dict[str, list[bytes]] = {}
         self._nested_seen: set[tuple[str, int]] = set()
-        self._walked: dict[ci.Cursor, tuple[list[Member], list[RawField]]] = {}
+        # Keyed by declaration (a cursor's first pointer, as clang_hashCursor): hashing
+        # and comparing the bindings' cursors costs two libclang calls a lookup.
+        self._walked: dict[int, tuple[list[Member], list[RawField]]] = {}
+        self._nested_done: set[int] = set()
+        self._types: dict[int, _TypeInfo] = {}
         self._paths: dict[str, str | None] = {}
         self._names: dict[int, str] = {}
         self._rels: dict[int, str | None] = {}
@@ -276,9 +289,9 @@ class _Walker:
             name = self._names[handle] = self.c.string(self.c.file_name(handle))
         return name
 
-    def rel_handle(self, handle: int | None) -> str | None:
+    def rel_handle(self, handle: int) -> str | None:
         """The public-relative path of a libclang file handle (None: not a public header)."""
-        if handle is None:
+        if not handle:
             return None
         rel = self._rels.get(handle, "")
         if rel == "":
@@ -305,10 +318,10 @@ class _Walker:
         for c in c_lib.children(tu.cursor, tu):
             kind = c._kind_id
             if kind == _MACRO_DEFINITION:
-                where = self.loc(c)
-                if where is not None:
-                    self.facts.defines.add((c_lib.string(c_lib.spelling(c)), where.file,
-                                            where.line))
+                f, line, _, _ = c_lib.expansion(c_lib.location(c))
+                rel = self.rel_handle(f)
+                if rel is not None:
+                    self.facts.defines.add((c_lib.string(c_lib.spelling(c)), rel, line))
             elif kind == _INCLUSION_DIRECTIVE:
                 self._include(c)
             elif kind in _RECORD_KIND_IDS:
@@ -364,6 +377,10 @@ class _Walker:
 
     def _nested_record(self, decl: ci.Cursor) -> None:
         """A tagged record declared inside another one (C puts its tag at file scope)."""
+        # Asked once per declaration: members of the same record type are many.
+        if decl.data[0] in self._nested_done:
+            return
+        self._nested_done.add(decl.data[0])
         c_lib = self.c
         spelled = c_lib.string(c_lib.type_spelling(c_lib.cursor_type(decl)))
         if "(" in spelled or not spelled.startswith(("struct ", "union ")):
@@ -371,7 +388,7 @@ class _Walker:
         if c_lib.lexical_parent(decl)._kind_id not in _RECORD_KIND_IDS:
             return
         f, _, _, offset = c_lib.expansion(c_lib.location(decl))
-        where = (self.file_name(f) if f is not None else "", offset)
+        where = (self.file_name(f) if f else "", offset)
         if where not in self._nested_seen:
             self._nested_seen.add(where)
             self._record(decl)
@@ -409,9 +426,9 @@ class _Walker:
         """The members of ``rec``, flattened, at ``base_bits`` under ``prefix``."""
         # Most records are walked more than once (as a member of others, as a
         # nested record of their own): walk each once and shift the copies.
-        walked = self._walked.get(rec)
+        walked = self._walked.get(rec.data[0])
         if walked is None:
-            walked = self._walked[rec] = ([], [])
+            walked = self._walked[rec.data[0]] = ([], [])
             self._walk_members(rec, *walked)
         own_members, own_fields = walked
         if not prefix and not base_bits:
@@ -430,48 +447,75 @@ class _Walker:
                       ) -> None:
         """The members of ``rec`` itself: paths from it, offsets from its start."""
         # Each libclang call costs a ctypes round trip: with ~7000 members per arch
-        # the walk is most of a parse, so every value below is asked for once.
+        # the walk is most of a parse, so every value below is asked for once, and
+        # what depends on the member's type alone once per type (:meth:`_type`).
         c_lib = self.c
+        types = self._types
         for f in c_lib.fields(c_lib.cursor_type(rec)):
             name = c_lib.string(c_lib.spelling(f))
             off_bits = c_lib.field_offset(f)
             ftype = c_lib.cursor_type(f)
-            canon = c_lib.canonical(ftype)
-            canon_kind = canon._kind_id
-            decl = c_lib.declaration(canon)
+            info = types.get(ftype.data[0])
+            if info is None:
+                info = self._type(ftype)
+            spelled, size, flexible, handle, decl, nested = info
             if not _IDENT.match(name):
                 # C11 anonymous struct/union member: its members are accessed directly.
                 self._members(decl, "", off_bits, members, fields)
                 continue
-            bits = c_lib.bit_width(f) if c_lib.is_bitfield(f) else None
-            size = c_lib.size(ftype)
-            flexible = ftype._kind_id == _INCOMPLETEARRAY
+            # -1: not a bitfield (in C; C++'s value-dependent widths answer -1 too).
+            bits: int | None = c_lib.bit_width(f)
+            if bits < 0:
+                bits = None
             members.append(Member(
-                path=name, type=self.portable(c_lib.string(c_lib.type_spelling(ftype))),
-                offset=off_bits // 8, size=0 if flexible or size < 0 else size,
+                path=name, type=spelled, offset=off_bits // 8, size=size,
                 bit_offset=off_bits if bits is not None else None, bit_size=bits))
-            # A builtin integer's spelling names no guest handle.
-            handle = (None if canon_kind in _BUILTIN_INT_KIND_IDS
-                      else _HANDLE.search(c_lib.string(c_lib.type_spelling(canon))))
             handle_file, line, col, _ = c_lib.expansion(c_lib.location(f))
             fields.append(RawField(name, name, line, col, bits is not None, flexible,
-                                   handle.group(1) if handle else None,
-                                   self.rel_handle(handle_file)))
-            if canon_kind == _RECORD and decl._kind_id in _RECORD_KIND_IDS:
+                                   handle, self.rel_handle(handle_file)))
+            if nested is decl:
                 self._members(decl, name + ".", off_bits, members, fields)
                 self._nested_record(decl)
-            elif canon_kind in _ARRAY_KIND_IDS:
-                elem = c_lib.element(canon)
-                while elem._kind_id in _ARRAY_KIND_IDS:
-                    elem = c_lib.element(elem)
-                if elem._kind_id == _RECORD:
-                    self._nested_record(c_lib.declaration(elem))
+            elif nested is not None:
+                self._nested_record(nested)
+
+    def _type(self, ftype: ci.Type) -> _TypeInfo:
+        """What a member of type ``ftype`` takes from its type: its spelling, size,
+        whether it is a flexible array, the guest handle it names, the canonical type's
+        declaration and the record it nests (``decl`` itself when the member is one).
+
+        A type's first field asks for these, the others reuse them: within one
+        translation unit a type is one pointer (clang uniques its types), the key.
+        """
+        c_lib = self.c
+        canon = c_lib.canonical(ftype)
+        canon_kind = canon._kind_id
+        decl = c_lib.declaration(canon)
+        size = c_lib.size(ftype)
+        flexible = ftype._kind_id == _INCOMPLETEARRAY
+        # A builtin integer's spelling names no guest handle.
+        handle = (None if canon_kind in _BUILTIN_INT_KIND_IDS
+                  else _HANDLE.search(c_lib.string(c_lib.type_spelling(canon))))
+        nested: ci.Cursor | None = None
+        if canon_kind == _RECORD and decl._kind_id in _RECORD_KIND_IDS:
+            nested = decl
+        elif canon_kind in _ARRAY_KIND_IDS:
+            elem = c_lib.element(canon)
+            while elem._kind_id in _ARRAY_KIND_IDS:
+                elem = c_lib.element(elem)
+            if elem._kind_id == _RECORD:
+                nested = c_lib.declaration(elem)
+        info = self._types[ftype.data[0]] = (
+            self.portable(c_lib.string(c_lib.type_spelling(ftype))),
+            0 if flexible or size < 0 else size, flexible,
+            handle.group(1) if handle else None, decl, nested)
+        return info
 
     def _expanded_from(self, c: ci.Cursor) -> str | None:
         """The macro whose expansion declared ``c`` (DEFINE_RING_TYPES, ...), if any."""
         # The extent starts at the `struct` keyword, or at the macro use that expanded to it.
         f, line, col, _ = self.c.expansion(self.c.range_start(self.c.extent(c)))
-        if f is None:
+        if not f:
             return None
         name = self.file_name(f)
         lines = self._lines.get(name)

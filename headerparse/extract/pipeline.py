@@ -16,12 +16,11 @@ import hashlib
 import json
 import marshal
 import os
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from headerparse import __version__, treesafe
-from headerparse.extract import archfacts
+from headerparse.extract import archfacts, overlap
 from headerparse.extract.archfacts import ArchFacts
 from headerparse.extract.cache import (
     LIMITS,
@@ -34,6 +33,7 @@ from headerparse.extract.cache import (
     facts_key,
     load_facts,
     load_sources,
+    many_to_lex,
     prune_dir,
     save_facts,
     skeleton_digest,
@@ -41,6 +41,14 @@ from headerparse.extract.cache import (
 )
 from headerparse.extract.merge import Merger
 from headerparse.extract.options import ExtractError, Options
+from headerparse.extract.overlap import (
+    COMPAT,
+    TOOLS_ONLY,
+    Inputs,
+    Speculation,
+    defines_for,
+    quick_inputs,
+)
 from headerparse.extract.source import HeaderSource
 from headerparse.model import (
     SCHEMA_VERSION,
@@ -55,8 +63,6 @@ from headerparse.targets import TARGETS, Target, available_archs, translation_un
 from headerparse.tree import HeaderTree
 
 Progress = Callable[[str], None]
-_TOOLS_ONLY = re.compile(r"^#\s*if\s+!\s*defined\s*\(?\s*__XEN__\s*\)?\s*&&\s*"
-                         r"!\s*defined\s*\(?\s*__XEN_TOOLS__\s*\)?\s*\n\s*#\s*error", re.M)
 
 
 def extract(tree: HeaderTree, options: Options | None = None, *, progress: Progress | None = None,
@@ -73,8 +79,8 @@ def extract(tree: HeaderTree, options: Options | None = None, *, progress: Progr
     say = progress or (lambda _msg: None)
     archs = _archs(tree, options)
     store = Store(cache) if cache is not None else None
-    with _gc_paused():
-        model = _extract(tree, options, archs, say, store)
+    with _gc_paused(), contextlib.ExitStack() as stack:
+        model = _extract(tree, options, archs, say, store, stack)
     if store is not None:
         store.prune()
     return model
@@ -165,19 +171,23 @@ def _archs(tree: HeaderTree, options: Options) -> tuple[str, ...]:
 
 
 def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Progress,
-             store: Store | None) -> Model:
+             store: Store | None, stack: contextlib.ExitStack) -> Model:
+    # A cold run parses while it lexes: a worker starts on the arches at once.
+    spec = _speculate(tree, options, archs, store, stack)
     # What libclang would read outside the tree, or expand for minutes, is refused
     # before a parse.  Checking costs a quarter of lexing the tree: a split lexing
-    # takes it along, on the second core, as a parse is then all but certain.
+    # takes it along, on the second core, as a parse is then all but certain (or
+    # the speculating worker does, before it parses).
     check = SideJob(lambda: next(iter(treesafe.parse_problems(tree.files)), None),
                     sum(len(data) for data in tree.files.values()) // 4)
-    sources = load_sources(tree.files, store, check, options.docs)
+    sources = load_sources(tree.files, store, check if spec is None else None, options.docs,
+                           split=spec is None)
     defines = _defines(options, sources)
     probes = sorted({d.name for s in sources.values() for d in s.defines if d.params is None})
     # domctl.h and sysctl.h #error unless the toolstack's view is asked for:
     # in the guest view they are left out, and said to be.
     tools_only = set() if options.tools else {p for p, s in sources.items()
-                                              if _TOOLS_ONLY.search(s.text)}
+                                              if TOOLS_ONLY.search(s.text)}
     # The keys name cache entries only (and asking libclang's version costs a fortieth
     # of a second of imports): with no cache there are none.
     skeletons = skeleton_digest(sources) if store is not None else ""
@@ -196,7 +206,14 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
         jobs[arch] = (TARGETS[arch], headers, probes, defines)
     if facts:
         say(f"libclang facts of {', '.join(facts)} served from cache (no code changed)")
-    if jobs:
+    if spec is not None and (facts or not spec.matches(Inputs(probes, frozenset(tools_only),
+                                                               defines))):
+        spec.cancel()       # the guess was wrong, or the cache has (some of) it
+        overlap.STATS["dropped"] += 1
+        spec = None
+    if jobs and spec is not None:
+        facts.update(_parse_speculated(tree, spec, jobs, keys, say, store))
+    elif jobs:
         facts.update(_parse(tree, jobs, keys, say, store, check))
     say("merging arches")
     return Merger(tree, options, archs, sources, {a: facts[a] for a in archs},
@@ -217,24 +234,85 @@ def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: 
     # a shared one in the cache could be pruned by a concurrent run mid-parse.
     with private_tempdir("headerparse-") as tmp:
         include_dir = tree.materialize(Path(tmp))
-
-        def parsed(arch: str, got: ArchFacts | tuple[bytes, bytes | None]) -> None:
-            if isinstance(got, ArchFacts):      # parsed in this process: no round trip
-                facts[arch] = got
-                if store is not None:
-                    save_facts(store, keys[arch],
-                               facts_entry(archfacts.encode(got), include_dir))
-                return
-            blob, entry = got
-            if store is not None:
-                save_facts(store, keys[arch], entry)
-            facts[arch] = archfacts.loads(blob)
-
+        parsed = _keeper(facts, keys, store, include_dir)
         try:
             _parse_all({a: (include_dir, *job) for a, job in jobs.items()}, store is not None,
                        say, parsed)
         except clangparse.ClangUnavailable as exc:
             raise ExtractError(str(exc)) from exc
+    return {arch: facts[arch] for arch in jobs}
+
+
+Parsed = Callable[[str, "ArchFacts | tuple[bytes, bytes | None]"], None]
+
+
+def _keeper(facts: dict[str, ArchFacts], keys: dict[str, str], store: Store | None,
+            include_dir: Path) -> Parsed:
+    """What keeps each arch's facts (from :func:`_parse_one`) in ``facts`` and the cache."""
+
+    def parsed(arch: str, got: ArchFacts | tuple[bytes, bytes | None]) -> None:
+        if isinstance(got, ArchFacts):      # parsed in this process: no round trip
+            facts[arch] = got
+            if store is not None:
+                save_facts(store, keys[arch], facts_entry(archfacts.encode(got), include_dir))
+            return
+        blob, entry = got
+        if store is not None:
+            save_facts(store, keys[arch], entry)
+        facts[arch] = archfacts.loads(blob)
+
+    return parsed
+
+
+def _speculate(tree: HeaderTree, options: Options, archs: tuple[str, ...],
+               store: Store | None, stack: contextlib.ExitStack) -> Speculation | None:
+    """A worker parsing the arches with inputs guessed from the raw headers: with no
+    cache always, else when many headers are to be lexed (with most served from the
+    cache, the facts likely are too, and lexing the rest is quick)."""
+    if len(archs) < 2 or not can_fork() or (
+            store is not None and not many_to_lex(tree.files, store, options.docs)):
+        return None
+    overlap.STATS["started"] += 1
+    inputs = quick_inputs(tree.files, options)
+    tmp = Path(stack.enter_context(private_tempdir("headerparse-")))
+    include_dir = tree.materialize(tmp)
+    here, cached = os.getpid(), store is not None
+    jobs = {arch: (include_dir, TARGETS[arch],
+                   [h for h in translation_unit_headers(tree.files, TARGETS[arch])
+                    if h not in inputs.tools_only], inputs.probes, inputs.defines)
+            for arch in archs}
+    spec = Speculation(tree.files, jobs, inputs,
+                       lambda *job: _parse_one(here, cached, *job), tmp)
+    stack.callback(spec.cancel)
+    return spec
+
+
+def _parse_speculated(tree: HeaderTree, spec: Speculation, jobs: dict[str, tuple],
+                      keys: dict[str, str], say: Progress, store: Store | None
+                      ) -> dict[str, ArchFacts]:
+    from headerparse.extract import clangparse
+
+    facts: dict[str, ArchFacts] = {}
+    include_dir = spec.jobs[spec.arches[0]][0]
+    keep = _keeper(facts, keys, store, include_dir)
+    here = os.getpid()
+
+    def parsed(arch: str, got: ArchFacts | tuple[bytes, bytes | None]) -> None:
+        keep(arch, got)
+        say(f"[{len(facts)}/{len(jobs)}] parsed {arch}")
+
+    try:
+        problem = spec.problem()
+        if problem is not None:
+            raise ExtractError(f"{problem} ({tree.description})")
+        say(f"parsing {len(tree.files)} headers for {', '.join(jobs)}")
+        spec.run(lambda *job: _parse_one(here, store is not None, *job), parsed)
+    except clangparse.ClangUnavailable as exc:
+        raise ExtractError(str(exc)) from exc
+    except WorkerFailed as exc:
+        if isinstance(exc.error, clangparse.ClangUnavailable):
+            raise ExtractError(str(exc.error)) from exc
+        raise ExtractError(f"parsing the headers failed: {exc}") from exc
     return {arch: facts[arch] for arch in jobs}
 
 
@@ -281,16 +359,5 @@ def _parse_all(jobs: dict[str, tuple], cached: bool, say: Progress,
 
 
 def _defines(options: Options, sources: dict[str, HeaderSource]) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    if options.tools:
-        out["__XEN_TOOLS__"] = None
-    version = options.interface_version
-    if version is None and not options.tools:
-        compat = sources.get("xen-compat.h")
-        for d in compat.defines if compat else ():
-            if d.name == "__XEN_LATEST_INTERFACE_VERSION__":
-                version = d.body
-    if version is not None:
-        out["__XEN_INTERFACE_VERSION__"] = version
-    out.update(dict(options.extra_defines))
-    return out
+    compat = sources.get(COMPAT)
+    return defines_for(options, compat.defines if compat else None)

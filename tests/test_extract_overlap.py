@@ -1,0 +1,202 @@
+"""A cold extraction parses while it lexes, on inputs guessed from the raw headers:
+the guess agrees with the lexer on real trees, and a wrong one changes nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from support.extract_case import case_files, write_tree
+
+from headerparse.extract import overlap, pipeline
+from headerparse.extract.overlap import Inputs, quick_inputs
+from headerparse.extract.pipeline import ExtractError, Options, extract
+from headerparse.extract.source import read_source
+from headerparse.model import model_to_json
+from headerparse.parallel import Claims, Streamer, WorkerFailed, fork_map
+from headerparse.tree import HeaderTree, open_tree
+
+ARCHS = ("x86_32", "arm64")
+
+COMPAT = b"""\
+#ifndef __XEN_PUBLIC_XEN_COMPAT_H__
+#define __XEN_PUBLIC_XEN_COMPAT_H__
+#define __XEN_LATEST_INTERFACE_VERSION__ 0x00041000
+#endif
+"""
+
+TOOLS = b"""\
+#if !defined(__XEN__) && !defined(__XEN_TOOLS__)
+#error "domctl operations are intended for use by node control tools only"
+#endif
+#define TOOLS_OP 7
+struct tools_op { uint32_t cmd; };
+"""
+
+
+def _lexed(files: dict[str, bytes], options: Options) -> Inputs:
+    """The inputs as the pipeline takes them from the lexer."""
+    sources = {p: read_source(p, d) for p, d in files.items()}
+    probes = sorted({d.name for s in sources.values() for d in s.defines if d.params is None})
+    tools_only = frozenset() if options.tools else frozenset(
+        p for p, s in sources.items() if overlap.TOOLS_ONLY.search(s.text))
+    return Inputs(probes, tools_only, pipeline._defines(options, sources))
+
+
+def _files(**extra: bytes) -> dict[str, bytes]:
+    return {**case_files("layout_traps"), **case_files("macros"), "xen-compat.h": COMPAT,
+            "domctl.h": TOOLS, **extra}
+
+
+def _json(files: dict[str, bytes], root: Path, options: Options, cache: Path | None = None
+          ) -> str:
+    tree = open_tree(str(write_tree(root, files)))
+    return json.dumps(model_to_json(extract(tree, options, cache=cache)))
+
+
+@pytest.mark.parametrize("tools", [True, False], ids=["tools", "guest"])
+def test_the_guess_is_the_lexers_on_the_test_headers(tools: bool) -> None:
+    files = _files()
+    options = Options(archs=ARCHS, tools=tools)
+    assert quick_inputs(files, options) == _lexed(files, options)
+    if not tools:
+        assert quick_inputs(files, options).tools_only == {"domctl.h"}
+        assert quick_inputs(files, options).defines["__XEN_INTERFACE_VERSION__"] == "0x00041000"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tools", [True, False], ids=["tools", "guest"])
+def test_the_guess_is_the_lexers_on_xen(xen_tree_414: HeaderTree, xen_tree_417: HeaderTree,
+                                        tools: bool) -> None:
+    # Both trees hold #defines in comments ("XEN_DOMCTL_getmemlist 6 obsolete"),
+    # which neither the lexer nor the guess may count.
+    for tree in (xen_tree_414, xen_tree_417):
+        options = Options(tools=tools)
+        assert quick_inputs(tree.files, options) == _lexed(tree.files, options)
+
+
+# Each trap makes the guess differ from the lexer: a name spliced by a
+# backslash-newline, and a "/*" in a string that hides a #define from the guess.
+TRAPS = {
+    "spliced": b"#define SPLI\\\nCED 3\n",
+    "string": b'#define OPENS "/*"\n#define HIDDEN 4\n#define CLOSES 5 /* */\n',
+}
+
+
+@pytest.mark.parametrize("trap", sorted(TRAPS))
+def test_a_wrong_guess_is_dropped_and_changes_nothing(trap: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    files = _files(**{"trap.h": TRAPS[trap]})
+    options = Options(archs=ARCHS)
+    assert quick_inputs(files, options) != _lexed(files, options)
+    overlap.STATS.clear()
+    guessed = _json(files, tmp_path / "a", options)
+    assert overlap.STATS == {"started": 1, "dropped": 1}
+    monkeypatch.setattr(pipeline, "can_fork", lambda: False)
+    assert guessed == _json(files, tmp_path / "a", options)
+    assert '"HIDDEN"' in guessed or trap != "string"
+
+
+@pytest.mark.parametrize("tools", [True, False], ids=["tools", "guest"])
+def test_a_right_guess_gives_what_one_process_does(tools: bool, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    options = Options(archs=("x86_32", "x86_64", "arm32", "arm64"), tools=tools)
+    overlap.STATS.clear()
+    guessed = _json(_files(), tmp_path / "a", options)
+    assert overlap.STATS == {"started": 1}
+    monkeypatch.setattr(pipeline, "can_fork", lambda: False)
+    assert guessed == _json(_files(), tmp_path / "a", options)
+
+
+def test_a_cached_run_drops_the_worker_and_serves_the_facts(tmp_path: Path) -> None:
+    # Enough headers that a cold cache is worth speculating on.
+    files = {f"copy{n}/{p}": d for n in range(6) for p, d in _files().items()}
+    files.update(_files())
+    options = Options(archs=ARCHS)
+    cold = _json(files, tmp_path / "a", options, tmp_path / "cache")
+    # The sources cache emptied, the facts kept: lexing again, the worker is started
+    # and then stopped when the facts turn out cached.
+    for entry in (tmp_path / "cache" / "sources").iterdir():
+        entry.unlink()
+    overlap.STATS.clear()
+    assert _json(files, tmp_path / "a", options, tmp_path / "cache") == cold
+    assert overlap.STATS == {"started": 1, "dropped": 1}
+
+
+def test_the_worker_checks_the_tree_before_anything_is_parsed(tmp_path: Path) -> None:
+    files = _files(**{"evil.h": b'#include "../../../../../../../../etc/hostname"\n'})
+    overlap.STATS.clear()
+    with pytest.raises(ExtractError, match=r"evil\.h:1: #include .* leaves the header tree"):
+        _json(files, tmp_path / "t", Options(archs=ARCHS))
+    assert overlap.STATS == {"started": 1}
+
+
+def test_no_libclang_is_one_error_from_the_worker_too(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from headerparse.extract import clangparse
+
+    def unavailable() -> None:
+        raise clangparse.ClangUnavailable("cannot load libclang: gone")
+
+    monkeypatch.setattr(clangparse, "_get_index", unavailable)
+    with pytest.raises(ExtractError, match=r"^cannot load libclang: gone$"):
+        _json(_files(), tmp_path / "t", Options(archs=ARCHS))
+
+
+def test_a_worker_that_dies_fails_the_extraction(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = os.getpid()
+
+    def die(_files: object) -> list[str]:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return []
+
+    monkeypatch.setattr(overlap.treesafe, "parse_problems", die)
+    with pytest.raises(ExtractError, match="parsing the headers failed: worker died"):
+        _json(_files(), tmp_path / "t", Options(archs=ARCHS))
+
+
+# ------------------------------------------------------------------ parallel primitives
+
+
+def test_claims_give_each_item_to_exactly_one_process() -> None:
+    claims = Claims(40)
+
+    def take_all(_: int) -> list[int]:
+        got = []
+        while (i := claims.take()) is not None:
+            got.append(i)
+        return got
+
+    mine, theirs = fork_map(take_all, [0, 1])
+    claims.close()
+    assert sorted(mine + theirs) == list(range(40))
+    assert claims.take() is None
+
+
+def test_a_streamer_hands_over_messages_then_its_error() -> None:
+    def work(send) -> None:
+        send(1)
+        send({"two": [2]})
+        raise ValueError("three")
+
+    with Streamer(work) as child:
+        assert child.next() == 1
+        assert child.next() == {"two": [2]}
+        with pytest.raises(WorkerFailed, match="ValueError: three"):
+            child.next()
+
+
+def test_a_streamer_that_dies_is_a_failure_not_the_end() -> None:
+    def work(send) -> None:
+        send("last words")
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    with Streamer(work) as child:
+        assert child.next() == "last words"
+        with pytest.raises(WorkerFailed, match="died"):
+            child.next()

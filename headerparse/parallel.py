@@ -119,6 +119,11 @@ def _collect(pid: int, fd: int, n: int) -> object:
 
 
 def _kill(pid: int, fd: int) -> None:
+    _kill_and_reap(pid)
+    os.close(fd)
+
+
+def _kill_and_reap(pid: int) -> None:
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -127,7 +132,6 @@ def _kill(pid: int, fd: int) -> None:
         os.waitpid(pid, 0)
     except ChildProcessError:
         pass
-    os.close(fd)
 
 
 _PR_SET_PDEATHSIG = 1
@@ -247,14 +251,7 @@ class Streamer:
         """Stop the child (if it still runs) and reap it."""
         pid, self.pid = self.pid, None
         if pid is not None:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
+            _kill_and_reap(pid)
         self._pipe.close()
 
     def __enter__(self) -> Streamer:

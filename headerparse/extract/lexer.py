@@ -109,7 +109,9 @@ def _code_after(text: str, spans: list[tuple[int, int]], k: int) -> bool:
 # one (kept verbatim).
 _SKELETON_UNSAFE = re.compile(r"[\r\0]|\\[ \t\f\v]+\n")      # clang splices `\ ` + newline too
 _RISKY_COMMENT = re.compile(r"\\\n|\?\?[=/'()!<>-]")          # "escaped newline" warnings
-_RAW_DIRECTIVE = re.compile(r"\s*#\s*(error|warning|include|include_next|import)\b")
+# Directives whose rest of line clang reads raw (a message, a header name).
+_RAW_NAMES = "error|warning|include|include_next|import"
+_RAW_DIRECTIVE = re.compile(rf"\s*#\s*({_RAW_NAMES})\b")
 
 
 def code_skeleton(text: str, comments: list[LexComment]) -> str | None:
@@ -157,7 +159,7 @@ def code_skeleton(text: str, comments: list[LexComment]) -> str | None:
     return "\n".join(stripped)
 
 
-_RAW_HASH = re.compile(r"#[^\S\n]*(?:error|warning|include|include_next|import)\b")
+_RAW_HASH = re.compile(rf"#[^\S\n]*(?:{_RAW_NAMES})\b")
 
 
 def _raw_lines(mask: str, starts: list[int]) -> set[int]:

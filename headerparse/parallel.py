@@ -89,17 +89,22 @@ def _spawn(func: Callable[[T], R], item: T) -> tuple[int, int]:
             except Exception as exc:        # the parent raises it; nothing is printed here
                 payload = ("error", exc)
             with os.fdopen(write_fd, "wb") as pipe:
-                try:
-                    blob = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-                except Exception:           # an exception that does not pickle
-                    err = payload[1]
-                    blob = pickle.dumps(("error", RuntimeError(f"{type(err).__name__}: {err}")))
-                pipe.write(blob)
+                pipe.write(_dumps(payload))
             code = 0
         finally:
             os._exit(code)
     os.close(write_fd)
     return pid, read_fd
+
+
+def _dumps(payload: tuple[str, object]) -> bytes:
+    """A child's ``(kind, value)`` for its parent; a value that does not pickle (an
+    exception, say) is sent as an error naming it."""
+    try:
+        return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        value = payload[1]
+        return pickle.dumps(("error", RuntimeError(f"{type(value).__name__}: {value}")))
 
 
 def _collect(pid: int, fd: int, n: int) -> object:
@@ -200,19 +205,16 @@ class Streamer:
                 os.close(read_fd)
                 die_with_parent(parent)
                 with os.fdopen(write_fd, "wb") as pipe:
-                    def send(message: object) -> None:
-                        blob = pickle.dumps(("ok", message), protocol=pickle.HIGHEST_PROTOCOL)
+                    def frame(blob: bytes) -> None:
                         pipe.write(len(blob).to_bytes(8, "little") + blob)
                         pipe.flush()
+
+                    def send(message: object) -> None:
+                        frame(pickle.dumps(("ok", message), protocol=pickle.HIGHEST_PROTOCOL))
                     try:
                         func(send)
                     except Exception as exc:    # the parent raises it
-                        try:
-                            send_error = pickle.dumps(("error", exc))
-                        except Exception:
-                            send_error = pickle.dumps(
-                                ("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
-                        pipe.write(len(send_error).to_bytes(8, "little") + send_error)
+                        frame(_dumps(("error", exc)))
                 code = 0
             finally:
                 os._exit(code)

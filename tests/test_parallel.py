@@ -1,0 +1,50 @@
+"""Forked workers report what went wrong in them, even when it does not pickle."""
+
+from __future__ import annotations
+
+import pytest
+
+from headerparse.parallel import Streamer, WorkerFailed, fork_map
+
+
+class Unpicklable(Exception):
+    def __init__(self) -> None:
+        super().__init__("holds a lambda")
+        self.fn = lambda: None      # pickling the exception fails on this
+
+
+def _fail(item: int) -> int:
+    if item:
+        raise Unpicklable()
+    return item
+
+
+def test_fork_map_returns_the_children_results_in_order():
+    assert fork_map(lambda x: x * 2, [1, 2, 3]) == [2, 4, 6]
+
+
+def test_fork_map_names_an_exception_that_does_not_pickle():
+    with pytest.raises(WorkerFailed, match="worker 1 failed: RuntimeError: Unpicklable: "
+                                           "holds a lambda"):
+        fork_map(_fail, [0, 1])
+
+
+def test_streamer_sends_each_message_then_ends():
+    def work(send):
+        for n in range(3):
+            send(n)
+
+    with Streamer(work) as s:
+        assert [s.next(), s.next(), s.next(), s.next()] == [0, 1, 2, None]
+
+
+def test_streamer_names_an_exception_that_does_not_pickle():
+    def work(send):
+        send("first")
+        raise Unpicklable()
+
+    with Streamer(work) as s:
+        assert s.next() == "first"
+        with pytest.raises(WorkerFailed, match="worker failed: RuntimeError: Unpicklable: "
+                                               "holds a lambda"):
+            s.next()

@@ -38,27 +38,15 @@ def tokens(text: str, known: Callable[[str], bool]) -> Iterator[Token]:
     Keys are ``struct foo`` for tagged names, ``FOO_*`` for ranges, else the identifier.
     """
     pos = 0
-    for m in _TOKEN.finditer(text):
-        key = _key_of(m, known)
-        if key is None:
+    for start, end, key in candidates(text):
+        if not known(key):
             continue
-        if m.start() > pos:
-            yield Token(text[pos:m.start()])
-        yield Token(m.group(0), key)
-        pos = m.end()
+        if start > pos:
+            yield Token(text[pos:start])
+        yield Token(text[start:end], key)
+        pos = end
     if pos < len(text):
         yield Token(text[pos:])
-
-
-def _key_of(m: re.Match[str], known: Callable[[str], bool]) -> str | None:
-    if m.group("kw"):
-        key = f"{m.group('kw')} {m.group('tag')}"
-        return key if known(key) else None
-    if m.group("range"):
-        key = m.group("range") + "*"
-        return key if known(key) else None
-    ident = m.group("ident")
-    return ident if known(ident) else None
 
 
 def candidates(text: str) -> Iterator[tuple[int, int, str]]:

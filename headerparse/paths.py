@@ -6,9 +6,13 @@ Every command resolves these the same way; nothing else computes a path from
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
+#: The package itself.
+PACKAGE = Path(__file__).resolve().parent
 #: The project checkout (or the directory the package was installed from): conf.py,
 #: source/, templates/ live here.
 REPO = Path(__file__).resolve().parents[1]
@@ -39,3 +43,14 @@ def annotations_dir(override: str | Path | None = None) -> Path:
         return Path(os.environ[ANNOTATIONS_ENV])
     here = SOURCE / "annotations"
     return here if here.is_dir() else Path("source/annotations")
+
+
+def code_digest(files: Iterable[Path], salt: str = "") -> str:
+    """A digest of ``salt`` and some of headerparse's own files (named as in the
+    checkout): what keys a cache on the code that filled it, so that changed code
+    never serves what older code computed."""
+    h = hashlib.blake2b(salt.encode(), digest_size=20)
+    for path in files:
+        h.update(b"\0" + path.resolve().relative_to(REPO).as_posix().encode() + b"\0")
+        h.update(path.read_bytes())
+    return h.hexdigest()

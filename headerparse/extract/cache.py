@@ -35,6 +35,7 @@ from headerparse.extract.archfacts import ArchFacts
 from headerparse.extract.reuse import Memo
 from headerparse.extract.source import HeaderSource, read_source
 from headerparse.parallel import WorkerFailed, can_fork, deal, fork_map
+from headerparse.paths import PACKAGE, code_digest
 from headerparse.safeio import read_regular
 from headerparse.targets import Target
 
@@ -73,12 +74,9 @@ def code_hash() -> str:
     builds on, found from the modules themselves: a file moved or added is hashed
     without anyone listing it here.
     """
-    package = Path(__file__).resolve().parent
-    files = sorted(package.glob("*.py")) + [Path(m.__file__ or "") for m in _SHARED]
-    h = hashlib.sha256(sys.implementation.cache_tag.encode())
-    for path in files:
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()[:16]
+    files = sorted((PACKAGE / "extract").glob("*.py")) + [Path(m.__file__ or "")
+                                                          for m in _SHARED]
+    return code_digest(files, sys.implementation.cache_tag)[:16]
 
 
 @cache

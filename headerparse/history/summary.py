@@ -35,6 +35,7 @@ from typing import Any
 
 from headerparse import __version__
 from headerparse.model import Model
+from headerparse.paths import PACKAGE, code_digest
 from headerparse.targets import TARGETS
 
 FORMAT = "headerparse-abi-summary/2"
@@ -235,13 +236,10 @@ def _code_key() -> str:
     costs a re-extraction of every tree (two minutes for Xen's), never a stale
     summary; a change to the checks or the site costs nothing.
     """
-    root = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256(f"{FORMAT}\0{__version__}\0{_clang_id()}".encode())
-    for path in sorted(root.rglob("*.py")):
-        rel = path.relative_to(root).as_posix()
-        if rel.startswith("extract/") or rel in _EXTRACTION:
-            h.update(rel.encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()[:16]
+    files = [path for path in sorted(PACKAGE.rglob("*.py"))
+             if (rel := path.relative_to(PACKAGE).as_posix()).startswith("extract/")
+             or rel in _EXTRACTION]
+    return code_digest(files, f"{FORMAT}\0{__version__}\0{_clang_id()}")[:16]
 
 
 _EXTRACTION = {"__init__.py", "model.py", "jsonform.py", "diagnostics.py", "targets.py",

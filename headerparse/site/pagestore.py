@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from headerparse.model import Comment, Model
-from headerparse.paths import TEMPLATES
+from headerparse.paths import PACKAGE, TEMPLATES, code_digest
 
 __all__ = ["PageStore", "Texts", "check_globals", "code_key", "fingerprint", "masked_digest",
            "noting", "recorded", "reuse", "warm"]
@@ -223,14 +223,10 @@ def code_key() -> str:
     """The code and templates that render the pages."""
     import jinja2
 
-    package = Path(__file__).resolve().parents[1]
-    h = hashlib.blake2b(digest_size=20)
-    h.update(f"{_FORMAT} {sys.implementation.cache_tag} jinja2 {jinja2.__version__}".encode())
-    files = sorted(package.rglob("*.py")) + sorted(p for p in TEMPLATES.rglob("*")
+    files = sorted(PACKAGE.rglob("*.py")) + sorted(p for p in TEMPLATES.rglob("*")
                                                     if p.is_file())
-    for path in files:
-        h.update(str(path.relative_to(package.parent)).encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
+    return code_digest(
+        files, f"{_FORMAT} {sys.implementation.cache_tag} jinja2 {jinja2.__version__}")
 
 
 def fingerprint(*parts: object) -> str:

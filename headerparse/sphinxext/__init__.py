@@ -6,12 +6,11 @@ all state is in the domain's per-document data or in the current document.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 from headerparse import __version__
-from headerparse.paths import PAGE_SUFFIX
+from headerparse.paths import PACKAGE, PAGE_SUFFIX, code_digest
 from headerparse.sphinxext import blocks, cdecl, compact, keepglobal, linktext, prune
 from headerparse.sphinxext.auto import AUTO_DIRECTIVES
 from headerparse.sphinxext.decl import DefinitionsDirective
@@ -26,10 +25,7 @@ STATIC = Path(__file__).parent / "static"
 def _code_version() -> int:
     # Sphinx rebuilds every page when an extension's env_version changes; deriving it
     # from this package's code means a changed renderer never leaves stale pages.
-    h = hashlib.sha256()
-    for p in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(p.read_bytes())
-    return int(h.hexdigest()[:8], 16)
+    return int(code_digest(sorted((PACKAGE / "sphinxext").glob("*.py")))[:8], 16)
 
 
 def _missing_reference(app: Any, env: Any, node: Any, contnode: Any) -> Any:

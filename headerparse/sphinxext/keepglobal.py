@@ -19,30 +19,28 @@ site, which holds the last build's files:
 
 from __future__ import annotations
 
-import hashlib
 import json
-import pickle
 from pathlib import Path
 from typing import Any
 
 import sphinx
 from sphinx.application import Sphinx
 
+from headerparse.site.pagestore import masked_digest
+
 RECORD = "hp-inventory.json"
 
 
 class _State:
     def __init__(self) -> None:
-        self.before: dict[str, bytes] = {}
+        self.before: dict[str, str] = {}
         self.docs_changed = False       # a document came or went
         self.index_same = False
         self.wrote_all = True
 
 
-def _entries(env: Any, doc: str) -> bytes:
-    h = hashlib.blake2b(digest_size=20)
-    _canonical(h, env.domains.index_domain.entries.get(doc))
-    return h.digest()
+def _entries(env: Any, doc: str) -> str:
+    return masked_digest(env.domains.index_domain.entries.get(doc))
 
 
 def _outdated(app: Sphinx, env: Any, added: set[str], changed: set[str],
@@ -68,23 +66,12 @@ def _updated(app: Sphinx, env: Any) -> list[str]:
 
 def _inventory_digest(app: Sphinx) -> str:
     env, builder = app.env, app.builder
-    h = hashlib.blake2b(digest_size=20)
-    h.update(repr((sphinx.__version__, env.config.project, env.config.version)).encode())
+    parts: list[object] = [(sphinx.__version__, env.config.project, env.config.version)]
     for domain in env.domains.sorted():
         objects = sorted(domain.get_objects())
         uris = {d: builder.get_target_uri(d) for d in {o[3] for o in objects}}
-        _canonical(h, (domain.name, objects, sorted(uris.items())))
-    return h.hexdigest()
-
-
-def _canonical(h: Any, obj: object) -> None:
-    """Pickled without the memo: equal values give equal bytes whether or not the
-    same string objects are shared (which differs between a full and a partial read)."""
-    class Sink:
-        write = h.update
-    p = pickle.Pickler(Sink(), protocol=5)
-    p.fast = True
-    p.dump(obj)
+        parts.append((domain.name, objects, sorted(uris.items())))
+    return masked_digest(parts)
 
 
 def _wrap(app: Sphinx) -> None:

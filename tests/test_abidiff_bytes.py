@@ -107,3 +107,23 @@ def test_a_rename_is_said_once_not_again_by_the_records_that_embed_it() -> None:
         changes += [Change("layout", key, "domctl.h", 1, ("x86_64",), before, after, d, bad)
                     for d, before, after, bad in _layout_changes(old, new)]
     assert [f.symbol for f in diff_findings(changes)] == ["struct xen_domctl_cpu_policy"]
+
+
+def test_not_compiling_takes_every_header_that_includes_a_broken_one():
+    from dataclasses import replace
+
+    from support.models import synthetic_model
+
+    from headerparse.checks.abidiff import not_compiling
+    from headerparse.model import Header
+
+    model = synthetic_model()
+    chain = [Header("a.h", ("b.h",), (), {"x86_64": "parsed"}),
+             Header("b.h", ("c.h",), (), {"x86_64": "parsed"}),
+             Header("c.h", (), (), {"x86_64": "errors", "arm64": "parsed"}),
+             Header("d.h", ("b.h",), (), {"x86_64": "parsed"}),
+             Header("e.h", ("a.h",), (), {"x86_64": "parsed"}),
+             Header("f.h", (), (), {"x86_64": "parsed"})]
+    model = replace(model, headers=(*model.headers, *chain))
+    assert not_compiling(model, "x86_64") == {"a.h", "b.h", "c.h", "d.h", "e.h"}
+    assert not_compiling(model, "arm64") == set()

@@ -17,6 +17,7 @@ from typing import Any
 
 from headerparse.checks import conditions
 from headerparse.checks.guards import RUNTIME_CHECKED, guard_of, record_guards
+from headerparse.checks.knockon import reachable
 from headerparse.checks.rules import Finding
 from headerparse.model import Layout, Loc, Member, Model, Record
 
@@ -99,13 +100,11 @@ _BROKEN = ("errors", "unsupported")
 def not_compiling(model: Model, arch: str) -> set[str]:
     """Headers that fail on ``arch``, and every header that includes one of them."""
     broken = {h.path for h in model.headers if h.status.get(arch) in _BROKEN}
-    grown = True
-    while grown:
-        more = {h.path for h in model.headers if h.path not in broken
-                and any(i in broken for i in h.includes)}
-        broken |= more
-        grown = bool(more)
-    return broken
+    includers: dict[str, set[str]] = {}
+    for h in model.headers:
+        for included in h.includes:
+            includers.setdefault(included, set()).add(h.path)
+    return broken | reachable(includers, broken)
 
 
 def _uncompared(uncompared: dict[str, list[str]]) -> list[Change]:

@@ -13,7 +13,7 @@ flexible ring array in vm_event.h, tmem.h's 64-bit guest handles.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from headerparse.checks.rules import Finding
@@ -33,21 +33,21 @@ def causes(graph: dict[str, set[str]], path: str, touched: set[str]) -> list[str
     """The touched headers ``path`` includes, directly or through others; failing that,
     the touched headers that include ``path`` (a fragment such as arch-x86/xen-x86_64.h
     is laid out with what its includer defined before it)."""
-    found = _reach(graph, path) & touched
+    found = (reachable(graph, [path]) - {path}) & touched
     if not found:
-        found = {t for t in touched if path in _reach(graph, t)}
+        found = {t for t in touched if path in reachable(graph, [t]) - {t}}
     return sorted(found)
 
 
-def _reach(graph: dict[str, set[str]], start: str) -> set[str]:
+def reachable(graph: Mapping[str, Iterable[str]], starts: Iterable[str]) -> set[str]:
+    """Every node that one edge or more of ``graph`` lead to from ``starts``."""
     seen: set[str] = set()
-    todo = [start]
+    todo = list(starts)
     while todo:
         for nxt in graph.get(todo.pop(), ()):
             if nxt not in seen:
                 seen.add(nxt)
                 todo.append(nxt)
-    seen.discard(start)
     return seen
 
 

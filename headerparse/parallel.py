@@ -40,7 +40,7 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
 
 
-def deal(costs: Sequence[int], shares: int) -> list[list[int]]:
+def deal(costs: Sequence[float], shares: int) -> list[list[int]]:
     """Indices of ``costs`` in ``shares`` groups: dearest first, to the lightest group."""
     groups: list[list[int]] = [[] for _ in range(max(shares, 1))]
     load = [0] * len(groups)

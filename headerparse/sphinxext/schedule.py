@@ -44,6 +44,7 @@ from sphinx.util import parallel
 from sphinx.util.display import status_iterator
 
 from headerparse import __version__
+from headerparse.parallel import deal
 from headerparse.sphinxext import searchkeep
 
 #: The fixed part of a document's cost, in bytes of source (reading, writing).
@@ -67,13 +68,9 @@ _RESOLVE_EVENTS = ("doctree-resolved", "missing-reference", "warn-missing-refere
 def shares(docnames: Sequence[str], n: int, cost: Callable[[str], float]) -> list[list[str]]:
     """``docnames`` in at most ``n`` non-empty groups of about equal total cost (the
     largest first, each to the least loaded group); each group sorted."""
-    groups: list[list[str]] = [[] for _ in range(max(1, min(n, len(docnames))))]
-    loads = [0.0] * len(groups)
-    for name in sorted(docnames, key=lambda d: (-cost(d), d)):
-        i = loads.index(min(loads))
-        groups[i].append(name)
-        loads[i] += cost(name)
-    return [sorted(g) for g in groups if g]
+    names = sorted(docnames)        # equal costs go by name
+    groups = deal([cost(d) for d in names], min(n, len(names)))
+    return [[names[i] for i in sorted(g)] for g in groups if g]
 
 
 def _size_cost(env: Any, fixed: int) -> Callable[[str], float]:

@@ -105,9 +105,11 @@ def extractor(args: argparse.Namespace) -> Callable[..., Model]:
     return run
 
 
-def load_model(args: argparse.Namespace) -> tuple[HeaderTree, Model]:
-    """Open the tree and extract the model, printing header diagnostics to stderr."""
-    tree = open_args_tree(args)
+def load_model(args: argparse.Namespace, tree: HeaderTree | None = None
+               ) -> tuple[HeaderTree, Model]:
+    """Open the tree (unless given) and extract the model, printing header diagnostics
+    to stderr."""
+    tree = tree or open_args_tree(args)
     model = extractor(args)(tree)
     report(model.diagnostics)
     return tree, model

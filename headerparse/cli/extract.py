@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from headerparse.cli.common import (
     EXIT_FINDINGS,
@@ -18,6 +18,9 @@ from headerparse.cli.common import (
     report,
 )
 from headerparse.safeio import check_output_file, read_regular, write_output
+
+if TYPE_CHECKING:
+    from headerparse.tree import HeaderTree
 
 # A cached model is a few MB (4.17: 8 MB); a cache entry far larger was not written by us.
 MAX_MODEL_BYTES = 256 * 1024 * 1024
@@ -44,10 +47,13 @@ def cmd_extract(args: argparse.Namespace) -> int:
         check_output_file(args.json)    # before the work: a bad name is known now
     # The cache keeps the compact form only: --pretty is never a copy of it.
     compact = not args.pretty
-    hit = _cached_extract(args) if compact and not args.no_cache and args.json != "-" else None
+    # Read once: reading and hashing the headers is a hundredth of a second.
+    tree = open_args_tree(args)
+    hit = (_cached_extract(args, tree) if compact and not args.no_cache and args.json != "-"
+           else None)
     if hit is not None:
         return hit
-    _, model = load_model(args)
+    _, model = load_model(args, tree)
     errors = any(d.severity == "error" for d in model.diagnostics)
     data = model_json_text(model, indent=1 if args.pretty else None)
     if compact and not args.no_cache:
@@ -62,12 +68,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if errors else EXIT_OK
 
 
-def _cached_extract(args: argparse.Namespace) -> int | None:
+def _cached_extract(args: argparse.Namespace, tree: HeaderTree) -> int | None:
     """Copy the cached model JSON when the tree is unchanged; None when not cached."""
     from headerparse.extract import ExtractError, cached_json
     from headerparse.tree import cache_dir
 
-    tree = open_args_tree(args)
     try:
         hit = cached_json(tree, extract_options(args), cache_dir())
     except ExtractError as exc:

@@ -88,8 +88,8 @@ class HeaderTree:
         The directory is content-addressed and only ever appears complete (built in a temp dir
         and renamed), so concurrent runs can share it.
         """
-        trees = (cache or cache_dir()) / "trees"
-        final = trees / self.content_hash()
+        final = self.materialized_path(cache).parent
+        trees = final.parent
         if not final.is_dir():
             trees.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=trees))
@@ -103,6 +103,10 @@ class HeaderTree:
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
         return final / "include"
+
+    def materialized_path(self, cache: Path | None = None) -> Path:
+        """Where :meth:`materialize` puts (or has put) the headers' include directory."""
+        return (cache or cache_dir()) / "trees" / self.content_hash() / "include"
 
     def _write(self, public: Path) -> None:
         public.mkdir(parents=True)

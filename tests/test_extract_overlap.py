@@ -134,6 +134,37 @@ def test_the_worker_checks_the_tree_before_anything_is_parsed(tmp_path: Path) ->
     assert overlap.STATS == {"started": 1}
 
 
+def test_a_tree_that_fails_the_check_is_never_parsed(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from headerparse.extract import clangparse
+
+    parsed = tmp_path / "parsed"
+
+    def record(*_args: object, **_kw: object) -> None:
+        parsed.write_text("a parse started")        # from whichever process it is
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(clangparse, "parse_arch", record)
+    files = _files(**{"evil.h": b'#include "/etc/hostname"\n'})
+    with pytest.raises(ExtractError, match=r"evil\.h:1: #include"):
+        _json(files, tmp_path / "t", Options(archs=ARCHS))
+    assert not parsed.exists()
+
+
+def test_the_worker_keeps_its_arches_facts_in_the_cache(tmp_path: Path) -> None:
+    files = {f"copy{n}/{p}": d for n in range(6) for p, d in _files().items()}
+    files.update(_files())
+    overlap.STATS.clear()
+    cold = _json(files, tmp_path / "a", Options(archs=ARCHS), tmp_path / "cache")
+    assert overlap.STATS == {"started": 1}
+    # One entry an arch, whichever process parsed it; a second run parses nothing.
+    assert len(list((tmp_path / "cache" / "facts").glob("*.bin"))) == len(ARCHS)
+    from headerparse.extract import cache
+    cache.STATS.clear()
+    assert _json(files, tmp_path / "a", Options(archs=ARCHS), tmp_path / "cache") == cold
+    assert cache.STATS["facts.hit"] == len(ARCHS)
+
+
 def test_no_libclang_is_one_error_from_the_worker_too(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from headerparse.extract import clangparse

@@ -13,6 +13,7 @@ model holds never depends on the guess.
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
 from collections import Counter
@@ -24,7 +25,8 @@ from typing import Any
 from headerparse import treesafe
 from headerparse.extract.lexer import Define, scan_defines
 from headerparse.extract.options import Options
-from headerparse.parallel import Claims, Send, Streamer
+from headerparse.parallel import Claims, Send, Streamer, WorkerFailed
+from headerparse.tree import HeaderTree, TreeError
 
 # domctl.h and sysctl.h #error unless the toolstack's view is asked for.
 TOOLS_ONLY = re.compile(r"^#\s*if\s+!\s*defined\s*\(?\s*__XEN__\s*\)?\s*&&\s*"
@@ -78,54 +80,114 @@ def quick_inputs(files: dict[str, bytes], options: Options) -> Inputs:
 
 
 class Speculation:
-    """A forked worker that checks the tree (:func:`treesafe.parse_problems`), then parses
-    the arches of ``jobs`` in turn, each taken when it is free, until none is left.
+    """A forked worker that reads the quick inputs off ``tree``, writes it under ``spool``
+    for libclang (:meth:`HeaderTree.materialize`) and checks it
+    (:func:`treesafe.parse_problems`), all off this process's path; then, unless the
+    check failed, parses the arches in turn, each taken when it is free, until none is
+    left; and last, when this process has said the cache keys (:meth:`keys`), runs
+    ``after(keys, kept)`` on what its parses kept.
 
-    ``parse(*jobs[arch])`` runs in the worker and gives what it sends back, through a
-    file under ``spool``: the pipe would hold the worker up (an arch's facts are
-    megabytes) until this process, busy lexing and parsing, read them.  This process
-    takes its own share later (:meth:`run`), or stops the worker (:meth:`cancel`).
+    ``jobs(inputs)`` gives each arch's job; ``parse(*job)`` gives ``(sent, kept)``:
+    ``sent`` comes back here through a file under ``spool`` (the pipe would hold the
+    worker up, an arch's facts being megabytes, until this process, busy lexing and
+    parsing, read them); ``kept`` stays in the worker for ``after``, which runs while
+    this process merges.  This process takes its own share later (:meth:`run`), and
+    waits for the worker (:meth:`close`) or stops it (:meth:`cancel`).
     """
 
-    def __init__(self, files: dict[str, bytes], jobs: dict[str, tuple], inputs: Inputs,
-                 parse: Callable[..., Any], spool: Path) -> None:
-        self.jobs, self.inputs = jobs, inputs
-        self.arches = arches = list(jobs)
-        self._claims = Claims(len(arches))
+    def __init__(self, tree: HeaderTree, options: Options, archs: tuple[str, ...],
+                 spool: Path, jobs: Callable[[Inputs], dict[str, tuple]],
+                 parse: Callable[..., tuple[Any, Any]],
+                 after: Callable[[dict[str, str], dict[str, Any]], None]) -> None:
+        self.arches = list(archs)
+        self.include_dir = tree.materialized_path(spool)
+        self._claims = Claims(len(archs))
+        self._keys_read, self._keys_write = os.pipe()
+        keys_read = self._keys_read
 
         def work(send: Send) -> None:
-            send(next(iter(treesafe.parse_problems(files)), None))
+            os.close(self._keys_write)
+            inputs = quick_inputs(tree.files, options)
+            tree.materialize(spool)
+            problem = next(iter(treesafe.parse_problems(tree.files)), None)
+            send((problem, inputs))
+            if problem is not None:
+                return
+            todo, kept = jobs(inputs), {}
             while (i := self._claims.take()) is not None:
+                arch = self.arches[i]
+                sent, kept[arch] = parse(*todo[arch])
                 path = spool / f"facts-{i}.pickle"
-                path.write_bytes(pickle.dumps(parse(*jobs[arches[i]]),
-                                              protocol=pickle.HIGHEST_PROTOCOL))
-                send((arches[i], str(path)))
+                path.write_bytes(pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL))
+                send((arch, str(path)))
+            with os.fdopen(keys_read, "rb") as pipe:
+                said = pipe.read()
+            if said:
+                after(pickle.loads(said), kept)
 
         self._worker = Streamer(work)
-        self._problem: tuple[str | None] | None = None
+        os.close(self._keys_read)
+        self._first: tuple[str | None, Inputs] | None = None
+        self._over = False
+
+    def _ready(self) -> tuple[str | None, Inputs]:
+        if self._first is None:
+            try:
+                self._first = self._worker.next()       # type: ignore[assignment]
+            except WorkerFailed as exc:
+                if isinstance(exc.error, TreeError):    # the tree could not be written
+                    raise exc.error from None
+                raise
+            if self._first is None:
+                raise WorkerFailed("worker ended without a word")
+        return self._first
 
     def matches(self, inputs: Inputs) -> bool:
-        return inputs == self.inputs
+        return inputs == self._ready()[1]
 
     def problem(self) -> str | None:
         """Why the tree must not be parsed (the worker's check), or None."""
-        if self._problem is None:
-            self._problem = (self._worker.next(),)      # the worker's first message
-        return self._problem[0]
+        return self._ready()[0]
 
-    def run(self, parse_here: Callable[..., Any], parsed: Callable[[str, Any], None]) -> None:
-        """Parse the arches left here (``parse_here(*job)``), then hand each arch's result
-        to ``parsed``, this process's and then the worker's."""
+    def keys(self, keys: dict[str, str] | None) -> None:
+        """Hand the worker the cache keys of the arches (None: keep nothing)."""
+        fd, self._keys_write = self._keys_write, -1
+        if fd < 0:
+            return
         try:
-            while (i := self._claims.take()) is not None:
-                arch = self.arches[i]
-                parsed(arch, parse_here(*self.jobs[arch]))
-            while (got := self._worker.next()) is not None:
-                arch, path = got
-                parsed(arch, pickle.loads(Path(path).read_bytes()))
+            if keys is not None:
+                os.write(fd, pickle.dumps(keys, protocol=pickle.HIGHEST_PROTOCOL))
+        finally:
+            os.close(fd)
+
+    def run(self, jobs: dict[str, tuple], parse_here: Callable[..., Any],
+            parsed: Callable[[str, Any], None]) -> None:
+        """Parse the arches left here (``parse_here(*jobs[arch])``), then hand each arch's
+        result to ``parsed``, this process's and then the worker's."""
+        left = len(self.arches)
+        while (i := self._claims.take()) is not None:
+            arch = self.arches[i]
+            parsed(arch, parse_here(*jobs[arch]))
+            left -= 1
+        while left:
+            got = self._worker.next()
+            if got is None:
+                raise WorkerFailed("worker ended before its arches were parsed")
+            arch, path = got        # type: ignore[misc]
+            parsed(arch, pickle.loads(Path(path).read_bytes()))
+            left -= 1
+
+    def close(self) -> None:
+        """Wait for the worker to finish what it does after the parse."""
+        self.keys(None)
+        try:
+            while not self._over and self._worker.next() is not None:
+                pass
         finally:
             self.cancel()
 
     def cancel(self) -> None:
+        self._over = True
+        self.keys(None)
         self._worker.kill()
         self._claims.close()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import os
 import pickle
+import select
 import signal
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -220,15 +221,28 @@ class Streamer:
                 os._exit(code)
         os.close(write_fd)
         self.pid: int | None = pid
-        self._pipe = os.fdopen(read_fd, "rb")
+        # Unbuffered, so that :meth:`ready` (a poll of the pipe) misses no message
+        # already read into a buffer.
+        self._pipe = os.fdopen(read_fd, "rb", buffering=0)
+
+    def ready(self) -> bool:
+        """Whether :meth:`next` would return without waiting for the child."""
+        return self._pipe.closed or bool(select.select([self._pipe], [], [], 0)[0])
+
+    def _read(self, n: int) -> bytes:
+        parts, left = [], n
+        while left and (part := self._pipe.read(left)):
+            parts.append(part)
+            left -= len(part)
+        return b"".join(parts)
 
     def next(self) -> object | None:
         """The child's next message; None once it has finished (and been reaped)."""
-        head = self._pipe.read(8)
+        head = self._read(8)
         if len(head) < 8:
             self._reap()
             return None
-        blob = self._pipe.read(int.from_bytes(head, "little"))
+        blob = self._read(int.from_bytes(head, "little"))
         try:
             kind, value = pickle.loads(blob)
         except Exception:       # a truncated message: the child died mid-write

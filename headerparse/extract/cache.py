@@ -17,6 +17,7 @@ entries (a hit refreshes an entry's mtime); writing is best effort.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -198,10 +199,13 @@ class SideJob:
 
 
 def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | None = None,
-                 docs: bool = True, split: bool = True) -> dict[str, HeaderSource]:
+                 docs: bool = True, split: bool = True,
+                 later: list[Callable[[], None]] | None = None) -> dict[str, HeaderSource]:
     """Every header's HeaderSource, in path order; from the cache where it has them.
 
-    ``split`` False lexes in this process alone (the other core has other work)."""
+    ``split`` False lexes in this process alone (the other core has other work), and
+    then ``later``, if given, gets the keeping of each header's cache entry, for when
+    this process has nothing better to do."""
     if store is None:
         return dict(zip(sorted(files), read_sources(sorted(files.items()), side=side,
                                                     docs=docs, split=split), strict=True))
@@ -215,11 +219,20 @@ def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | N
     misses = [(path, data) for path, data in sorted(files.items()) if path not in found]
     STATS["sources.hit"] += len(found)
     STATS["sources.miss"] += len(misses)
+    def keep(path: str, blob: bytes) -> None:
+        store.put("sources", keys[path], blob)
+
     # Misses are lexed together: a cold run's many are worth a second process.
-    for src in read_sources(misses, lambda path, blob: store.put("sources", keys[path], blob),
-                            side, docs, split):
+    deferred = later is not None and not split
+    for src in read_sources(misses, None if deferred else keep, side, docs, split):
         found[src.path] = src
+        if deferred:
+            later.append(functools.partial(_keep_later, keep, src))
     return {path: found[path] for path in sorted(files)}
+
+
+def _keep_later(keep: Keep, src: HeaderSource) -> None:
+    keep(src.path, plaindata.dumps(src))
 
 
 def _source_key(path: str, data: bytes, docs: bool) -> str:

@@ -17,7 +17,7 @@ import os
 import pickle
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,21 +161,29 @@ class Speculation:
             os.close(fd)
 
     def run(self, jobs: dict[str, tuple], parse_here: Callable[..., Any],
-            parsed: Callable[[str, Any], None]) -> None:
+            parsed: Callable[[str, Any], None], idle: Iterable[Callable[[], None]] = ()
+            ) -> None:
         """Parse the arches left here (``parse_here(*jobs[arch])``), then hand each arch's
-        result to ``parsed``, this process's and then the worker's."""
+        result to ``parsed``, this process's and then the worker's, doing the ``idle``
+        jobs while none of the worker's is there to take."""
         left = len(self.arches)
         while (i := self._claims.take()) is not None:
             arch = self.arches[i]
             parsed(arch, parse_here(*jobs[arch]))
             left -= 1
+        waiting = iter(idle)
         while left:
+            if not self._worker.ready() and (job := next(waiting, None)) is not None:
+                job()
+                continue
             got = self._worker.next()
             if got is None:
                 raise WorkerFailed("worker ended before its arches were parsed")
             arch, path = got        # type: ignore[misc]
             parsed(arch, pickle.loads(Path(path).read_bytes()))
             left -= 1
+        for job in waiting:
+            job()
 
     def close(self) -> None:
         """Wait for the worker to finish what it does after the parse."""

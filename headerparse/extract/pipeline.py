@@ -179,8 +179,11 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
     # the speculating worker does, before it parses).
     check = SideJob(lambda: next(iter(treesafe.parse_problems(tree.files)), None),
                     sum(len(data) for data in tree.files.values()) // 4)
+    # With a worker parsing, the sources' cache entries wait for a moment when this
+    # process waits for it.
+    later: list[Callable[[], None]] = []
     sources = load_sources(tree.files, store, check if spec is None else None, options.docs,
-                           split=spec is None)
+                           split=spec is None, later=later)
     defines = _defines(options, sources)
     probes = sorted({d.name for s in sources.values() for d in s.defines if d.params is None})
     # domctl.h and sysctl.h #error unless the toolstack's view is asked for:
@@ -211,8 +214,10 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
         overlap.STATS["dropped"] += 1
         spec = None
     if jobs and spec is not None:
-        facts.update(_parse_speculated(tree, spec, jobs, keys, say, store))
-    elif jobs:
+        facts.update(_parse_speculated(tree, spec, jobs, keys, say, store, later))
+    for job in later:
+        job()
+    if jobs and spec is None:
         facts.update(_parse(tree, jobs, keys, say, store, check))
     say("merging arches")
     return Merger(tree, options, archs, sources, {a: facts[a] for a in archs},
@@ -330,8 +335,10 @@ def _parse_to_send(include_dir: Path, target: Target, headers: list[str], probes
 
 
 def _parse_speculated(tree: HeaderTree, spec: Speculation, jobs: dict[str, tuple],
-                      keys: dict[str, str], say: Progress, store: Store | None
-                      ) -> dict[str, ArchFacts]:
+                      keys: dict[str, str], say: Progress, store: Store | None,
+                      idle: list[Callable[[], None]]) -> dict[str, ArchFacts]:
+    """The arches, parsed here and by the worker; ``idle`` (emptied) is done here
+    while the worker's are awaited."""
     from headerparse.extract import clangparse
 
     facts: dict[str, ArchFacts] = {}
@@ -342,7 +349,8 @@ def _parse_speculated(tree: HeaderTree, spec: Speculation, jobs: dict[str, tuple
         if isinstance(got, ArchFacts):      # parsed in this process: no round trip
             facts[arch] = got
             if store is not None:
-                save_facts(store, keys[arch], facts_entry(archfacts.encode(got), include_dir))
+                idle.insert(0, lambda: save_facts(store, keys[arch], facts_entry(
+                    archfacts.encode(got), include_dir)))
         else:
             facts[arch] = archfacts.loads(got)
         say(f"[{len(facts)}/{len(jobs)}] parsed {arch}")
@@ -354,7 +362,8 @@ def _parse_speculated(tree: HeaderTree, spec: Speculation, jobs: dict[str, tuple
         spec.keys(keys if store is not None else None)
         say(f"parsing {len(tree.files)} headers for {', '.join(jobs)}")
         spec.run({a: (include_dir, *job) for a, job in jobs.items()},
-                 lambda *job: _parse_one(here, False, *job), parsed)
+                 lambda *job: _parse_one(here, False, *job), parsed, idle)
+        idle.clear()
     except clangparse.ClangUnavailable as exc:
         raise ExtractError(str(exc)) from exc
     except WorkerFailed as exc:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
-import secrets
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +17,9 @@ from headerparse.cli.common import (
     progress,
     report,
 )
-from headerparse.parallel import can_fork, fork_map
 from headerparse.safeio import check_output_file, read_regular, write_output
 
 if TYPE_CHECKING:
-    from headerparse.model import Model
     from headerparse.tree import HeaderTree
 
 # A cached model is a few MB (4.17: 8 MB); a cache entry far larger was not written by us.
@@ -45,6 +40,7 @@ def register(sub: Any) -> None:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from headerparse.extract import store_json
+    from headerparse.model import model_json_text
     from headerparse.tree import cache_dir
 
     if args.json != "-":
@@ -59,7 +55,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         return hit
     _, model = load_model(args, tree)
     errors = any(d.severity == "error" for d in model.diagnostics)
-    data = _json_text(model, args.pretty)
+    data = model_json_text(model, indent=1 if args.pretty else None)
     if compact and not args.no_cache:
         # What is written below, byte for byte: a later copy equals a fresh run.
         store_json(model, extract_options(args), cache_dir(), data + "\n")
@@ -70,42 +66,6 @@ def cmd_extract(args: argparse.Namespace) -> int:
         progress(args)(f"wrote {args.json}: {len(model.records)} records, "
                        f"{len(model.macros)} macros, {len(model.hypercalls)} hypercalls")
     return EXIT_FINDINGS if errors else EXIT_OK
-
-
-# A model with fewer records is written by one process: a fork costs more than it saves.
-_SPLIT_RECORDS = 200
-
-
-def _json_text(model: Model, pretty: bool) -> str:
-    """``model_json_text(model)``; a big model's records are encoded half by a forked child.
-
-    Encoding is a tenth of a second of a cold run's end on 4.17, with the other core
-    idle.  Each process encodes a model with a marker string in its records; the
-    child's records, cut out between its two markers, take the place of this
-    process's marker.
-    """
-    from headerparse.model import model_json_text
-
-    if pretty or len(model.records) < _SPLIT_RECORDS or not can_fork():
-        return model_json_text(model, indent=1 if pretty else None)
-    first, last = (f"\0headerparse-{n}-{secrets.token_hex(8)}" for n in (1, 2))
-    # Records are two thirds of the bytes (4.17: 6 of 9 MB), costing as their members
-    # and fields: the child takes the last three quarters of them, half of the whole.
-    weight = [sum(len(lay.members) for lay in r.layouts.values()) + 2 * len(r.fields)
-              for r in model.records]
-    k, theirs = len(weight), 0
-    while k > 0 and theirs < sum(weight) * 3 // 4:
-        k -= 1
-        theirs += weight[k]
-    mine = dataclasses.replace(model, records=(*model.records[:k], first))
-    rest = dataclasses.replace(model, records=(first, *model.records[k:], last), headers=(),
-                               enums=(), typedefs=(), macros=(), groups=(), prototypes=(),
-                               hypercalls=(), diagnostics=())
-    here, there = fork_map(model_json_text, [mine, rest])
-    head, tail = json.dumps(first), json.dumps(last)
-    cut = there[there.index(head) + len(head) + 2:there.rindex(tail) - 2]
-    return here.replace(head, cut, 1) if cut else here.replace(", " + head, "", 1).replace(
-        head, "", 1)
 
 
 def _cached_extract(args: argparse.Namespace, tree: HeaderTree) -> int | None:

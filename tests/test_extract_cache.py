@@ -371,3 +371,11 @@ def test_facts_naming_the_materialized_tree_are_not_kept(tmp_path: Path, name: s
     facts.diagnostics.append(Diagnostic(
         "XC001", "error", Loc("a.h", 1, 1), f"in {include_dir}/public/a.h: no", archs=("x86_64",)))
     assert extract_cache.facts_entry(archfacts.encode(facts), include_dir) is None
+
+
+def test_the_libclang_id_is_the_installed_wheels_version() -> None:
+    from importlib import metadata
+
+    from headerparse.extract.cache import clang_id
+
+    assert clang_id() == metadata.version("libclang")

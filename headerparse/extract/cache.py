@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib.util
 import json
 import os
 import secrets
@@ -82,13 +83,20 @@ def code_hash() -> str:
 
 @cache
 def clang_id() -> str:
-    # Imported here: it costs a tenth of a cold run's imports, and a run with no cache
-    # never asks.
-    import importlib.metadata
+    """The installed libclang's version: what it computed is kept under it."""
+    # Read off the wheel's metadata directory beside the package, as importlib.metadata
+    # would find it: importing that (and the email parser it reads METADATA with) is a
+    # fiftieth of a second of a cold run, before its parsing worker can start.
+    spec = importlib.util.find_spec("clang")
+    for where in (spec.submodule_search_locations or []) if spec else []:
+        found = list(Path(where).parent.glob("libclang-*.dist-info"))
+        if len(found) == 1:
+            return found[0].name[len("libclang-"):-len(".dist-info")]
+    from importlib import metadata
 
     try:
-        return importlib.metadata.version("libclang")
-    except importlib.metadata.PackageNotFoundError:
+        return metadata.version("libclang")
+    except metadata.PackageNotFoundError:
         return "libclang"
 
 

@@ -35,15 +35,16 @@ class Unsafe(Exception):
 
 def read_dir(public: Path) -> dict[str, bytes]:
     """The ``*.h`` files below ``public``; symlinks are read only when they stay inside."""
-    root = Path(os.path.realpath(public))
+    root = os.path.realpath(public)
     files: dict[str, bytes] = {}
     total = 0
-    for rel in _walk(root):
-        full = root / rel
-        target = Path(os.path.realpath(full))
-        if not _inside(target, root):
-            raise Unsafe(f"{rel} is a symlink to {target}, outside the tree; refused")
-        data = _read_regular(target, rel)
+    for rel, full, link in _walk(root):
+        target = full
+        if link:    # only a link can lead out: the others are where the walk found them
+            target = os.path.realpath(full)
+            if not _inside(Path(target), Path(root)):
+                raise Unsafe(f"{rel} is a symlink to {target}, outside the tree; refused")
+        data = _read_regular(Path(target), rel)
         total += len(data)
         if total > MAX_TREE_BYTES or len(files) >= MAX_FILES:
             raise Unsafe(f"the tree holds more than {MAX_TREE_BYTES} bytes or {MAX_FILES} "
@@ -52,29 +53,39 @@ def read_dir(public: Path) -> dict[str, bytes]:
     return files
 
 
-def _walk(root: Path) -> Iterator[str]:
-    def fail(exc: OSError) -> None:
-        raise Unsafe(f"cannot read the directory {exc.filename}: {exc.strerror}")
+def _walk(root: str, rel: str = "", depth: int = 0) -> Iterator[tuple[str, str, bool]]:
+    """``(relative path, full path, is a symlink)`` of each ``*.h``, directories in name
+    order, each before what is below it; symlinked directories are checked, not entered."""
+    here = os.path.join(root, rel) if rel else root
+    try:
+        with os.scandir(here) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        raise Unsafe(f"cannot read the directory {exc.filename}: {exc.strerror}") from exc
+    dirs = [e for e in entries if _is_dir(e)]
+    for d in dirs:
+        if d.is_symlink() and not _inside(Path(os.path.realpath(d.path)), Path(root)):
+            raise Unsafe(f"{posixpath.join(rel, d.name)} is a symlink to "
+                         f"{os.path.realpath(d.path)}, outside the tree; refused")
+    if depth >= MAX_DEPTH:
+        raise Unsafe(f"{rel or '.'}: directories nested more than {MAX_DEPTH} deep; refused")
+    for e in entries:
+        if e.name.endswith(".h") and not _is_dir(e):
+            path = posixpath.join(rel, e.name) if rel else e.name
+            problem = path_problem(path)
+            if problem:
+                raise Unsafe(problem)
+            yield path, e.path, e.is_symlink()
+    for d in dirs:
+        if not d.is_symlink():
+            yield from _walk(root, posixpath.join(rel, d.name) if rel else d.name, depth + 1)
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=fail):
-        here = Path(dirpath)
-        depth = len(here.relative_to(root).parts)
-        for d in sorted(dirnames):
-            full = here / d
-            if full.is_symlink() and not _inside(Path(os.path.realpath(full)), root):
-                raise Unsafe(f"{full.relative_to(root)} is a symlink to "
-                             f"{os.path.realpath(full)}, outside the tree; refused")
-        if depth >= MAX_DEPTH:
-            raise Unsafe(f"{here.relative_to(root)}: directories nested more than "
-                         f"{MAX_DEPTH} deep; refused")
-        dirnames.sort()
-        for name in sorted(filenames):
-            if name.endswith(".h"):
-                rel = (here / name).relative_to(root).as_posix()
-                problem = path_problem(rel)
-                if problem:
-                    raise Unsafe(problem)
-                yield rel
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()       # as os.walk sorts them: a link to a directory is one
+    except OSError:
+        return False
 
 
 def _inside(path: Path, root: Path) -> bool:

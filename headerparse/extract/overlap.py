@@ -163,11 +163,14 @@ class Speculation:
     def run(self, jobs: dict[str, tuple], parse_here: Callable[..., Any],
             parsed: Callable[[str, Any], None], idle: Iterable[Callable[[], None]] = ()
             ) -> None:
-        """Parse the arches left here (``parse_here(*jobs[arch])``), then hand each arch's
-        result to ``parsed``, this process's and then the worker's, doing the ``idle``
-        jobs while none of the worker's is there to take."""
+        """Parse arches here (``parse_here(*jobs[arch])``) while the worker has others
+        left, then hand each arch's result to ``parsed``, this process's and then the
+        worker's, doing the ``idle`` jobs while none of the worker's is there to take."""
         left = len(self.arches)
-        while (i := self._claims.take()) is not None:
+        # The last arch is left to the worker: this process has the merge ahead, the
+        # worker's arches to read, and the idle jobs, which the worker cannot share.
+        while (left == len(self.arches) or self._claims.left() > 1) and (
+                i := self._claims.take()) is not None:
             arch = self.arches[i]
             parsed(arch, parse_here(*jobs[arch]))
             left -= 1

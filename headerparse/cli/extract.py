@@ -12,6 +12,7 @@ from headerparse.cli.common import (
     UsageError,
     add_tree_options,
     extract_options,
+    leave_fast,
     load_model,
     open_args_tree,
     progress,
@@ -54,6 +55,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if hit is not None:
         return hit
     _, model = load_model(args, tree)
+    leave_fast(model)
     errors = any(d.severity == "error" for d in model.diagnostics)
     data = model_json_text(model, indent=1 if args.pretty else None)
     if compact and not args.no_cache:

@@ -26,6 +26,7 @@ from headerparse.cli.common import (
     add_tree_options,
     annotations,
     extractor,
+    leave_fast,
     open_args_tree,
     progress,
     report_errors,
@@ -44,8 +45,6 @@ if TYPE_CHECKING:
 __all__ = ["cmd_build", "stage"]
 SMALL_REBUILD = 8       # changed pages up to which one Sphinx process does the rebuild
 PAGE_JOBS = 4           # processes rendering the pages, at most
-# Set by a build that ran: ``python -m headerparse`` then exits without freeing its heap.
-LEAVE_FAST = False
 
 
 def register(sub: Any) -> None:
@@ -88,8 +87,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise UsageError(f"another headerparse build is writing {out}") from exc
-        global LEAVE_FAST
-        LEAVE_FAST = True
+        leave_fast()
         return _build(args, out)
 
 

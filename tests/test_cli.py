@@ -161,3 +161,15 @@ def test_rev_reads_a_commit_not_the_worktree(tmp_path: Path) -> None:
     assert "value: 30" in r.stdout
     r = run("show", "MAC_PLAIN", "--tree", str(repo), "--rev", "nosuchrev", cache=tmp_path)
     assert r.returncode == 2 and "nosuchrev" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_extract_to_stdout_and_to_a_file_say_the_same(tmp_path: Path) -> None:
+    # ``python -m headerparse extract`` leaves without freeing its heap: what it wrote,
+    # to a pipe or a file, is whole all the same.
+    tree = write_tree(tmp_path / "t", case_files("layout_traps"))
+    piped = run("extract", "--tree", str(tree), "--no-cache", "--json", "-", cache=tmp_path)
+    filed = run("extract", "--tree", str(tree), "--json", str(tmp_path / "m.json"),
+                cache=tmp_path)
+    assert piped.returncode == filed.returncode == 0, piped.stderr + filed.stderr
+    assert piped.stdout == (tmp_path / "m.json").read_text()
+    assert json.loads(piped.stdout)["records"]

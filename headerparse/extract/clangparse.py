@@ -25,8 +25,11 @@ from headerparse.extract.translation_unit import (
     PRELUDE,
     PRELUDE_PATH,
     PROBE,
+    Literal,
     compile_args,
     probe_source,
+    tree_literals,
+    with_literals,
 )
 from headerparse.model import Diagnostic, Layout, Loc, Member
 from headerparse.targets import Target
@@ -71,42 +74,9 @@ def _get_index() -> ci.Index:
     if _index is None:
         try:
             _index = ci.Index.create()
-            _register_evaluate()
         except Exception as exc:  # the shared library failed to load
             raise ClangUnavailable(f"cannot load libclang: {exc}") from exc
     return _index
-
-
-def _register_evaluate() -> None:
-    # clang_Cursor_Evaluate is in libclang but not wrapped by the Python bindings.
-    lib = ci.conf.lib
-    lib.clang_Cursor_Evaluate.argtypes = [ci.Cursor]
-    lib.clang_Cursor_Evaluate.restype = ctypes.c_void_p
-    lib.clang_EvalResult_getKind.argtypes = [ctypes.c_void_p]
-    lib.clang_EvalResult_getKind.restype = ctypes.c_int
-    lib.clang_EvalResult_isUnsignedInt.argtypes = [ctypes.c_void_p]
-    lib.clang_EvalResult_isUnsignedInt.restype = ctypes.c_uint
-    lib.clang_EvalResult_getAsUnsigned.argtypes = [ctypes.c_void_p]
-    lib.clang_EvalResult_getAsUnsigned.restype = ctypes.c_ulonglong
-    lib.clang_EvalResult_getAsLongLong.argtypes = [ctypes.c_void_p]
-    lib.clang_EvalResult_getAsLongLong.restype = ctypes.c_longlong
-    lib.clang_EvalResult_dispose.argtypes = [ctypes.c_void_p]
-    lib.clang_EvalResult_dispose.restype = None
-
-
-def _evaluate_int(cursor: ci.Cursor) -> int | None:
-    lib = ci.conf.lib
-    res = lib.clang_Cursor_Evaluate(cursor)
-    if not res:
-        return None
-    try:
-        if lib.clang_EvalResult_getKind(res) != 1:   # CXEval_Int
-            return None
-        if lib.clang_EvalResult_isUnsignedInt(res):
-            return int(lib.clang_EvalResult_getAsUnsigned(res))
-        return int(lib.clang_EvalResult_getAsLongLong(res))
-    finally:
-        lib.clang_EvalResult_dispose(res)
 
 
 def parse_arch(include_dir: Path, target: Target, headers: list[str], probes: list[str],
@@ -122,16 +92,22 @@ def parse_arch(include_dir: Path, target: Target, headers: list[str], probes: li
     for the files under ``root``.
     """
     index = _get_index()
-    source = probe_source(headers, probes, prefix)
-    tu = index.parse(
-        MAIN, args=args if args is not None else compile_args(include_dir, target, defines),
-        unsaved_files=[(MAIN, source), (PRELUDE_PATH, prelude)],
-        options=ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
-        | ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES,
-    )
-    walker = _Walker(root if root is not None else include_dir / "public", target.name)
-    facts = walker.walk(tu, probes)
-    return facts
+    root = root if root is not None else include_dir / "public"
+    # Another environment's arguments may include or undefine what the tree does not show.
+    table = tree_literals(root, prelude) if args is None else {}
+    literals = {name: table[name] for name in probes if name in table}
+    while True:
+        source = probe_source(headers, probes, prefix, literals)
+        tu = index.parse(
+            MAIN, args=args if args is not None else compile_args(include_dir, target, defines),
+            unsaved_files=[(MAIN, source), (PRELUDE_PATH, prelude)],
+            options=ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
+            | ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES,
+        )
+        facts = _Walker(root, target.name).walk(tu, probes, literals)
+        if facts is not None:
+            return facts
+        literals = {}       # a literal macro defined elsewhere too: probe them all
 
 
 _CXLoc = tuple[int, int, int, int]     # file handle (0: no file), line, column, offset
@@ -199,6 +175,13 @@ class _Lib:
         self._visit_children = fn("clang_visitChildren",
                                   [cur, ci.callbacks["cursor_visit"], ctypes.py_object],
                                   ctypes.c_uint)
+        # clang_Cursor_Evaluate and its results: in libclang, not wrapped by the bindings.
+        self._evaluate = fn("clang_Cursor_Evaluate", [cur], ptr)
+        self._eval_kind = fn("clang_EvalResult_getKind", [ptr], ctypes.c_int)
+        self._eval_unsigned = fn("clang_EvalResult_isUnsignedInt", [ptr], ctypes.c_uint)
+        self._eval_as_unsigned = fn("clang_EvalResult_getAsUnsigned", [ptr], ctypes.c_ulonglong)
+        self._eval_as_signed = fn("clang_EvalResult_getAsLongLong", [ptr], ctypes.c_longlong)
+        self._eval_dispose = fn("clang_EvalResult_dispose", [ptr], None)
         self._field_cb = ci.callbacks["fields_visit"](_collect_field)
         self._child_cb = ci.callbacks["cursor_visit"](_collect_child)
         self._buf = ctypes.create_string_buffer(_EXPANSION.size)
@@ -213,6 +196,18 @@ class _Lib:
         if flags != _CXS_UNMANAGED:
             self._dispose(cx)
         return s.decode() if s is not None else ""
+
+    def evaluate_int(self, c: ci.Cursor) -> int | None:
+        res = self._evaluate(c)
+        if not res:
+            return None
+        try:
+            if self._eval_kind(res) != 1:   # CXEval_Int
+                return None
+            return self._eval_as_unsigned(res) if self._eval_unsigned(res) \
+                else self._eval_as_signed(res)
+        finally:
+            self._eval_dispose(res)
 
     def expansion(self, loc: ci.SourceLocation) -> _CXLoc:
         """File handle (0: none), line, column and offset: ``SourceLocation``'s, in one call."""
@@ -312,16 +307,30 @@ class _Walker:
         rel = self.rel_handle(f)
         return Loc(rel, line, col) if rel is not None else None
 
-    def walk(self, tu: ci.TranslationUnit, probes: list[str]) -> ArchFacts:
+    def walk(self, tu: ci.TranslationUnit, probes: list[str], literals: dict[str, Literal]
+             ) -> ArchFacts | None:
+        """The facts of ``tu``, whose probes leave out the macros of ``literals``; None when
+        one of those was defined somewhere else as well (then nothing tells its value)."""
         probe_lines = self._diagnostics(tu)
         c_lib = self.c
+        defined: set[str] = set()       # the literal macros met at their definition
         for c in c_lib.children(tu.cursor, tu):
             kind = c._kind_id
             if kind == _MACRO_DEFINITION:
-                f, line, _, _ = c_lib.expansion(c_lib.location(c))
+                f, line, _, offset = c_lib.expansion(c_lib.location(c))
                 rel = self.rel_handle(f)
                 if rel is not None:
-                    self.facts.defines.add((c_lib.string(c_lib.spelling(c)), rel, line))
+                    name = c_lib.string(c_lib.spelling(c))
+                    self.facts.defines.add((name, rel, line))
+                elif literals:      # the compiler's, the prelude's, the command line's
+                    name = c_lib.string(c_lib.spelling(c))
+                else:
+                    continue
+                literal = literals.get(name)
+                if literal is not None:
+                    if literal[:2] != (rel, offset):
+                        return None
+                    defined.add(name)
             elif kind == _INCLUSION_DIRECTIVE:
                 self._include(c)
             elif kind in _RECORD_KIND_IDS:
@@ -335,6 +344,8 @@ class _Walker:
                 name = c_lib.string(c_lib.spelling(c))
                 if name.startswith(PROBE):
                     self._probe(c, name, probes, probe_lines)
+        if defined:
+            self.facts.values = with_literals(self.facts.values, probes, literals, defined)
         return self.facts
 
     # ------------------------------------------------------------ diagnostics
@@ -573,7 +584,7 @@ class _Walker:
             self.facts.why_not[name] = ("not an integer: its type is "
                                         f"{self.portable(self.c.string(self.c.type_spelling(canon)))}")
             return
-        value = _evaluate_int(c)
+        value = self.c.evaluate_int(c)
         if value is None:
             self.facts.why_not[name] = "not a constant expression"
         else:

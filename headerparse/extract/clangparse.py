@@ -59,6 +59,8 @@ _MACRO_DEFINITION = ci.CursorKind.MACRO_DEFINITION.value
 _INCLUSION_DIRECTIVE = ci.CursorKind.INCLUSION_DIRECTIVE.value
 _MACRO_INSTANTIATION = ci.CursorKind.MACRO_INSTANTIATION.value
 _RECORD = ci.TypeKind.RECORD.value
+# No bitfield has these types: their fields need not be asked for a width.
+_AGGREGATE_KIND_IDS = _ARRAY_KIND_IDS | {_RECORD, ci.TypeKind.POINTER.value}
 _INCOMPLETEARRAY = ci.TypeKind.INCOMPLETEARRAY.value
 
 
@@ -113,8 +115,9 @@ def parse_arch(include_dir: Path, target: Target, headers: list[str], probes: li
 _CXLoc = tuple[int, int, int, int]     # file handle (0: no file), line, column, offset
 # clang_getInstantiationLocation's four results, as it writes them into one buffer.
 _EXPANSION = struct.Struct("=QIII")
-# A member type's spelling, size, flexible?, guest handle, canonical declaration, nested record.
-_TypeInfo = tuple[str, int, bool, str | None, ci.Cursor, ci.Cursor | None]
+# A member type's spelling, size, flexible?, guest handle, canonical declaration, nested
+# record, and whether it may be a bitfield's.
+_TypeInfo = tuple[str, int, bool, str | None, ci.Cursor, ci.Cursor | None, bool]
 
 
 class _CXString(ctypes.Structure):
@@ -219,9 +222,11 @@ class _Lib:
         self._visit_fields(t, self._field_cb, out)
         return out
 
-    def children(self, c: ci.Cursor, tu: ci.TranslationUnit) -> list[ci.Cursor]:
+    def children(self, c: ci.Cursor) -> list[ci.Cursor]:
+        """The children of ``c`` but macro expansions, without their TU (which the
+        bindings' own methods on them want: set it first)."""
         out: list[ci.Cursor] = []
-        self._visit_children(c, self._child_cb, (out, tu))
+        self._visit_children(c, self._child_cb, out)
         return out
 
 
@@ -230,13 +235,10 @@ def _collect_field(field: ci.Cursor, out: list[ci.Cursor]) -> int:
     return 1    # CXVisit_Continue
 
 
-def _collect_child(child: ci.Cursor, _parent: ci.Cursor,
-                   data: tuple[list[ci.Cursor], ci.TranslationUnit]) -> int:
+def _collect_child(child: ci.Cursor, _parent: ci.Cursor, data: list[ci.Cursor]) -> int:
     if child._kind_id == _MACRO_INSTANTIATION:   # half of them, and the walk wants none
         return 1
-    out, tu = data
-    child._tu = tu      # the bindings' methods, used on a few of them, want their TU
-    out.append(child)
+    data.append(child)
     return 1    # CXChildVisit_Continue
 
 
@@ -314,7 +316,8 @@ class _Walker:
         probe_lines = self._diagnostics(tu)
         c_lib = self.c
         defined: set[str] = set()       # the literal macros met at their definition
-        for c in c_lib.children(tu.cursor, tu):
+        self._tu = tu
+        for c in c_lib.children(tu.cursor):
             kind = c._kind_id
             if kind == _MACRO_DEFINITION:
                 f, line, _, offset = c_lib.expansion(c_lib.location(c))
@@ -374,6 +377,7 @@ class _Walker:
 
     def _include(self, c: ci.Cursor) -> None:
         src = self.loc(c)
+        c._tu = self._tu
         try:
             inc = c.get_included_file()
         except Exception:   # the include failed; clang already reported it
@@ -452,7 +456,9 @@ class _Walker:
             at = base_bits + (m.offset * 8 if m.bit_offset is None else m.bit_offset)
             members.append(Member(prefix + m.path, m.type, at // 8, m.size,
                                   None if m.bit_offset is None else at, m.bit_size))
-        fields.extend(_moved(f, prefix) for f in own_fields)
+        # Copies: each record owns its fields.
+        fields.extend([RawField(prefix + f.path, f.name, f.line, f.col, f.bitfield, f.flexible,
+                                f.guest_handle, f.file) for f in own_fields])
 
     def _walk_members(self, rec: ci.Cursor, members: list[Member], fields: list[RawField]
                       ) -> None:
@@ -469,18 +475,18 @@ class _Walker:
             info = types.get(ftype.data[0])
             if info is None:
                 info = self._type(ftype)
-            spelled, size, flexible, handle, decl, nested = info
+            spelled, size, flexible, handle, decl, nested, scalar = info
             if not _IDENT.match(name):
                 # C11 anonymous struct/union member: its members are accessed directly.
                 self._members(decl, "", off_bits, members, fields)
                 continue
             # -1: not a bitfield (in C; C++'s value-dependent widths answer -1 too).
-            bits: int | None = c_lib.bit_width(f)
+            bits: int | None = c_lib.bit_width(f) if scalar else -1
             if bits < 0:
                 bits = None
-            members.append(Member(
-                path=name, type=spelled, offset=off_bits // 8, size=size,
-                bit_offset=off_bits if bits is not None else None, bit_size=bits))
+                members.append(Member(name, spelled, off_bits // 8, size, None, None))
+            else:
+                members.append(Member(name, spelled, off_bits // 8, size, off_bits, bits))
             handle_file, line, col, _ = c_lib.expansion(c_lib.location(f))
             fields.append(RawField(name, name, line, col, bits is not None, flexible,
                                    handle, self.rel_handle(handle_file)))
@@ -519,7 +525,8 @@ class _Walker:
         info = self._types[ftype.data[0]] = (
             self.portable(c_lib.string(c_lib.type_spelling(ftype))),
             0 if flexible or size < 0 else size, flexible,
-            handle.group(1) if handle else None, decl, nested)
+            handle.group(1) if handle else None, decl, nested,
+            canon_kind not in _AGGREGATE_KIND_IDS)
         return info
 
     def _expanded_from(self, c: ci.Cursor) -> str | None:
@@ -563,6 +570,7 @@ class _Walker:
 
     def _enum(self, c: ci.Cursor) -> None:
         where = self.loc(c)
+        c._tu = self._tu
         if where is None or not c.is_definition():
             return
         consts = []
@@ -590,8 +598,3 @@ class _Walker:
         else:
             self.facts.values[name] = value
 
-
-def _moved(f: RawField, prefix: str) -> RawField:
-    """A copy of ``f`` (each record owns its fields) with ``prefix`` before its path."""
-    return RawField(prefix + f.path, f.name, f.line, f.col, f.bitfield, f.flexible,
-                    f.guest_handle, f.file)

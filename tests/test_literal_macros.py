@@ -77,8 +77,13 @@ def test_only_a_lone_literal_is_read_off_the_source() -> None:
     assert (file, LIT[at:at + 7]) == ("lit.h", b"HEX_BIG")
 
 
-def test_a_tree_that_may_pop_a_macro_has_none() -> None:
-    assert literal_macros({"lit.h": LIT, "p.h": b'#pragma pop_macro("PLAIN")\n'}) == {}
+def test_a_macro_a_pragma_names_is_probed() -> None:
+    popped = literal_macros({"lit.h": LIT, "p.h": b'#pragma pop_macro("PLAIN")\n'})
+    assert "PLAIN" not in popped and "HEX_BIG" in popped
+    poisoned = literal_macros({"lit.h": LIT, "p.h": b"#pragma GCC /* c\n */ poison \\\n PLAIN\n"})
+    assert "PLAIN" not in poisoned and "HEX_BIG" in poisoned
+    # What a _Pragma does is not read: the whole tree is probed.
+    assert literal_macros({"lit.h": LIT, "p.h": b'_Pragma("GCC poison PLAIN")\n'}) == {}
 
 
 @pytest.mark.parametrize("arch", ARCHS)

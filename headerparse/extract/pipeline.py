@@ -50,6 +50,7 @@ from headerparse.extract.overlap import (
     quick_inputs,
 )
 from headerparse.extract.source import HeaderSource
+from headerparse.extract.translation_unit import tree_literals
 from headerparse.model import (
     SCHEMA_VERSION,
     Diagnostic,
@@ -234,6 +235,7 @@ def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: 
     # a shared one in the cache could be pruned by a concurrent run mid-parse.
     with private_tempdir("headerparse-") as tmp:
         include_dir = tree.materialize(Path(tmp))
+        tree_literals(include_dir / "public")     # read once, for the workers too
         parsed = _keeper(facts, keys, store, include_dir)
         try:
             _parse_all({a: (include_dir, *job) for a, job in jobs.items()}, store is not None,
@@ -276,6 +278,7 @@ def _speculate(tree: HeaderTree, options: Options, archs: tuple[str, ...],
     inputs = quick_inputs(tree.files, options)
     tmp = Path(stack.enter_context(private_tempdir("headerparse-")))
     include_dir = tree.materialize(tmp)
+    tree_literals(include_dir / "public")     # read once, for the worker too
     here, cached = os.getpid(), store is not None
     jobs = {arch: (include_dir, TARGETS[arch],
                    [h for h in translation_unit_headers(tree.files, TARGETS[arch])

@@ -5,6 +5,7 @@ oracle and the benchmarks build the same unit.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -120,9 +121,8 @@ _UNDEF = re.compile(rb"undef(?:\s|/\*.*?\*/)*([A-Za-z_]\w*)", re.S)
 _PRAGMA = re.compile(rb"pragma((?:[^\n/]|/(?!\*)|/\*.*?\*/)*)", re.S)
 _WORD = re.compile(rb"[A-Za-z_]\w*")
 # Text that may undefine, restore or forbid a macro where no #undef or #pragma line
-# shows it (push_macro, pop_macro), or that names a probe: a tree holding it gets
-# every macro probed.
-_OPAQUE = (b"_Pragma", b"_macro", PROBE.encode())
+# shows it, or that names a probe: a tree holding it gets every macro probed.
+_OPAQUE = (b"_Pragma", PROBE.encode())
 _LIMIT = 2 ** 63
 
 
@@ -162,21 +162,41 @@ def literal_macros(files: Mapping[str, bytes], prelude: str = PRELUDE) -> dict[s
     return found
 
 
-# The literal macros of the last tree read, by its files' bytes: the arches of a
-# tree parsed in one process share them.
-_memo: tuple[dict[str, bytes], str, dict[str, Literal]] | None = None
+# The literal macros of the last tree read, with what its files were (path, size,
+# modification time, inode): the arches of a tree parsed in one process share them,
+# also with a process forked after the first (see :func:`tree_literals`).
+_memo: tuple[str, list[tuple[str, int, int, int]], str, dict[str, Literal]] | None = None
 
 
 def tree_literals(root: Path, prelude: str = PRELUDE) -> dict[str, Literal]:
-    """:func:`literal_macros` of the tree under ``root``."""
+    """:func:`literal_macros` of the tree under ``root``.
+
+    Reading them takes a hundredth of a second: a process about to fork parsers of
+    the tree may call this first, for all of them.
+    """
     global _memo
-    files = {}
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            files[path.relative_to(root).as_posix()] = path.read_bytes()
-    if _memo is None or _memo[:2] != (files, prelude):
-        _memo = (files, prelude, literal_macros(files, prelude))
-    return _memo[2]
+    files = _listing(str(root))
+    if _memo is None or _memo[:3] != (str(root), files, prelude):
+        table = literal_macros({rel: Path(root, rel).read_bytes() for rel, *_ in files},
+                               prelude)
+        _memo = (str(root), files, prelude, table)
+    return _memo[3]
+
+
+def _listing(root: str) -> list[tuple[str, int, int, int]]:
+    """Every regular file under ``root``, by path, with its size, mtime and inode."""
+    out = []
+    todo = [("", root)]
+    while todo:
+        prefix, directory = todo.pop()
+        with os.scandir(directory) as entries:
+            for e in entries:
+                if e.is_dir(follow_symlinks=False):
+                    todo.append((f"{prefix}{e.name}/", e.path))
+                elif e.is_file():
+                    st = e.stat()
+                    out.append((prefix + e.name, st.st_size, st.st_mtime_ns, st.st_ino))
+    return sorted(out)
 
 
 def with_literals(probed: dict[str, int], probes: list[str], literals: dict[str, Literal],

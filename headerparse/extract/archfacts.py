@@ -72,6 +72,24 @@ class ArchFacts:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
+_new = object.__new__
+_set = object.__setattr__
+
+
+def member(path: str, type: str, offset: int, size: int, bit_offset: int | None,
+           bit_size: int | None) -> Member:
+    """``Member(path, type, ...)``, made in half the time.
+
+    A frozen dataclass sets each field through ``object.__setattr__``: with ~7000
+    members an arch made by the walk and again by :func:`decode`, this sets its
+    ``__dict__`` at once (a test checks that the two make equal objects).
+    """
+    m = _new(Member)
+    _set(m, "__dict__", {"path": path, "type": type, "offset": offset, "size": size,
+                         "bit_offset": bit_offset, "bit_size": bit_size})
+    return m
+
+
 def _loc(loc: Loc) -> tuple[str, int, int]:
     return (loc.file, loc.line, loc.col)
 
@@ -117,7 +135,7 @@ class _Interned:
         t = tuple(t)
         found = self.members.get(t)
         if found is None:
-            found = self.members[t] = Member(*t)
+            found = self.members[t] = member(*t)
         return found
 
 

@@ -223,8 +223,7 @@ class _Lib:
         return out
 
     def children(self, c: ci.Cursor) -> list[ci.Cursor]:
-        """The children of ``c`` but macro expansions, without their TU (which the
-        bindings' own methods on them want: set it first)."""
+        """The children of ``c`` but macro expansions, without the TU the bindings' methods want."""
         out: list[ci.Cursor] = []
         self._visit_children(c, self._child_cb, out)
         return out
@@ -322,16 +321,13 @@ class _Walker:
             if kind == _MACRO_DEFINITION:
                 f, line, _, offset = c_lib.expansion(c_lib.location(c))
                 rel = self.rel_handle(f)
-                if rel is not None:
-                    name = c_lib.string(c_lib.spelling(c))
-                    self.facts.defines.add((name, rel, line))
-                elif literals:      # the compiler's, the prelude's, the command line's
-                    name = c_lib.string(c_lib.spelling(c))
-                else:
+                if rel is None and not literals:   # the compiler's, prelude's, command line's
                     continue
-                literal = literals.get(name)
-                if literal is not None:
-                    if literal[:2] != (rel, offset):
+                name = c_lib.string(c_lib.spelling(c))
+                if rel is not None:
+                    self.facts.defines.add((name, rel, line))
+                if name in literals:
+                    if literals[name][:2] != (rel, offset):
                         return None
                     defined.add(name)
             elif kind == _INCLUSION_DIRECTIVE:
@@ -446,6 +442,7 @@ class _Walker:
             walked = self._walked[rec.data[0]] = ([], [])
             self._walk_members(rec, *walked)
         own_members, own_fields = walked
+        member = archfacts.member
         if not prefix and not base_bits:
             # Shared, not copied: the facts are only ever encoded (archfacts.dumps).
             members.extend(own_members)
@@ -454,7 +451,7 @@ class _Walker:
         for m in own_members:
             # Only bitfields may start inside a byte; the others start at offset * 8.
             at = base_bits + (m.offset * 8 if m.bit_offset is None else m.bit_offset)
-            members.append(Member(prefix + m.path, m.type, at // 8, m.size,
+            members.append(member(prefix + m.path, m.type, at // 8, m.size,
                                   None if m.bit_offset is None else at, m.bit_size))
         # Copies: each record owns its fields.
         fields.extend([RawField(prefix + f.path, f.name, f.line, f.col, f.bitfield, f.flexible,
@@ -468,6 +465,7 @@ class _Walker:
         # what depends on the member's type alone once per type (:meth:`_type`).
         c_lib = self.c
         types = self._types
+        member = archfacts.member
         for f in c_lib.fields(c_lib.cursor_type(rec)):
             name = c_lib.string(c_lib.spelling(f))
             off_bits = c_lib.field_offset(f)
@@ -484,9 +482,9 @@ class _Walker:
             bits: int | None = c_lib.bit_width(f) if scalar else -1
             if bits < 0:
                 bits = None
-                members.append(Member(name, spelled, off_bits // 8, size, None, None))
+                members.append(member(name, spelled, off_bits // 8, size, None, None))
             else:
-                members.append(Member(name, spelled, off_bits // 8, size, off_bits, bits))
+                members.append(member(name, spelled, off_bits // 8, size, off_bits, bits))
             handle_file, line, col, _ = c_lib.expansion(c_lib.location(f))
             fields.append(RawField(name, name, line, col, bits is not None, flexible,
                                    handle, self.rel_handle(handle_file)))

@@ -72,6 +72,24 @@ class ArchFacts:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
+_new = object.__new__
+_set = object.__setattr__
+
+
+def member(path: str, type: str, offset: int, size: int, bit_offset: int | None,
+           bit_size: int | None) -> Member:
+    """``Member(path, type, ...)``, made in half the time.
+
+    A frozen dataclass sets each field through ``object.__setattr__``: with ~7000
+    members an arch made by the walk and again by :func:`decode`, this sets its
+    ``__dict__`` at once (a test checks that the two make equal objects).
+    """
+    m = _new(Member)
+    _set(m, "__dict__", {"path": path, "type": type, "offset": offset, "size": size,
+                         "bit_offset": bit_offset, "bit_size": bit_size})
+    return m
+
+
 def _loc(loc: Loc) -> tuple[str, int, int]:
     return (loc.file, loc.line, loc.col)
 
@@ -117,7 +135,7 @@ class _Interned:
         t = tuple(t)
         found = self.members.get(t)
         if found is None:
-            found = self.members[t] = Member(*t)
+            found = self.members[t] = member(*t)
         return found
 
 
@@ -166,32 +184,41 @@ def holes(kind: str, size: int, members: list[Member]) -> list[Hole]:
     """Padding between the members of each struct scope, and at the end of the type."""
     if kind != "struct":
         return []
-    scopes: dict[str, list[Member]] = {}
+    # (start, end, path) of each member by scope, in one pass: ~7000 members an arch.
+    scopes: dict[str, list[tuple[int, int, str]]] = {}
     for m in members:
-        scope = m.path.rpartition(".")[0]
-        scopes.setdefault(scope, []).append(m)
-    holes: list[Hole] = []
-    for scope, ms in scopes.items():
-        holes.extend(_scope_holes(scope, ms, size if scope == "" else None))
-    return sorted(holes, key=lambda h: h.offset)
-
-
-def _scope_holes(scope: str, ms: list[Member], end: int | None) -> list[Hole]:
-    spans = []
-    for m in ms:
-        if m.bit_size is not None and m.bit_offset is not None:
-            lo, hi = m.bit_offset // 8, (m.bit_offset + m.bit_size + 7) // 8
+        path, bit_size, bit_offset = m.path, m.bit_size, m.bit_offset
+        if bit_size is not None and bit_offset is not None:
+            span = (bit_offset // 8, (bit_offset + bit_size + 7) // 8, path)
         else:
-            lo, hi = m.offset, m.offset + m.size
-        spans.append((lo, hi, m.path))
+            span = (m.offset, m.offset + m.size, path)
+        scope = path.rpartition(".")[0] if "." in path else ""
+        spans = scopes.get(scope)
+        if spans is None:
+            scopes[scope] = [span]
+        else:
+            spans.append(span)
+    holes: list[Hole] = []
+    for scope, spans in scopes.items():
+        holes.extend(_scope_holes(scope, spans, size if scope == "" else None))
+    # A lone scope's holes come in order already.
+    return holes if len(scopes) == 1 else sorted(holes, key=_offset)
+
+
+def _offset(h: Hole) -> int:
+    return h.offset
+
+
+def _scope_holes(scope: str, spans: list[tuple[int, int, str]], end: int | None
+                 ) -> list[Hole]:
     spans.sort()
     holes = []
-    cursor, last = (spans[0][0] if spans else 0), None
+    cursor, last = spans[0][0], None
     for lo, hi, path in spans:
         if lo > cursor:
             holes.append(Hole(cursor, lo - cursor, last, scope))
         if hi >= cursor:
             cursor, last = hi, path
-    if end is not None and end > cursor and spans:
+    if end is not None and end > cursor:
         holes.append(Hole(cursor, end - cursor, last, scope))
     return holes

@@ -25,8 +25,11 @@ from headerparse.extract.translation_unit import (
     PRELUDE,
     PRELUDE_PATH,
     PROBE,
+    Literal,
     compile_args,
     probe_source,
+    tree_literals,
+    with_literals,
 )
 from headerparse.model import Diagnostic, Layout, Loc, Member
 from headerparse.targets import Target
@@ -56,6 +59,8 @@ _MACRO_DEFINITION = ci.CursorKind.MACRO_DEFINITION.value
 _INCLUSION_DIRECTIVE = ci.CursorKind.INCLUSION_DIRECTIVE.value
 _MACRO_INSTANTIATION = ci.CursorKind.MACRO_INSTANTIATION.value
 _RECORD = ci.TypeKind.RECORD.value
+# No bitfield has these types: their fields need not be asked for a width.
+_AGGREGATE_KIND_IDS = _ARRAY_KIND_IDS | {_RECORD, ci.TypeKind.POINTER.value}
 _INCOMPLETEARRAY = ci.TypeKind.INCOMPLETEARRAY.value
 
 
@@ -71,42 +76,9 @@ def _get_index() -> ci.Index:
     if _index is None:
         try:
             _index = ci.Index.create()
-            _register_evaluate()
         except Exception as exc:  # the shared library failed to load
             raise ClangUnavailable(f"cannot load libclang: {exc}") from exc
     return _index
-
-
-def _register_evaluate() -> None:
-    # clang_Cursor_Evaluate is in libclang but not wrapped by the Python bindings.
-    lib = ci.conf.lib
-    lib.clang_Cursor_Evaluate.argtypes = [ci.Cursor]
-    lib.clang_Cursor_Evaluate.restype = ctypes.c_void_p
-    lib.clang_EvalResult_getKind.argtypes = [ctypes.c_void_p]
-    lib.clang_EvalResult_getKind.restype = ctypes.c_int
-    lib.clang_EvalResult_isUnsignedInt.argtypes = [ctypes.c_void_p]
-    lib.clang_EvalResult_isUnsignedInt.restype = ctypes.c_uint
-    lib.clang_EvalResult_getAsUnsigned.argtypes = [ctypes.c_void_p]
-    lib.clang_EvalResult_getAsUnsigned.restype = ctypes.c_ulonglong
-    lib.clang_EvalResult_getAsLongLong.argtypes = [ctypes.c_void_p]
-    lib.clang_EvalResult_getAsLongLong.restype = ctypes.c_longlong
-    lib.clang_EvalResult_dispose.argtypes = [ctypes.c_void_p]
-    lib.clang_EvalResult_dispose.restype = None
-
-
-def _evaluate_int(cursor: ci.Cursor) -> int | None:
-    lib = ci.conf.lib
-    res = lib.clang_Cursor_Evaluate(cursor)
-    if not res:
-        return None
-    try:
-        if lib.clang_EvalResult_getKind(res) != 1:   # CXEval_Int
-            return None
-        if lib.clang_EvalResult_isUnsignedInt(res):
-            return int(lib.clang_EvalResult_getAsUnsigned(res))
-        return int(lib.clang_EvalResult_getAsLongLong(res))
-    finally:
-        lib.clang_EvalResult_dispose(res)
 
 
 def parse_arch(include_dir: Path, target: Target, headers: list[str], probes: list[str],
@@ -122,23 +94,30 @@ def parse_arch(include_dir: Path, target: Target, headers: list[str], probes: li
     for the files under ``root``.
     """
     index = _get_index()
-    source = probe_source(headers, probes, prefix)
-    tu = index.parse(
-        MAIN, args=args if args is not None else compile_args(include_dir, target, defines),
-        unsaved_files=[(MAIN, source), (PRELUDE_PATH, prelude)],
-        options=ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
-        | ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES,
-    )
-    walker = _Walker(root if root is not None else include_dir / "public", target.name)
-    facts = walker.walk(tu, probes)
-    return facts
+    root = root if root is not None else include_dir / "public"
+    # Another environment's arguments may include or undefine what the tree does not show.
+    table = tree_literals(root, prelude) if args is None else {}
+    literals = {name: table[name] for name in probes if name in table}
+    while True:
+        source = probe_source(headers, probes, prefix, literals)
+        tu = index.parse(
+            MAIN, args=args if args is not None else compile_args(include_dir, target, defines),
+            unsaved_files=[(MAIN, source), (PRELUDE_PATH, prelude)],
+            options=ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
+            | ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES,
+        )
+        facts = _Walker(root, target.name).walk(tu, probes, literals)
+        if facts is not None:
+            return facts
+        literals = {}       # a literal macro defined elsewhere too: probe them all
 
 
 _CXLoc = tuple[int, int, int, int]     # file handle (0: no file), line, column, offset
 # clang_getInstantiationLocation's four results, as it writes them into one buffer.
 _EXPANSION = struct.Struct("=QIII")
-# A member type's spelling, size, flexible?, guest handle, canonical declaration, nested record.
-_TypeInfo = tuple[str, int, bool, str | None, ci.Cursor, ci.Cursor | None]
+# A member type's spelling, size, flexible?, guest handle, canonical declaration, nested
+# record, and whether it may be a bitfield's.
+_TypeInfo = tuple[str, int, bool, str | None, ci.Cursor, ci.Cursor | None, bool]
 
 
 class _CXString(ctypes.Structure):
@@ -199,6 +178,13 @@ class _Lib:
         self._visit_children = fn("clang_visitChildren",
                                   [cur, ci.callbacks["cursor_visit"], ctypes.py_object],
                                   ctypes.c_uint)
+        # clang_Cursor_Evaluate and its results: in libclang, not wrapped by the bindings.
+        self._evaluate = fn("clang_Cursor_Evaluate", [cur], ptr)
+        self._eval_kind = fn("clang_EvalResult_getKind", [ptr], ctypes.c_int)
+        self._eval_unsigned = fn("clang_EvalResult_isUnsignedInt", [ptr], ctypes.c_uint)
+        self._eval_as_unsigned = fn("clang_EvalResult_getAsUnsigned", [ptr], ctypes.c_ulonglong)
+        self._eval_as_signed = fn("clang_EvalResult_getAsLongLong", [ptr], ctypes.c_longlong)
+        self._eval_dispose = fn("clang_EvalResult_dispose", [ptr], None)
         self._field_cb = ci.callbacks["fields_visit"](_collect_field)
         self._child_cb = ci.callbacks["cursor_visit"](_collect_child)
         self._buf = ctypes.create_string_buffer(_EXPANSION.size)
@@ -214,6 +200,18 @@ class _Lib:
             self._dispose(cx)
         return s.decode() if s is not None else ""
 
+    def evaluate_int(self, c: ci.Cursor) -> int | None:
+        res = self._evaluate(c)
+        if not res:
+            return None
+        try:
+            if self._eval_kind(res) != 1:   # CXEval_Int
+                return None
+            return self._eval_as_unsigned(res) if self._eval_unsigned(res) \
+                else self._eval_as_signed(res)
+        finally:
+            self._eval_dispose(res)
+
     def expansion(self, loc: ci.SourceLocation) -> _CXLoc:
         """File handle (0: none), line, column and offset: ``SourceLocation``'s, in one call."""
         self._expansion(loc, *self._outs)
@@ -224,9 +222,10 @@ class _Lib:
         self._visit_fields(t, self._field_cb, out)
         return out
 
-    def children(self, c: ci.Cursor, tu: ci.TranslationUnit) -> list[ci.Cursor]:
+    def children(self, c: ci.Cursor) -> list[ci.Cursor]:
+        """The children of ``c`` but macro expansions, without the TU the bindings' methods want."""
         out: list[ci.Cursor] = []
-        self._visit_children(c, self._child_cb, (out, tu))
+        self._visit_children(c, self._child_cb, out)
         return out
 
 
@@ -235,13 +234,10 @@ def _collect_field(field: ci.Cursor, out: list[ci.Cursor]) -> int:
     return 1    # CXVisit_Continue
 
 
-def _collect_child(child: ci.Cursor, _parent: ci.Cursor,
-                   data: tuple[list[ci.Cursor], ci.TranslationUnit]) -> int:
+def _collect_child(child: ci.Cursor, _parent: ci.Cursor, data: list[ci.Cursor]) -> int:
     if child._kind_id == _MACRO_INSTANTIATION:   # half of them, and the walk wants none
         return 1
-    out, tu = data
-    child._tu = tu      # the bindings' methods, used on a few of them, want their TU
-    out.append(child)
+    data.append(child)
     return 1    # CXChildVisit_Continue
 
 
@@ -312,16 +308,28 @@ class _Walker:
         rel = self.rel_handle(f)
         return Loc(rel, line, col) if rel is not None else None
 
-    def walk(self, tu: ci.TranslationUnit, probes: list[str]) -> ArchFacts:
+    def walk(self, tu: ci.TranslationUnit, probes: list[str], literals: dict[str, Literal]
+             ) -> ArchFacts | None:
+        """The facts of ``tu``, whose probes leave out the macros of ``literals``; None when
+        one of those was defined somewhere else as well (then nothing tells its value)."""
         probe_lines = self._diagnostics(tu)
         c_lib = self.c
-        for c in c_lib.children(tu.cursor, tu):
+        defined: set[str] = set()       # the literal macros met at their definition
+        self._tu = tu
+        for c in c_lib.children(tu.cursor):
             kind = c._kind_id
             if kind == _MACRO_DEFINITION:
-                f, line, _, _ = c_lib.expansion(c_lib.location(c))
+                f, line, _, offset = c_lib.expansion(c_lib.location(c))
                 rel = self.rel_handle(f)
+                if rel is None and not literals:   # the compiler's, prelude's, command line's
+                    continue
+                name = c_lib.string(c_lib.spelling(c))
                 if rel is not None:
-                    self.facts.defines.add((c_lib.string(c_lib.spelling(c)), rel, line))
+                    self.facts.defines.add((name, rel, line))
+                if name in literals:
+                    if literals[name][:2] != (rel, offset):
+                        return None
+                    defined.add(name)
             elif kind == _INCLUSION_DIRECTIVE:
                 self._include(c)
             elif kind in _RECORD_KIND_IDS:
@@ -335,6 +343,8 @@ class _Walker:
                 name = c_lib.string(c_lib.spelling(c))
                 if name.startswith(PROBE):
                     self._probe(c, name, probes, probe_lines)
+        if defined:
+            self.facts.values = with_literals(self.facts.values, probes, literals, defined)
         return self.facts
 
     # ------------------------------------------------------------ diagnostics
@@ -363,6 +373,7 @@ class _Walker:
 
     def _include(self, c: ci.Cursor) -> None:
         src = self.loc(c)
+        c._tu = self._tu
         try:
             inc = c.get_included_file()
         except Exception:   # the include failed; clang already reported it
@@ -431,6 +442,7 @@ class _Walker:
             walked = self._walked[rec.data[0]] = ([], [])
             self._walk_members(rec, *walked)
         own_members, own_fields = walked
+        member = archfacts.member
         if not prefix and not base_bits:
             # Shared, not copied: the facts are only ever encoded (archfacts.dumps).
             members.extend(own_members)
@@ -439,9 +451,11 @@ class _Walker:
         for m in own_members:
             # Only bitfields may start inside a byte; the others start at offset * 8.
             at = base_bits + (m.offset * 8 if m.bit_offset is None else m.bit_offset)
-            members.append(Member(prefix + m.path, m.type, at // 8, m.size,
+            members.append(member(prefix + m.path, m.type, at // 8, m.size,
                                   None if m.bit_offset is None else at, m.bit_size))
-        fields.extend(_moved(f, prefix) for f in own_fields)
+        # Copies: each record owns its fields.
+        fields.extend([RawField(prefix + f.path, f.name, f.line, f.col, f.bitfield, f.flexible,
+                                f.guest_handle, f.file) for f in own_fields])
 
     def _walk_members(self, rec: ci.Cursor, members: list[Member], fields: list[RawField]
                       ) -> None:
@@ -451,6 +465,7 @@ class _Walker:
         # what depends on the member's type alone once per type (:meth:`_type`).
         c_lib = self.c
         types = self._types
+        member = archfacts.member
         for f in c_lib.fields(c_lib.cursor_type(rec)):
             name = c_lib.string(c_lib.spelling(f))
             off_bits = c_lib.field_offset(f)
@@ -458,18 +473,18 @@ class _Walker:
             info = types.get(ftype.data[0])
             if info is None:
                 info = self._type(ftype)
-            spelled, size, flexible, handle, decl, nested = info
+            spelled, size, flexible, handle, decl, nested, scalar = info
             if not _IDENT.match(name):
                 # C11 anonymous struct/union member: its members are accessed directly.
                 self._members(decl, "", off_bits, members, fields)
                 continue
             # -1: not a bitfield (in C; C++'s value-dependent widths answer -1 too).
-            bits: int | None = c_lib.bit_width(f)
+            bits: int | None = c_lib.bit_width(f) if scalar else -1
             if bits < 0:
                 bits = None
-            members.append(Member(
-                path=name, type=spelled, offset=off_bits // 8, size=size,
-                bit_offset=off_bits if bits is not None else None, bit_size=bits))
+                members.append(member(name, spelled, off_bits // 8, size, None, None))
+            else:
+                members.append(member(name, spelled, off_bits // 8, size, off_bits, bits))
             handle_file, line, col, _ = c_lib.expansion(c_lib.location(f))
             fields.append(RawField(name, name, line, col, bits is not None, flexible,
                                    handle, self.rel_handle(handle_file)))
@@ -508,7 +523,8 @@ class _Walker:
         info = self._types[ftype.data[0]] = (
             self.portable(c_lib.string(c_lib.type_spelling(ftype))),
             0 if flexible or size < 0 else size, flexible,
-            handle.group(1) if handle else None, decl, nested)
+            handle.group(1) if handle else None, decl, nested,
+            canon_kind not in _AGGREGATE_KIND_IDS)
         return info
 
     def _expanded_from(self, c: ci.Cursor) -> str | None:
@@ -552,6 +568,7 @@ class _Walker:
 
     def _enum(self, c: ci.Cursor) -> None:
         where = self.loc(c)
+        c._tu = self._tu
         if where is None or not c.is_definition():
             return
         consts = []
@@ -573,14 +590,9 @@ class _Walker:
             self.facts.why_not[name] = ("not an integer: its type is "
                                         f"{self.portable(self.c.string(self.c.type_spelling(canon)))}")
             return
-        value = _evaluate_int(c)
+        value = self.c.evaluate_int(c)
         if value is None:
             self.facts.why_not[name] = "not a constant expression"
         else:
             self.facts.values[name] = value
 
-
-def _moved(f: RawField, prefix: str) -> RawField:
-    """A copy of ``f`` (each record owns its fields) with ``prefix`` before its path."""
-    return RawField(prefix + f.path, f.name, f.line, f.col, f.bitfield, f.flexible,
-                    f.guest_handle, f.file)

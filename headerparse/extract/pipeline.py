@@ -238,6 +238,7 @@ def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: 
     # a shared one in the cache could be pruned by a concurrent run mid-parse.
     with private_tempdir("headerparse-") as tmp:
         include_dir = tree.materialize(Path(tmp))
+        tree_literals(include_dir / "public")     # read once, for the workers too
         parsed = _keeper(facts, keys, store, include_dir)
         try:
             _parse_all({a: (include_dir, *job) for a, job in jobs.items()}, store is not None,

@@ -18,7 +18,7 @@ import functools
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from itertools import pairwise, takewhile
+from itertools import pairwise, repeat, takewhile
 
 from headerparse.extract.commenttext import clean_comment, comment_lines, is_markup_line
 from headerparse.extract.splice import Spliced, blank, code_mask, scanned
@@ -107,11 +107,18 @@ def _code_after(text: str, spans: list[tuple[int, int]], k: int) -> bool:
 # clang reads a comment's text (a warning inside it), the skeleton must not
 # blank it: a whole-file condition (None: key on the bytes) or a per-comment
 # one (kept verbatim).
-_SKELETON_UNSAFE = re.compile(r"[\r\0]|\\[ \t\f\v]+\n")      # clang splices `\ ` + newline too
+_SPLICE_BLANK = re.compile(r"\\[ \t\f\v]+\n")              # clang splices `\ ` + newline too
 _RISKY_COMMENT = re.compile(r"\\\n|\?\?[=/'()!<>-]")          # "escaped newline" warnings
 # Directives whose rest of line clang reads raw (a message, a header name).
 _RAW_NAMES = "error|warning|include|include_next|import"
 _RAW_DIRECTIVE = re.compile(rf"\s*#\s*({_RAW_NAMES})\b")
+
+
+def _skeleton_unsafe(text: str) -> bool:
+    """Whether ``text`` has what the scanner does not model like clang: CR, NUL,
+    backslash-blank-newline.  (Searched for one by one: a pattern opening with a
+    class of characters is tried at every offset, a twentieth of lexing a header.)"""
+    return "\r" in text or "\0" in text or ("\\" in text and bool(_SPLICE_BLANK.search(text)))
 
 
 def code_skeleton(text: str, comments: list[LexComment]) -> str | None:
@@ -127,9 +134,10 @@ def code_skeleton(text: str, comments: list[LexComment]) -> str | None:
     backslash-blank-newline) or an unterminated comment: the caller then keys on
     the bytes.  ``comments`` are ``scan_comments(text)``.
     """
-    if _SKELETON_UNSAFE.search(text) or not all(c.terminated for c in comments):
+    if _skeleton_unsafe(text) or not all(c.terminated for c in comments):
         return None
-    starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+    # With no CR the spliced text's lines are the text's.
+    starts = scanned(text)[0].line_starts
     spans = []
     for c in comments:
         start = starts[c.comment.loc.line - 1] + c.comment.loc.col - 1
@@ -138,25 +146,42 @@ def code_skeleton(text: str, comments: list[LexComment]) -> str | None:
             return None     # the scan does not match the text: trust nothing
         spans.append((start, end))
     mask = code_mask(text, spans)
-    out: list[str] = []
-    pos = 0
-    for (start, end), c in zip(spans, comments, strict=True):
-        out.append(text[pos:start])
-        raw = c.comment.raw
-        if ((("\\" in raw or "??" in raw) and _RISKY_COMMENT.search(raw))
-                or (raw.startswith("/*") and "/*" in raw[2:])
-                or _RAW_DIRECTIVE.match(_logical_line_before(mask, start))):
-            out.append(raw)
-        else:
-            out.append(blank(raw, utf8=True))
-        pos = end
-    out.append(text[pos:])
-    lines = "".join(out).split("\n")
+    verbatim = [k for k, ((start, _end), c) in enumerate(zip(spans, comments, strict=True))
+                if _verbatim(c.comment.raw, mask, start)]
+    lines = (_blanked(text, spans, comments, verbatim) if verbatim or not text.isascii()
+             else mask).split("\n")
     # Only what clang takes for blanks: a trailing NBSP is not one.
-    stripped = [line.rstrip(" \t\f\v") for line in lines]
+    stripped = list(map(str.rstrip, lines, repeat(" \t\f\v", len(lines))))
     for i in _raw_lines(mask, starts):
         stripped[i] = lines[i]
     return "\n".join(stripped)
+
+
+def _verbatim(raw: str, mask: str, start: int) -> bool:
+    """Whether the comment ``raw`` at ``start`` is kept verbatim in the skeleton."""
+    if ((("\\" in raw or "??" in raw) and _RISKY_COMMENT.search(raw))
+            or (raw.startswith("/*") and "/*" in raw[2:])):
+        return True
+    begin = mask.rfind("\n", 0, start) + 1
+    if mask.find("#", begin, start) < 0 and (begin < 2 or mask[begin - 2] != "\\"):
+        return False        # no directive on its line
+    return _RAW_DIRECTIVE.match(_logical_line_before(mask, start)) is not None
+
+
+def _blanked(text: str, spans: list[tuple[int, int]], comments: list[LexComment],
+             verbatim: list[int]) -> str:
+    """``text`` with each comment blanked one space per UTF-8 byte, but those of
+    ``verbatim``.  (Without such, an ASCII text blanked is its mask.)"""
+    keep = set(verbatim)
+    out: list[str] = []
+    pos = 0
+    for k, ((start, end), c) in enumerate(zip(spans, comments, strict=True)):
+        out.append(text[pos:start])
+        raw = c.comment.raw
+        out.append(raw if k in keep else blank(raw, utf8=True))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 _RAW_HASH = re.compile(rf"#[^\S\n]*(?:{_RAW_NAMES})\b")

@@ -224,7 +224,7 @@ def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | N
 
 def _source_key(path: str, data: bytes, docs: bool) -> str:
     code = code_hash() if docs else f"{code_hash()}-no-docs"
-    h = hashlib.sha256(f"{code}\0{path}\0".encode())
+    h = hashlib.sha256(f"{code}\0{plaindata.FORMAT}\0{path}\0".encode())
     h.update(data)
     return h.hexdigest()[:32]
 

@@ -59,20 +59,18 @@ class Define:
 def scan_comments(text: str, file: str) -> list[LexComment]:
     """Every ``/* */`` and ``//`` comment of ``text``, in order."""
     src, logical_spans = scanned(text)
-    origin, full = src.origin, src.text
-    spans = [(origin[s], origin[e - 1] + 1) for s, e, _ok in logical_spans]
+    origin, full, starts = src.origin, src.text, src.line_starts
+    spans = ([(origin[s], origin[e - 1] + 1) for s, e, _ok in logical_spans] if origin.after
+             else [(s, e) for s, e, _ok in logical_spans])
     out = []
     for k, (start, end) in enumerate(spans):
         raw = full[start:end]
-        loc = src.loc_of(start, file)
-        end_line = src.line_of(end - 1)
-        comment = Comment(raw, clean_comment(raw), loc, end_line)
-        out.append(LexComment(
-            comment,
-            code_before=_code_before(full, spans, k, src.line_starts[loc.line - 1]),
-            code_after=_code_after(full, spans, k),
-            terminated=logical_spans[k][2],
-        ))
+        line = bisect.bisect_right(starts, start)
+        begin = starts[line - 1]
+        end_line = bisect.bisect_right(starts, end - 1) if "\n" in raw else line
+        comment = Comment(raw, clean_comment(raw), Loc(file, line, start - begin + 1), end_line)
+        out.append(LexComment(comment, _code_before(full, spans, k, begin),
+                              _code_after(full, spans, k), logical_spans[k][2]))
     return out
 
 

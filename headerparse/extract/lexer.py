@@ -285,7 +285,7 @@ def _guard_index(directives: list[_Directive]) -> int | None:
 _DEFINE_NAME = re.compile(r"\s+([A-Za-z_]\w*)")
 
 
-def _parse_define(d: _Directive, origin: Callable[[int], int], src: Spliced, file: str,
+def _parse_define(d: _Directive, origin: Callable[[int], int], src: Spliced,
                   conditional: bool) -> Define | None:
     m = _DEFINE_NAME.match(d.rest)
     if not m:
@@ -297,10 +297,12 @@ def _parse_define(d: _Directive, origin: Callable[[int], int], src: Spliced, fil
         inner = after[1:close] if close >= 0 else after[1:]
         params = tuple(p.strip() for p in inner.split(",")) if inner.strip() else ()
         after = after[close + 1:] if close >= 0 else ""
-    loc = src.loc_of(origin(d.rest_at + m.start(1)), file)
-    end_line = src.line_of(origin(max(d.end_at - 1, d.rest_at)))
-    return Define(m.group(1), loc.line, loc.col, params, " ".join(after.split()), end_line,
-                  conditional)
+    at = origin(d.rest_at + m.start(1))
+    starts = src.line_starts
+    line = bisect.bisect_right(starts, at)
+    end_line = bisect.bisect_right(starts, origin(max(d.end_at - 1, d.rest_at)))
+    return Define(m.group(1), line, at - starts[line - 1] + 1, params, " ".join(after.split()),
+                  end_line, conditional)
 
 
 def scan_defines(text: str, file: str) -> list[Define]:
@@ -318,7 +320,7 @@ def scan_defines(text: str, file: str) -> list[Define]:
         elif d.name == "endif" and stack:
             stack.pop()
         elif d.name == "define":
-            define = _parse_define(d, origin, src, file, not all(stack))
+            define = _parse_define(d, origin, src, not all(stack))
             if define:
                 out.append(define)
     return out
@@ -380,6 +382,8 @@ def selector_entries(c: Comment, names: Collection[str]) -> dict[str, Comment]:
     """``key: NAME`` lines naming one of ``names``, each with the prose lines after it
     up to a blank line: ``cmd: MMUEXT_TLB_FLUSH_LOCAL`` / ``No additional arguments.``
     (lines that are ``key: text`` entries themselves say what an argument is instead)."""
+    if not _SELECTOR_HINT.search(c.text):
+        return {}           # no line can be one: spare the split
     lines = c.text.split("\n")
     out: dict[str, Comment] = {}
     for i, line in enumerate(lines):
@@ -396,6 +400,7 @@ def selector_entries(c: Comment, names: Collection[str]) -> dict[str, Comment]:
 
 
 _SELECTOR = re.compile(r"^\s*[a-z]\w*\s*:\s+([A-Z][A-Z0-9_]*[A-Z0-9])\s*$")
+_SELECTOR_HINT = re.compile(r":\s+[A-Z]")        # in every line _SELECTOR matches
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*[A-Za-z0-9]"
 _ENTRY = re.compile(rf"^\s*(?:[*\-]\s+)?({_NAME}(?:\s*,\s*{_NAME})*)\s*:(?:\s+(\S.*))?$")
 

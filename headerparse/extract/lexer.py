@@ -158,7 +158,7 @@ def code_skeleton(text: str, comments: list[LexComment]) -> str | None:
 def _verbatim(raw: str, mask: str, start: int) -> bool:
     """Whether the comment ``raw`` at ``start`` is kept verbatim in the skeleton."""
     if ((("\\" in raw or "??" in raw) and _RISKY_COMMENT.search(raw))
-            or (raw.startswith("/*") and "/*" in raw[2:])):
+            or (raw.startswith("/*") and raw.find("/*", 2) >= 0)):
         return True
     begin = mask.rfind("\n", 0, start) + 1
     if mask.find("#", begin, start) < 0 and (begin < 2 or mask[begin - 2] != "\\"):
@@ -245,7 +245,10 @@ def _code_only(src: Spliced, spans: list[tuple[int, int, bool]]
 
     def where(offset: int) -> int:
         return origin[offset + shifts[bisect.bisect_right(starts, offset) - 1]]
-    return "".join(parts), where
+
+    def unspliced(offset: int) -> int:      # no line splices: the text's offsets
+        return offset + shifts[bisect.bisect_right(starts, offset) - 1]
+    return "".join(parts), where if origin.after else unspliced
 
 
 class _Directive:

@@ -1,14 +1,17 @@
-"""A header's source cache entry (plaindata): what is shared is written once and read
-back shared, and a reference that points nowhere makes the entry a miss."""
+"""A header's source cache entry: what is shared is written once and read back
+shared, the text is left to the header's bytes, and a reference that points nowhere
+makes the entry a miss."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
-from headerparse.extract import plaindata
+from headerparse.extract import cache, plaindata
+from headerparse.extract.cache import STATS, Store, load_sources
 from headerparse.extract.source import HeaderSource, read_source
 
 HEADER = b"""/* Set when the op may block. */
@@ -48,3 +51,17 @@ def test_a_reference_to_nothing_written_is_not_an_entry(ref: object) -> None:
     data["v"][2][0]["v"][0] = {"r": ref}    # the first comment's Comment
     with pytest.raises(ValueError, match="not a cache entry"):
         plaindata.loads(json.dumps(data).encode())
+
+
+def test_an_entry_leaves_the_text_to_the_bytes_it_is_keyed_by(tmp_path: Path) -> None:
+    files = {"public/op.h": HEADER, "public/latin1.h": b"/* caf\xe9 */\n#define X 1\n"}
+    cold = load_sources(files, Store(tmp_path))
+    entries = sorted((tmp_path / "sources").glob("*.bin"))
+    assert len(entries) == 2
+    assert not any(b"#define XEN_OP_a" in e.read_bytes() for e in entries)
+    cache._SOURCES.clear()
+    STATS.clear()
+    warm = load_sources(files, Store(tmp_path))
+    assert STATS["sources.hit"] == 2 and not STATS["sources.miss"]
+    assert {p: _values(s) for p, s in warm.items()} == {p: _values(s) for p, s in cold.items()}
+    assert warm["public/latin1.h"].text == "/* caf\ufffd */\n#define X 1\n"

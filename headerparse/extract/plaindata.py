@@ -71,6 +71,7 @@ _Encoder = Callable[[Any, Memo], Any]
 # 90,000 values of 4.17's headers, and a generic walk asking each value what it is
 # cost a third of lexing them.
 _ENCODERS: dict[type, _Encoder] = {}
+_known = _ENCODERS.get
 
 
 def _enc(o: Any, memo: Memo) -> Any:
@@ -81,8 +82,9 @@ def _enc(o: Any, memo: Memo) -> Any:
 
 
 def _each(items: Any, memo: Memo) -> list[Any]:
-    # Plain values (most of them) are their own data form: no call for them.
-    return [x if type(x) in _PLAIN else _enc(x, memo) for x in items]
+    # Plain values (most of them) are their own data form: no call for them; the
+    # others, of a type met before, straight to its encoder.
+    return [x if type(x) in _PLAIN else (_known(type(x)) or _enc)(x, memo) for x in items]
 
 
 def _encoder(cls: type) -> _Encoder:
@@ -114,17 +116,17 @@ def _dataclass_encoder(cls: type) -> _Encoder:
     """``{"o": name, "v": [fields]}`` in one display, plain fields with no call; built
     from the field names, which are identifiers, as ``dataclasses`` builds ``__init__``.
     A frozen one is numbered once its fields are written, or referred to when met again."""
-    values = ", ".join(f"v if type(v := o.{f.name}) in plain else enc(v, memo)"
+    values = ", ".join(f"v if type(v := o.{f.name}) in plain else (known(type(v)) or enc)(v, memo)"
                        for f in dataclasses.fields(cls) if f.init)
     display = f"{{'o': {cls.__name__!r}, 'v': [{values}]}}"
     body = (f"    return {display}\n" if not _frozen(cls) else
-            "    n = memo.get(id(o))\n"
+            "    n = memo.get(key := id(o))\n"
             "    if n is not None:\n"
             "        return {'r': n}\n"
             f"    data = {display}\n"
-            "    memo[id(o)] = len(memo)\n"
+            "    memo[key] = len(memo)\n"
             "    return data\n")
-    namespace: dict[str, Any] = {"plain": _PLAIN, "enc": _enc}
+    namespace: dict[str, Any] = {"plain": _PLAIN, "enc": _enc, "known": _known}
     exec(f"def encode(o, memo):\n{body}", namespace)
     return namespace["encode"]
 

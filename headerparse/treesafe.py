@@ -167,11 +167,26 @@ def _parents(d: str) -> Iterator[str]:
         d = posixpath.dirname(d)
 
 
-_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include(?:_next)?[ \t]*([<"])([^>"\n]*)[>"]', re.M)
+_INCLUDE = re.compile(rb'#[ \t]*include(?:_next)?[ \t]*([<"])([^>"\n]*)[>"]')
+
+
+def _directives(pattern: re.Pattern[bytes], data: bytes) -> Iterator[tuple[int, re.Match[bytes]]]:
+    """The matches of ``pattern`` (from a ``#``) that only blanks precede on their line,
+    with where the line begins: what ``^[ \t]*`` + ``pattern`` finds line by line.
+    (Searched for from the ``#``: a pattern opening with ``^`` is tried at every byte,
+    which cost half of checking a tree.)"""
+    pos = 0
+    while (m := pattern.search(data, pos)) is not None:
+        begin = data.rfind(b"\n", 0, m.start()) + 1
+        if data[begin:m.start()].strip(b" \t"):
+            pos = m.start() + 1     # not a directive: another may start on the next line
+            continue
+        yield begin, m
+        pos = m.end()
 
 
 def _include_problems(rel: str, data: bytes, files: Mapping[str, bytes]) -> Iterator[str]:
-    for m in _INCLUDE.finditer(data):
+    for _, m in _directives(_INCLUDE, data):
         target = m.group(2).decode("utf-8", "replace")
         line = data.count(b"\n", 0, m.start()) + 1
         # The tree is materialized as <dir>/include/public/<rel>; -I <dir>/include.
@@ -188,8 +203,8 @@ def _include_problems(rel: str, data: bytes, files: Mapping[str, bytes]) -> Iter
 
 # --------------------------------------------------------------------------- macro cost
 
-_DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)(\([^)\n]*\))?((?:[^\n]*\\\n)*"
-                     rb"[^\n]*)", re.M)
+_DEFINE = re.compile(rb"#[ \t]*define[ \t]+([A-Za-z_]\w*)(\([^)\n]*\))?((?:[^\n]*\\\n)*"
+                     rb"[^\n]*)")
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|\S")
 Cost = dict[str, int]       # "" -> constant tokens; a parameter -> times it is copied
 
@@ -200,13 +215,13 @@ class _Macros:
         for rel, data in files.items():
             if b"define" not in data:
                 continue
-            for m in _DEFINE.finditer(data):
+            for begin, m in _directives(_DEFINE, data):
                 params = None
                 if m.group(2) is not None:
                     params = [p.strip() for p in m.group(2)[1:-1].decode("latin-1").split(",")]
                 body = m.group(3).decode("latin-1").replace("\\\n", " ")
                 # The offset: lines are counted only for the one reported.
-                self.defs[m.group(1).decode()] = (params, _TOKEN.findall(body), rel, m.start())
+                self.defs[m.group(1).decode()] = (params, _TOKEN.findall(body), rel, begin)
         self.memo: dict[str, Cost] = {}
         self.active: set[str] = set()
 
@@ -231,6 +246,8 @@ class _Macros:
         if depth > MAX_NESTING:
             raise Unsafe(f"parentheses nested more than {MAX_NESTING} deep")
         total: Cost = {}
+        # Constant tokens are counted here and added once: the sums are capped alike.
+        plain = 0
         while i < len(toks) and toks[i] not in stop:
             t = toks[i]
             i += 1
@@ -238,7 +255,7 @@ class _Macros:
                 inner, i = self.seq(toks, i, params, depth + 1, (")",))
                 _add(total, inner, 1)
                 i += 1
-                _add(total, {"": 2}, 1)
+                plain += 2
             elif t in params:
                 _add(total, {t: 1}, 1)
             elif t in self.defs and self.defs[t][0] is None:
@@ -247,7 +264,9 @@ class _Macros:
                 args, i = self.args(toks, i + 1, params, depth + 1)
                 _add(total, self.call(t, args), 1)
             else:
-                _add(total, {"": 1}, 1)
+                plain += 1
+        if plain:
+            _add(total, {"": plain}, 1)
         return total, i
 
     def args(self, toks: list[str], i: int, params: set[str], depth: int
@@ -292,7 +311,18 @@ def _expansion_problems(files: Mapping[str, bytes]) -> Iterator[str]:
         yield f"{where}: {exc or 'macros nested too deeply'}; refused"
 
 
-_DIRECTIVE = re.compile(rb"^[ \t]*#(?:[^\n]*\\\n)*[^\n]*", re.M)
+_DIRECTIVE = re.compile(rb"#(?:[^\n]*\\\n)*[^\n]*")
+
+
+def _without_directives(data: bytes) -> bytes:
+    """``data`` without its preprocessor lines (continuations included)."""
+    parts = []
+    pos = 0
+    for begin, m in _directives(_DIRECTIVE, data):
+        parts.append(data[pos:begin])
+        pos = m.end()
+    parts.append(data[pos:])
+    return b"".join(parts)
 
 
 def _code_problems(files: Mapping[str, bytes], macros: _Macros) -> Iterator[str]:
@@ -307,7 +337,7 @@ def _code_problems(files: Mapping[str, bytes], macros: _Macros) -> Iterator[str]
     # skipped below (no call of a name can start inside one).
     call = re.compile("(?:" + "|".join(map(re.escape, copying)) + r")\s*\(")
     for rel, data in files.items():
-        code = _DIRECTIVE.sub(b"", data).decode("latin-1")
+        code = _without_directives(data).decode("latin-1")
         done = 0
         for m in call.finditer(code):
             if m.start() < done or (m.start() and _WORD.match(code, m.start() - 1)):

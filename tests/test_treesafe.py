@@ -31,3 +31,23 @@ def test_a_use_after_an_identifier_ending_the_line_is_found() -> None:
     code = f"int x\n= {_nested('D', 30)};\n".encode()
     assert [p.split(":")[:2] for p in treesafe.parse_problems({"a.h": COPYING + code})] \
         == [["a.h", "4"]]
+
+
+@pytest.mark.parametrize("before", [b"", b"  \t", b"int x; # no \\\n", b"/* # */\n"])
+def test_a_copying_macro_is_found_wherever_its_line_starts(before: bytes) -> None:
+    # A '#' after code is no directive, but the line after it may hold one.
+    code = before + b"#  define D(x) ((x) + (x))\nint a = " + _nested("D", 30).encode() + b";\n"
+    problems = list(treesafe.parse_problems({"a.h": code}))
+    assert len(problems) == 1 and "this use of D expands" in problems[0]
+
+
+def test_a_hash_after_code_is_neither_a_define_nor_an_include() -> None:
+    code = b'int x; # define D(x) ((x) + (x))\nint y; #include "../../etc/passwd"\n' \
+        + f"int a = {_nested('D', 30)};\n".encode()
+    assert list(treesafe.parse_problems({"a.h": code})) == []
+
+
+def test_an_include_leaving_the_tree_is_refused_at_its_line() -> None:
+    code = b'/* #include "../x.h" */\n  #  include "../../x.h"\n'
+    assert list(treesafe.parse_problems({"a/b.h": code})) == [
+        'a/b.h:2: #include "../../x.h... leaves the header tree; refused']

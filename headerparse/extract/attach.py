@@ -294,9 +294,12 @@ def is_title(c: Comment) -> bool:
     text = c.text.strip()
     if "\n" in text or not text:
         return False
-    letters = [ch for ch in text if ch.isalpha()]
-    return (bool(letters) and all(ch.isupper() for ch in letters)) or bool(_TITLE.match(text)) \
-        or bool(_WORD.fullmatch(text))
+    if text.isascii():      # ASCII letters are cased: all capitals is what isupper says
+        capitals = text.isupper()
+    else:
+        letters = [ch for ch in text if ch.isalpha()]
+        capitals = bool(letters) and all(ch.isupper() for ch in letters)
+    return capitals or bool(_TITLE.match(text)) or bool(_WORD.fullmatch(text))
 
 
 def is_tag(c: Comment) -> bool:
@@ -312,7 +315,7 @@ _WORD = re.compile(r"[A-Z][a-z]+")
 
 def is_code(c: Comment) -> bool:
     """Commented-out code: a retired ``#define``, a declaration."""
-    return bool(_CODE.search(c.text.strip()))
+    return bool(_CODE.match(c.text.strip()))     # each alternative opens with \A
 
 
 def _prose(c: Comment | None) -> bool:

@@ -17,6 +17,7 @@ entries (a hit refreshes an entry's mtime); writing is best effort.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import importlib.util
@@ -221,7 +222,7 @@ def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | N
     keys: dict[str, str] = {}
     for path, data in sorted(files.items()):
         key = keys[path] = _source_key(path, data, docs)
-        src = _load_source(store.get("sources", key))
+        src = _load_source(store.get("sources", key), data)
         if src is not None and src.path == path:
             found[path] = src
     misses = [(path, data) for path, data in sorted(files.items()) if path not in found]
@@ -240,12 +241,12 @@ def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | N
 
 
 def _keep_later(keep: Keep, src: HeaderSource) -> None:
-    keep(src.path, plaindata.dumps(src))
+    keep(src.path, source_entry(src))
 
 
 def _source_key(path: str, data: bytes, docs: bool) -> str:
     code = code_hash() if docs else f"{code_hash()}-no-docs"
-    h = hashlib.sha256(f"{code}\0{path}\0".encode())
+    h = hashlib.sha256(f"{code}\0{_SOURCE_LAYOUT}\0{path}\0".encode())
     h.update(data)
     return h.hexdigest()[:32]
 
@@ -307,22 +308,37 @@ def _read(items: list[tuple[str, bytes]], keep: Keep | None, docs: bool) -> list
     out = [read_source(p, d, docs) for p, d in items]
     if keep is not None:
         for src in out:
-            keep(src.path, plaindata.dumps(src))
+            keep(src.path, source_entry(src))
     return out
 
 
-def _load_source(blob: bytes | None) -> HeaderSource | None:
+# What a source entry holds: the HeaderSource as plaindata of its FORMAT, but its text.
+_SOURCE_LAYOUT = f"{plaindata.FORMAT}-untexted"
+
+
+def source_entry(src: HeaderSource) -> bytes:
+    """The cache entry of ``src``: all but its text, which the header's bytes (the
+    entry's key) give back; the text is a third of the entry, and writing the entries
+    is a fifth of lexing the headers."""
+    return plaindata.dumps(dataclasses.replace(src, text=""))
+
+
+def _load_source(blob: bytes | None, data: bytes) -> HeaderSource | None:
     if blob is None:
         return None
-    return _SOURCES.get(blob, lambda: _decode_source(blob))
+    return _SOURCES.get((blob, data), lambda: _decode_source(blob, data))
 
 
-def _decode_source(blob: bytes) -> HeaderSource | None:
+def _decode_source(blob: bytes, data: bytes) -> HeaderSource | None:
     try:
         src = plaindata.loads(blob)
     except ValueError:  # a blob of an older layout, or not ours: re-read the header
         return None
-    return src if isinstance(src, HeaderSource) else None
+    if not isinstance(src, HeaderSource) or src.text:
+        return None
+    # As read_source decodes it: the same text for UTF-8, U+FFFD for other bytes.
+    src.text = data.decode("utf-8", errors="replace")
+    return src
 
 
 # ------------------------------------------------------------------ facts

@@ -18,7 +18,7 @@ import functools
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from itertools import pairwise, takewhile
+from itertools import pairwise, repeat, takewhile
 
 from headerparse.extract.commenttext import clean_comment, comment_lines, is_markup_line
 from headerparse.extract.splice import Spliced, blank, code_mask, scanned
@@ -59,20 +59,18 @@ class Define:
 def scan_comments(text: str, file: str) -> list[LexComment]:
     """Every ``/* */`` and ``//`` comment of ``text``, in order."""
     src, logical_spans = scanned(text)
-    origin, full = src.origin, src.text
-    spans = [(origin[s], origin[e - 1] + 1) for s, e, _ok in logical_spans]
+    origin, full, starts = src.origin, src.text, src.line_starts
+    spans = ([(origin[s], origin[e - 1] + 1) for s, e, _ok in logical_spans] if origin.after
+             else [(s, e) for s, e, _ok in logical_spans])
     out = []
     for k, (start, end) in enumerate(spans):
         raw = full[start:end]
-        loc = src.loc_of(start, file)
-        end_line = src.line_of(end - 1)
-        comment = Comment(raw, clean_comment(raw), loc, end_line)
-        out.append(LexComment(
-            comment,
-            code_before=_code_before(full, spans, k, src.line_starts[loc.line - 1]),
-            code_after=_code_after(full, spans, k),
-            terminated=logical_spans[k][2],
-        ))
+        line = bisect.bisect_right(starts, start)
+        begin = starts[line - 1]
+        end_line = bisect.bisect_right(starts, end - 1) if "\n" in raw else line
+        comment = Comment(raw, clean_comment(raw), Loc(file, line, start - begin + 1), end_line)
+        out.append(LexComment(comment, _code_before(full, spans, k, begin),
+                              _code_after(full, spans, k), logical_spans[k][2]))
     return out
 
 
@@ -107,11 +105,18 @@ def _code_after(text: str, spans: list[tuple[int, int]], k: int) -> bool:
 # clang reads a comment's text (a warning inside it), the skeleton must not
 # blank it: a whole-file condition (None: key on the bytes) or a per-comment
 # one (kept verbatim).
-_SKELETON_UNSAFE = re.compile(r"[\r\0]|\\[ \t\f\v]+\n")      # clang splices `\ ` + newline too
+_SPLICE_BLANK = re.compile(r"\\[ \t\f\v]+\n")              # clang splices `\ ` + newline too
 _RISKY_COMMENT = re.compile(r"\\\n|\?\?[=/'()!<>-]")          # "escaped newline" warnings
 # Directives whose rest of line clang reads raw (a message, a header name).
 _RAW_NAMES = "error|warning|include|include_next|import"
 _RAW_DIRECTIVE = re.compile(rf"\s*#\s*({_RAW_NAMES})\b")
+
+
+def _skeleton_unsafe(text: str) -> bool:
+    """Whether ``text`` has what the scanner does not model like clang: CR, NUL,
+    backslash-blank-newline.  (Searched for one by one: a pattern opening with a
+    class of characters is tried at every offset, a twentieth of lexing a header.)"""
+    return "\r" in text or "\0" in text or ("\\" in text and bool(_SPLICE_BLANK.search(text)))
 
 
 def code_skeleton(text: str, comments: list[LexComment]) -> str | None:
@@ -127,9 +132,10 @@ def code_skeleton(text: str, comments: list[LexComment]) -> str | None:
     backslash-blank-newline) or an unterminated comment: the caller then keys on
     the bytes.  ``comments`` are ``scan_comments(text)``.
     """
-    if _SKELETON_UNSAFE.search(text) or not all(c.terminated for c in comments):
+    if _skeleton_unsafe(text) or not all(c.terminated for c in comments):
         return None
-    starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+    # With no CR the spliced text's lines are the text's.
+    starts = scanned(text)[0].line_starts
     spans = []
     for c in comments:
         start = starts[c.comment.loc.line - 1] + c.comment.loc.col - 1
@@ -138,25 +144,42 @@ def code_skeleton(text: str, comments: list[LexComment]) -> str | None:
             return None     # the scan does not match the text: trust nothing
         spans.append((start, end))
     mask = code_mask(text, spans)
-    out: list[str] = []
-    pos = 0
-    for (start, end), c in zip(spans, comments, strict=True):
-        out.append(text[pos:start])
-        raw = c.comment.raw
-        if ((("\\" in raw or "??" in raw) and _RISKY_COMMENT.search(raw))
-                or (raw.startswith("/*") and "/*" in raw[2:])
-                or _RAW_DIRECTIVE.match(_logical_line_before(mask, start))):
-            out.append(raw)
-        else:
-            out.append(blank(raw, utf8=True))
-        pos = end
-    out.append(text[pos:])
-    lines = "".join(out).split("\n")
+    verbatim = [k for k, ((start, _end), c) in enumerate(zip(spans, comments, strict=True))
+                if _verbatim(c.comment.raw, mask, start)]
+    lines = (_blanked(text, spans, comments, verbatim) if verbatim or not text.isascii()
+             else mask).split("\n")
     # Only what clang takes for blanks: a trailing NBSP is not one.
-    stripped = [line.rstrip(" \t\f\v") for line in lines]
+    stripped = list(map(str.rstrip, lines, repeat(" \t\f\v", len(lines))))
     for i in _raw_lines(mask, starts):
         stripped[i] = lines[i]
     return "\n".join(stripped)
+
+
+def _verbatim(raw: str, mask: str, start: int) -> bool:
+    """Whether the comment ``raw`` at ``start`` is kept verbatim in the skeleton."""
+    if ((("\\" in raw or "??" in raw) and _RISKY_COMMENT.search(raw))
+            or (raw.startswith("/*") and raw.find("/*", 2) >= 0)):
+        return True
+    begin = mask.rfind("\n", 0, start) + 1
+    if mask.find("#", begin, start) < 0 and (begin < 2 or mask[begin - 2] != "\\"):
+        return False        # no directive on its line
+    return _RAW_DIRECTIVE.match(_logical_line_before(mask, start)) is not None
+
+
+def _blanked(text: str, spans: list[tuple[int, int]], comments: list[LexComment],
+             verbatim: list[int]) -> str:
+    """``text`` with each comment blanked one space per UTF-8 byte, but those of
+    ``verbatim``.  (Without such, an ASCII text blanked is its mask.)"""
+    keep = set(verbatim)
+    out: list[str] = []
+    pos = 0
+    for k, ((start, end), c) in enumerate(zip(spans, comments, strict=True)):
+        out.append(text[pos:start])
+        raw = c.comment.raw
+        out.append(raw if k in keep else blank(raw, utf8=True))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 _RAW_HASH = re.compile(rf"#[^\S\n]*(?:{_RAW_NAMES})\b")
@@ -222,7 +245,10 @@ def _code_only(src: Spliced, spans: list[tuple[int, int, bool]]
 
     def where(offset: int) -> int:
         return origin[offset + shifts[bisect.bisect_right(starts, offset) - 1]]
-    return "".join(parts), where
+
+    def unspliced(offset: int) -> int:      # no line splices: the text's offsets
+        return offset + shifts[bisect.bisect_right(starts, offset) - 1]
+    return "".join(parts), where if origin.after else unspliced
 
 
 class _Directive:
@@ -262,7 +288,7 @@ def _guard_index(directives: list[_Directive]) -> int | None:
 _DEFINE_NAME = re.compile(r"\s+([A-Za-z_]\w*)")
 
 
-def _parse_define(d: _Directive, origin: Callable[[int], int], src: Spliced, file: str,
+def _parse_define(d: _Directive, origin: Callable[[int], int], src: Spliced,
                   conditional: bool) -> Define | None:
     m = _DEFINE_NAME.match(d.rest)
     if not m:
@@ -274,10 +300,12 @@ def _parse_define(d: _Directive, origin: Callable[[int], int], src: Spliced, fil
         inner = after[1:close] if close >= 0 else after[1:]
         params = tuple(p.strip() for p in inner.split(",")) if inner.strip() else ()
         after = after[close + 1:] if close >= 0 else ""
-    loc = src.loc_of(origin(d.rest_at + m.start(1)), file)
-    end_line = src.line_of(origin(max(d.end_at - 1, d.rest_at)))
-    return Define(m.group(1), loc.line, loc.col, params, " ".join(after.split()), end_line,
-                  conditional)
+    at = origin(d.rest_at + m.start(1))
+    starts = src.line_starts
+    line = bisect.bisect_right(starts, at)
+    end_line = bisect.bisect_right(starts, origin(max(d.end_at - 1, d.rest_at)))
+    return Define(m.group(1), line, at - starts[line - 1] + 1, params, " ".join(after.split()),
+                  end_line, conditional)
 
 
 def scan_defines(text: str, file: str) -> list[Define]:
@@ -295,7 +323,7 @@ def scan_defines(text: str, file: str) -> list[Define]:
         elif d.name == "endif" and stack:
             stack.pop()
         elif d.name == "define":
-            define = _parse_define(d, origin, src, file, not all(stack))
+            define = _parse_define(d, origin, src, not all(stack))
             if define:
                 out.append(define)
     return out
@@ -357,6 +385,8 @@ def selector_entries(c: Comment, names: Collection[str]) -> dict[str, Comment]:
     """``key: NAME`` lines naming one of ``names``, each with the prose lines after it
     up to a blank line: ``cmd: MMUEXT_TLB_FLUSH_LOCAL`` / ``No additional arguments.``
     (lines that are ``key: text`` entries themselves say what an argument is instead)."""
+    if not _SELECTOR_HINT.search(c.text):
+        return {}           # no line can be one: spare the split
     lines = c.text.split("\n")
     out: dict[str, Comment] = {}
     for i, line in enumerate(lines):
@@ -373,6 +403,7 @@ def selector_entries(c: Comment, names: Collection[str]) -> dict[str, Comment]:
 
 
 _SELECTOR = re.compile(r"^\s*[a-z]\w*\s*:\s+([A-Z][A-Z0-9_]*[A-Z0-9])\s*$")
+_SELECTOR_HINT = re.compile(r":\s+[A-Z]")        # in every line _SELECTOR matches
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*[A-Za-z0-9]"
 _ENTRY = re.compile(rf"^\s*(?:[*\-]\s+)?({_NAME}(?:\s*,\s*{_NAME})*)\s*:(?:\s+(\S.*))?$")
 

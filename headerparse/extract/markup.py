@@ -431,7 +431,12 @@ def _direction(word: str) -> str:
 
 def is_direction_marker(text: str) -> bool:
     """A comment that only says which way the members after it go: ``IN parameters.``"""
-    return _MARKER.match(" ".join(text.split())) is not None
+    # A marker is five words at most ("IN or OUT params ."), the first opening with
+    # [, I or O: most comments are told from their first words, not all of them.
+    words = text.split(None, 5)
+    if not words or len(words) > 5 or words[0][0] not in "[IO":
+        return False
+    return _MARKER.match(" ".join(words)) is not None
 
 
 def direction_of(doc: Doc) -> str | None:

@@ -49,6 +49,7 @@ from headerparse.extract.overlap import (
     defines_for,
 )
 from headerparse.extract.source import HeaderSource
+from headerparse.extract.translation_unit import tree_literals
 from headerparse.model import (
     SCHEMA_VERSION,
     Diagnostic,

@@ -21,6 +21,9 @@ from headerparse.extract import lexer, markup, source
 
 # Whose dataclasses an entry may hold.
 MODULES = (model, diagnostics, lexer, markup, source)
+# The layout of an entry, part of the key of what is stored in it: 2 refers to a frozen
+# dataclass met before by its number (1 wrote it again, each time it was met).
+FORMAT = 2
 
 
 @cache
@@ -30,39 +33,58 @@ def allowed() -> dict[str, type]:
             and obj.__module__ == mod.__name__}
 
 
+@cache
+def _frozen(cls: type) -> bool:
+    return cls.__dataclass_params__.frozen    # type: ignore[attr-defined]
+
+
 def dumps(obj: Any) -> bytes:
-    """``obj`` as JSON; TypeError for a value that has no data form."""
-    return json.dumps(_enc(obj), separators=(",", ":")).encode("ascii")
+    """``obj`` as JSON; TypeError for a value that has no data form.
+
+    A frozen dataclass met again (a comment in a header's list and in its defines'
+    docs: a third of a header's entry) is written as ``{"r": n}``, n counting the
+    frozen dataclasses written in the order their JSON objects close, which is the
+    order :func:`loads` builds them in.  The values are the same objects again
+    when read, as they were when written.
+    """
+    memo: dict[int, int] = {}
+    # No cycle can be built of frozen values: no check for one.
+    return json.dumps(_enc(obj, memo), separators=(",", ":"), check_circular=False
+                      ).encode("ascii")
 
 
 def loads(blob: bytes) -> Any:
     """What :func:`dumps` gave ``blob`` for; ValueError when it is not such a blob."""
+    built: list[Any] = []
     try:
         # Arrays and scalars are read by the C parser; only the tagged objects (tuples,
         # sets, dicts, dataclasses) come through here.
-        return json.loads(blob, object_hook=_dec)
+        return json.loads(blob, object_hook=lambda d: _dec(d, built))
     except (KeyError, IndexError, TypeError, RecursionError) as exc:
         raise ValueError(f"not a cache entry: {type(exc).__name__}") from exc
 
 
 _PLAIN = frozenset({str, int, bool, float, type(None)})
-_Encoder = Callable[[Any], Any]
+Memo = dict[int, int]   # id of a frozen dataclass written -> its number
+_Encoder = Callable[[Any, Memo], Any]
 # One encoder per type met, dataclasses' made from their fields: a cold run encodes
 # 90,000 values of 4.17's headers, and a generic walk asking each value what it is
 # cost a third of lexing them.
 _ENCODERS: dict[type, _Encoder] = {}
+_known = _ENCODERS.get
 
 
-def _enc(o: Any) -> Any:
+def _enc(o: Any, memo: Memo) -> Any:
     encoder = _ENCODERS.get(type(o))
     if encoder is None:
         encoder = _ENCODERS[type(o)] = _encoder(type(o))
-    return encoder(o)
+    return encoder(o, memo)
 
 
-def _each(items: Any) -> list[Any]:
-    # Plain values (most of them) are their own data form: no call for them.
-    return [x if type(x) in _PLAIN else _enc(x) for x in items]
+def _each(items: Any, memo: Memo) -> list[Any]:
+    # Plain values (most of them) are their own data form: no call for them; the
+    # others, of a type met before, straight to its encoder.
+    return [x if type(x) in _PLAIN else (_known(type(x)) or _enc)(x, memo) for x in items]
 
 
 def _encoder(cls: type) -> _Encoder:
@@ -71,14 +93,14 @@ def _encoder(cls: type) -> _Encoder:
     if issubclass(cls, list):
         return _each
     if issubclass(cls, tuple):
-        return lambda o: {"t": _each(o)}
+        return lambda o, memo: {"t": _each(o, memo)}
     if issubclass(cls, (set, frozenset)):
         tag = "s" if issubclass(cls, set) else "f"
-        return lambda o: {tag: _each(o)}
+        return lambda o, memo: {tag: _each(o, memo)}
     if issubclass(cls, dict):
-        return lambda o: {"d": _each(x for kv in o.items() for x in kv)}
+        return lambda o, memo: {"d": _each((x for kv in o.items() for x in kv), memo)}
     if issubclass(cls, lexer.CommentIndex):
-        return lambda o: {"i": 0}   # rebuilt from the comments: it is an index of them
+        return lambda o, memo: {"i": 0}     # rebuilt from the comments: an index of them
     if dataclasses.is_dataclass(cls) and allowed().get(cls.__name__) is cls:
         return _dataclass_encoder(cls)
     if issubclass(cls, (str, int, float)):
@@ -86,22 +108,30 @@ def _encoder(cls: type) -> _Encoder:
     raise TypeError(f"{cls.__name__} has no data form")
 
 
-def _same(o: Any) -> Any:
+def _same(o: Any, memo: Memo) -> Any:
     return o
 
 
 def _dataclass_encoder(cls: type) -> _Encoder:
     """``{"o": name, "v": [fields]}`` in one display, plain fields with no call; built
-    from the field names, which are identifiers, as ``dataclasses`` builds ``__init__``."""
-    values = ", ".join(f"v if type(v := o.{f.name}) in plain else enc(v)"
+    from the field names, which are identifiers, as ``dataclasses`` builds ``__init__``.
+    A frozen one is numbered once its fields are written, or referred to when met again."""
+    values = ", ".join(f"v if type(v := o.{f.name}) in plain else (known(type(v)) or enc)(v, memo)"
                        for f in dataclasses.fields(cls) if f.init)
-    namespace: dict[str, Any] = {"plain": _PLAIN, "enc": _enc}
-    exec(f"def encode(o):\n    return {{'o': {cls.__name__!r}, 'v': [{values}]}}\n",
-         namespace)
+    display = f"{{'o': {cls.__name__!r}, 'v': [{values}]}}"
+    body = (f"    return {display}\n" if not _frozen(cls) else
+            "    n = memo.get(key := id(o))\n"
+            "    if n is not None:\n"
+            "        return {'r': n}\n"
+            f"    data = {display}\n"
+            "    memo[key] = len(memo)\n"
+            "    return data\n")
+    namespace: dict[str, Any] = {"plain": _PLAIN, "enc": _enc, "known": _known}
+    exec(f"def encode(o, memo):\n{body}", namespace)
     return namespace["encode"]
 
 
-def _dec(d: dict[str, Any]) -> Any:
+def _dec(d: dict[str, Any], built: list[Any]) -> Any:
     if len(d) == 1:
         (tag, v), = d.items()
         if tag == "t":
@@ -114,6 +144,8 @@ def _dec(d: dict[str, Any]) -> Any:
             return dict(zip(v[::2], v[1::2], strict=True))     # TypeError: a list key
         if tag == "i":
             return None
+        if tag == "r" and type(v) is int and 0 <= v < len(built):
+            return built[v]
     elif len(d) == 2 and "o" in d:
         cls = allowed().get(d["o"])
         if cls is None:
@@ -121,6 +153,7 @@ def _dec(d: dict[str, Any]) -> Any:
         obj = cls(*d["v"])
         if isinstance(obj, source.HeaderSource):
             obj.index = lexer.CommentIndex(obj.comments)
+        elif _frozen(cls):
+            built.append(obj)
         return obj
     raise ValueError("not a cache entry: an untagged object")
-

@@ -194,7 +194,9 @@ _DECLARED = re.compile(r"(\w+)\s*(?:\[[^\]]*\]\s*)?(?:[;,]|:\s*\d)")
 
 
 def _names(c: Comment, name: str) -> bool:
-    return re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", c.text) is not None
+    # The look-up first: each name's pattern is compiled anew (~50 µs), most are not there.
+    return name in c.text and re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)",
+                                        c.text) is not None
 
 
 # ``IN variables: set ...`` / ``OUT variables: get ...``, ``OP_ENABLE: ...`` /

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from headerparse.extract.commenttext import clean_lines, comment_lines, is_markup_line
@@ -35,7 +35,8 @@ from headerparse.model import (
     Section,
 )
 
-__all__ = ["FileMarkup", "arg_lines", "direction_of", "field_directions", "parse_markup"]
+__all__ = ["FieldDirections", "FileMarkup", "arg_lines", "direction_of", "field_directions",
+           "parse_markup"]
 
 
 @dataclass(frozen=True)
@@ -457,45 +458,69 @@ def field_directions(comments: Sequence[LexComment], field_lines: list[int]) -> 
     ``scan_comments`` gives them), and a marker of the struct before must not
     leak into this one.
     """
-    lines = sorted(set(field_lines))
-    if not lines:
-        return {}
-    first, last = lines[0], lines[-1]
-    markers: list[tuple[int, str]] = []
-    reach = first
-    for c in _upwards(comments, last):
-        cm = c.comment
-        inside = first <= cm.loc.line <= last
-        leading = cm.end_line < first and cm.end_line >= reach - 1 and not c.code_before
-        if cm.end_line < first and not leading:
-            break
-        if leading:
-            reach = cm.loc.line
-        m = _MARKER.match(" ".join(cm.text.split()))
-        if (inside or leading) and m and not c.code_before and not c.code_after:
-            markers.append((cm.end_line, _direction(m.group(1))))
-    markers.sort()
-    out: dict[int, str] = {}
-    for line in lines:
-        current = [d for end, d in markers if end < line]
-        if current:
-            out[line] = current[-1]
-    return out
+    return FieldDirections(comments)(field_lines)
 
 
-def _upwards(comments: Sequence[LexComment], last: int) -> Iterator[LexComment]:
-    """The comments starting on or before line ``last``, by end line, the last first.
+class FieldDirections:
+    """:func:`field_directions` for the records of one file: each comment is read
+    once, and a record above the file's first marker comment is answered at once
+    (most files have no marker)."""
 
-    Comments do not overlap, so file order is end-line order and those starting
-    by ``last`` are a prefix: a struct's look-up walks up from its last field
-    instead of sorting the file's comments.  Comments ending on the same line
-    keep file order (what a stable sort by end line, reversed, gives).
-    """
-    i = bisect.bisect_right(comments, last, key=lambda c: c.comment.loc.line)
-    while i > 0:
-        j = i - 1
-        end = comments[j].comment.end_line
-        while j > 0 and comments[j - 1].comment.end_line == end:
-            j -= 1
-        yield from comments[j:i]
-        i = j
+    def __init__(self, comments: Sequence[LexComment]) -> None:
+        self._comments = comments
+        self._starts = [c.comment.loc.line for c in comments]
+        self._ends = [c.comment.end_line for c in comments]
+        self._markers = [_marker(c) for c in comments]
+        self._first = next((i for i, d in enumerate(self._markers) if d), len(comments))
+
+    def __call__(self, field_lines: Iterable[int]) -> dict[int, str]:
+        lines = sorted(set(field_lines))
+        if not lines:
+            return {}
+        first, last = lines[0], lines[-1]
+        # Comments do not overlap, so file order is end-line order and those starting
+        # by ``last`` are a prefix: the walk goes up from the last field.
+        i = bisect.bisect_right(self._starts, last)
+        if i <= self._first:
+            return {}       # no marker comment starts by the last field
+        markers: list[tuple[int, str]] = []
+        reach = first
+        for k in self._upwards(i):
+            c = self._comments[k]
+            start, end = self._starts[k], self._ends[k]
+            inside = first <= start <= last
+            leading = end < first and end >= reach - 1 and not c.code_before
+            if end < first and not leading:
+                break
+            if leading:
+                reach = start
+            if (inside or leading) and (d := self._markers[k]):
+                markers.append((end, d))
+        markers.sort()
+        out: dict[int, str] = {}
+        for line in lines:
+            current = [d for end, d in markers if end < line]
+            if current:
+                out[line] = current[-1]
+        return out
+
+    def _upwards(self, i: int) -> Iterator[int]:
+        """The comments before ``i``, by end line, the last first; comments ending on
+        the same line in file order (what a stable sort by end line, reversed, gives)."""
+        ends = self._ends
+        while i > 0:
+            j = i - 1
+            end = ends[j]
+            while j > 0 and ends[j - 1] == end:
+                j -= 1
+            yield from range(j, i)
+            i = j
+
+
+def _marker(c: LexComment) -> str | None:
+    """The direction a comment with no code beside it gives the fields after it."""
+    text = c.comment.text
+    if c.code_before or c.code_after or ("IN" not in text and "OUT" not in text):
+        return None
+    m = _MARKER.match(" ".join(text.split()))
+    return _direction(m.group(1)) if m else None

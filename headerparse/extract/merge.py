@@ -9,17 +9,15 @@ cache relies on that split.
 
 from __future__ import annotations
 
-import dataclasses
-import operator
 import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from headerparse.extract.archfacts import ArchFacts, RawField
-from headerparse.extract.attach import MemberDoc, code_lines, member_doc
+from headerparse.extract.archfacts import ArchFacts
+from headerparse.extract.fielddocs import FIELDS, FieldDocs
+from headerparse.extract.frozen import maker
 from headerparse.extract.lexer import Define
-from headerparse.extract.markup import arg_lines, direction_of, field_directions
-from headerparse.extract.reuse import Memo
+from headerparse.extract.markup import arg_lines
 from headerparse.extract.source import HeaderSource, MacroDoc
 from headerparse.model import (
     EMPTY_DOC,
@@ -28,7 +26,6 @@ from headerparse.model import (
     Doc,
     Enum,
     EnumConst,
-    Field,
     Header,
     Hypercall,
     Loc,
@@ -44,13 +41,11 @@ from headerparse.tree import HeaderTree
 if TYPE_CHECKING:
     from headerparse.extract.options import Options
 
+__all__ = ["FIELDS", "Merger"]
+
 _NOTE_HYPERCALL = re.compile(r"__HYPERVISOR_(\w+)\Z")
-# A record's documented members, by what they are made of (see :mod:`.reuse`):
-# 4.17 and 4.20 have some 1,300 records each, so a review's two merges fit, and a
-# process merging many releases (a site build) keeps no more than about four.
-FIELDS: Memo[tuple[Field, ...]] = Memo(6_000)
-# A raw member as the tuple of its fields (from C: 27,000 of them on 4.17).
-_RAW_FIELD = operator.attrgetter(*(f.name for f in dataclasses.fields(RawField)))
+# The merge builds some 5,000 of these (4.17): at a third of their __init__'s cost.
+_RECORD, _MACRO, _LOC = maker(Record), maker(Macro), maker(Loc)
 
 
 class Merger:
@@ -62,7 +57,13 @@ class Merger:
         self.tree, self.options, self.archs = tree, options, archs
         self.sources, self.facts = sources, facts
         self.tools_only = tools_only
-        self._code_cache: dict[str, list[str]] = {}
+        self.field_docs = FieldDocs(sources, options.docs)
+
+    def prepare(self, facts: ArchFacts) -> None:
+        """Works out what of the model one arch's facts decide with the sources alone
+        (:meth:`.FieldDocs.prepare`), while the other arches are still being parsed;
+        ``self.facts`` may be filled in later, :meth:`model` gives the same model."""
+        self.field_docs.prepare(facts)
 
     def model(self) -> Model:
         groups = tuple(g for s in self.sources.values() for g in s.markup.groups)
@@ -139,74 +140,17 @@ class Merger:
                 if t.target:
                     typedefs.setdefault(t.target, set()).add(t.name)
         out = []
+        fields = self.field_docs.fields
         for (key, file, _line), items in self._by_location(lambda f: f.records).items():
             raws = [raw for _arch, raw in items]
             first = raws[0]
             doc = self._doc(file, first.loc.line)
-            out.append(Record(
-                key=key, kind=first.kind, tag=first.tag,
-                typedefs=tuple(sorted(typedefs.get(key, set()) - {key})),
-                loc=first.loc, doc=doc, fields=self._fields(raws, doc),
-                layouts={r.layout.arch: r.layout for r in raws},
-                expanded_from=first.expanded_from))
+            names = typedefs.get(key)
+            out.append(_RECORD(
+                key, first.kind, first.tag, tuple(sorted(names - {key})) if names else (),
+                first.loc, doc, fields(raws, doc), {r.layout.arch: r.layout for r in raws},
+                first.expanded_from))
         return tuple(out)
-
-    def _fields(self, raws: list, record_doc: Doc) -> tuple[Field, ...]:
-        """Each member once, documented by the rules of :mod:`.attach`; the same
-        members in the same header texts as an earlier merge's are that merge's."""
-        # The arches mostly agree on a record's members (x86_32 and x86_64 declare
-        # the same lines): each distinct member list is read once, not once an arch.
-        distinct: dict[tuple, Any] = {}
-        for r in raws:
-            distinct.setdefault((r.loc.file, tuple(map(_RAW_FIELD, r.fields))), r)
-        files = {f.file or r.loc.file for r in distinct.values() for f in r.fields}
-        files.add(raws[0].loc.file)     # whose text gave ``record_doc``
-        docs = self.options.docs
-        key = (docs, raws[0].loc.line, tuple(distinct),
-               tuple((file, src.text if docs and (src := self.sources.get(file)) else None)
-                     for file in sorted(files)))
-        return FIELDS.get(key, lambda: self._document_fields(list(distinct.values()),
-                                                             record_doc))
-
-    def _document_fields(self, raws: list, record_doc: Doc) -> tuple[Field, ...]:
-        """``raws`` are the distinct member lists of the record (a duplicate would add
-        no member and no line)."""
-        lines: dict[str, set[int]] = {}
-        first: dict[str, tuple[Any, str]] = {}      # path -> (its first raw field, file)
-        # The members declared beside each one: same file, same enclosing body.
-        beside: dict[tuple[str, str], set[int]] = {}
-        for r in raws:
-            for f in r.fields:
-                file = f.file or r.loc.file
-                lines.setdefault(file, set()).add(f.line)
-                beside.setdefault((file, f.path.rpartition(".")[0]), set()).add(f.line)
-                if f.path not in first:
-                    first[f.path] = (f, file)
-        docs = self.options.docs
-        sections = {file: field_directions(src.comments, sorted(lines[file]))
-                    for file in lines if docs and (src := self.sources.get(file))}
-        out = []
-        undocumented = MemberDoc(EMPTY_DOC, None)
-        for f, file in first.values():
-            src = self.sources.get(file) if docs else None
-            if src is not None:
-                found = member_doc(src.index, f.line, f.name, record_doc,
-                                   beside[(file, f.path.rpartition(".")[0])], self._code(file))
-                direction = (direction_of(src.index.doc_for(f.line))
-                             or sections[file].get(f.line))
-            else:
-                found, direction = undocumented, None
-            out.append(Field(
-                path=f.path, name=f.name, loc=Loc(file, f.line, f.col), doc=found.doc,
-                direction=direction, flexible=f.flexible, guest_handle=f.guest_handle,
-                bitfield=f.bitfield, heading=found.heading))
-        return tuple(out)
-
-    def _code(self, file: str) -> list[str]:
-        """``file``'s lines without comments, once per file: where member bodies start."""
-        if file not in self._code_cache:
-            self._code_cache[file] = code_lines(self.sources[file].text)
-        return self._code_cache[file]
 
     # ------------------------------------------------------------ typedefs, enums
 
@@ -289,9 +233,8 @@ class Merger:
             elif d.name in f.why_not:
                 why[arch] = f.why_not[d.name]
         doc, args = found
-        return Macro(name=d.name, loc=Loc(path, d.line, d.col), doc=doc, params=d.params,
-                     body=d.body, archs=archs, values=values, why_not=why, args=args,
-                     group=member_group.get((path, d.name)))
+        return _MACRO(d.name, _LOC(path, d.line, d.col), doc, d.params, d.body, archs, values,
+                      why, args, member_group.get((path, d.name)))
 
     # ------------------------------------------------------------ hypercalls
 

@@ -1,0 +1,115 @@
+"""What a merge can work out from one arch's facts before the others are parsed
+(:meth:`Merger.prepare`): the model is the one a merge without it gives."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.extract_case import case_files, write_tree
+
+from headerparse.extract import merge
+from headerparse.extract.frozen import maker
+from headerparse.extract.pipeline import Options, extract
+from headerparse.model import EMPTY_DOC, Field, Loc, Record, model_json_text
+from headerparse.tree import HeaderTree, open_tree
+
+
+def _merger_inputs(tree: HeaderTree, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
+    """What the pipeline hands the Merger of ``tree``."""
+    seen: list[tuple[Any, ...]] = []
+    model = merge.Merger.model
+
+    def keep(self: merge.Merger) -> Any:
+        seen.append((self.tree, self.options, self.archs, self.sources, self.facts,
+                     self.tools_only))
+        return model(self)
+
+    monkeypatch.setattr(merge.Merger, "model", keep)
+    extract(tree, Options(), cache=None)
+    monkeypatch.undo()
+    return seen[0]
+
+
+def _models(inputs: tuple[Any, ...], arch: str) -> tuple[str, str, int, int]:
+    """The model's JSON merged alone and after ``prepare(arch)``; the records whose
+    fields the prepared merge found ready, and how many there are."""
+    merge.FIELDS.clear()
+    alone = model_json_text(merge.Merger(*inputs).model())
+    merge.FIELDS.clear()
+    merger = merge.Merger(*inputs)
+    merger.prepare(inputs[4][arch])
+    hits = merge.FIELDS.hits
+    prepared = merger.model()
+    return alone, model_json_text(prepared), merge.FIELDS.hits - hits, len(prepared.records)
+
+
+# A record with a member x86 alone declares, and one that is the same everywhere.
+DIFFERS = b"""\
+#ifndef DIFFERS_H
+#define DIFFERS_H
+/* IN variables. */
+struct differs {
+    int a;          /* the first */
+#if defined(__i386__) || defined(__x86_64__)
+    /* x86 only */
+    int x86_only;
+#endif
+    int b;
+};
+struct same {
+    int c;          /* the same everywhere */
+};
+#endif
+"""
+
+
+def test_a_prepared_merge_gives_the_model_of_one_without(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    files = {**case_files("layout_traps"), **case_files("macros"), "differs.h": DIFFERS}
+    inputs = _merger_inputs(open_tree(str(write_tree(tmp_path, files))), monkeypatch)
+    assert len(inputs[2]) >= 4
+    for arch in inputs[2]:
+        alone, prepared, hits, records = _models(inputs, arch)
+        assert prepared == alone, arch
+        assert '"name": "x86_only"' in alone
+        # Most records have the same members on every arch: their fields were ready;
+        # a record with other members elsewhere (Arm's guest handles) was redone.
+        assert 0 < hits < records, arch
+
+
+@pytest.mark.slow
+def test_a_prepared_merge_of_xen_417(xen_tree_417: HeaderTree,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    inputs = _merger_inputs(xen_tree_417, monkeypatch)
+    alone, prepared, hits, records = _models(inputs, "x86_64")
+    assert prepared == alone
+    assert records / 2 < hits < records
+
+
+def test_a_maker_builds_what_init_does() -> None:
+    loc = Loc("xen.h", 3, 5)
+    for cls, values in ((Loc, ("xen.h", 3, 5)),
+                        (Field, ("u.a", "a", loc, EMPTY_DOC, "IN", False, None, True, None)),
+                        (Record, ("struct s", "struct", "s", (), loc, EMPTY_DOC, (), {}, None))):
+        made, init = maker(cls)(*values), cls(*values)
+        assert made == init
+        assert cls is Record or hash(made) == hash(init)   # a Record holds a dict
+        assert list(vars(made).items()) == list(vars(init).items())
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.loc = None     # type: ignore[misc]
+
+
+def test_a_maker_refuses_a_class_whose_init_does_more() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Checked:
+        n: int
+
+        def __post_init__(self) -> None:
+            assert self.n >= 0
+
+    with pytest.raises(TypeError):
+        maker(Checked)

@@ -196,7 +196,28 @@ class Claims:
             self._read = -1
 
 
-Send = Callable[[object], None]
+class Send:
+    """A :class:`Streamer` child's way to its parent: ``send(message)``, and
+    :meth:`fail` for an exception.
+
+    Each message is one write to the pipe: a process the child forks may send too,
+    and its messages and the child's never mix, as long as each fits in PIPE_BUF
+    (4 KB, where a pipe write is atomic): small ones (names, paths), not data.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def __call__(self, message: object) -> None:
+        self._frame(pickle.dumps(("ok", message), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def fail(self, exc: BaseException) -> None:
+        self._frame(_dumps(("error", exc)))
+
+    def _frame(self, blob: bytes) -> None:
+        data = len(blob).to_bytes(8, "little") + blob
+        while data:
+            data = data[os.write(self._fd, data):]
 
 
 class Streamer:
@@ -216,17 +237,11 @@ class Streamer:
             try:
                 os.close(read_fd)
                 die_with_parent(parent)
-                with os.fdopen(write_fd, "wb") as pipe:
-                    def frame(blob: bytes) -> None:
-                        pipe.write(len(blob).to_bytes(8, "little") + blob)
-                        pipe.flush()
-
-                    def send(message: object) -> None:
-                        frame(pickle.dumps(("ok", message), protocol=pickle.HIGHEST_PROTOCOL))
-                    try:
-                        func(send)
-                    except Exception as exc:    # the parent raises it
-                        frame(_dumps(("error", exc)))
+                send = Send(write_fd)
+                try:
+                    func(send)
+                except Exception as exc:    # the parent raises it
+                    send.fail(exc)
                 code = 0
             finally:
                 os._exit(code)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -163,6 +164,43 @@ def test_the_worker_keeps_its_arches_facts_in_the_cache(tmp_path: Path) -> None:
     cache.STATS.clear()
     assert _json(files, tmp_path / "a", Options(archs=ARCHS), tmp_path / "cache") == cold
     assert cache.STATS["facts.hit"] == len(ARCHS)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_a_parser_that_fails_fails_the_extraction(arch: str, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whichever of the two parsers takes the arch, its exception is the run's error.
+    from headerparse.extract import clangparse
+
+    real = clangparse.parse_arch
+
+    def failing(include_dir, target, *rest, **kw):
+        if target.name == arch:
+            raise RuntimeError(f"no facts for {arch}")
+        return real(include_dir, target, *rest, **kw)
+
+    monkeypatch.setattr(clangparse, "parse_arch", failing)
+    with pytest.raises(ExtractError, match=f"RuntimeError: no facts for {arch}"):
+        _json(_files(), tmp_path / "t", Options(archs=ARCHS))
+
+
+def test_both_parsers_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from headerparse.extract import clangparse
+
+    real, record = clangparse.parse_arch, tmp_path / "who"
+    record.mkdir()
+
+    def slow(include_dir, target, *rest, **kw):
+        (record / target.name).write_text(str(os.getpid()))
+        time.sleep(0.2)     # long enough that the other parser takes the next arch
+        return real(include_dir, target, *rest, **kw)
+
+    monkeypatch.setattr(clangparse, "parse_arch", slow)
+    guessed = _json(_files(), tmp_path / "t", Options(archs=ARCHS))
+    assert len({p.read_text() for p in record.iterdir()}) == 2
+    assert os.getpid() not in {int(p.read_text()) for p in record.iterdir()}
+    monkeypatch.setattr(pipeline, "can_fork", lambda: False)
+    assert guessed == _json(_files(), tmp_path / "t", Options(archs=ARCHS))
 
 
 def test_no_libclang_is_one_error_from_the_worker_too(tmp_path: Path,

@@ -25,7 +25,7 @@ from typing import Any
 from headerparse import treesafe
 from headerparse.extract.lexer import Define, scan_defines
 from headerparse.extract.options import Options
-from headerparse.parallel import Claims, Send, Streamer, WorkerFailed
+from headerparse.parallel import Claims, Send, Streamer, WorkerFailed, die_with_parent
 from headerparse.tree import HeaderTree, TreeError
 
 # domctl.h and sysctl.h #error unless the toolstack's view is asked for.
@@ -80,30 +80,52 @@ def quick_inputs(files: dict[str, bytes], options: Options) -> Inputs:
 
 
 class Speculation:
-    """A forked worker that reads the quick inputs off ``tree``, writes it under ``spool``
-    for libclang (:meth:`HeaderTree.materialize`) and checks it
-    (:func:`treesafe.parse_problems`), all off this process's path; then, unless the
-    check failed, parses the arches in turn, each taken when it is free, until none is
-    left; and last, when this process has said the cache keys (:meth:`keys`), runs
-    ``after(keys, kept)`` on what its parses kept.
+    """Forked parsers, all off this process's path: the first reads the quick inputs
+    off ``tree``, writes it under ``spool`` for libclang (:meth:`HeaderTree.materialize`)
+    and checks it (:func:`treesafe.parse_problems`); then, unless the check failed, it
+    forks the others, and each parses the arches in turn, each taken when it is free,
+    until none is left; and last, when this process has said the cache keys
+    (:meth:`keys`), runs ``after(keys, kept)`` on what its parses kept.
 
     ``jobs(inputs)`` gives each arch's job; ``parse(*job)`` gives ``(sent, kept)``:
-    ``sent`` comes back here through a file under ``spool`` (the pipe would hold the
-    worker up, an arch's facts being megabytes, until this process, busy lexing and
-    parsing, read them); ``kept`` stays in the worker for ``after``, which runs while
-    this process merges.  This process takes its own share later (:meth:`run`), and
-    waits for the worker (:meth:`close`) or stops it (:meth:`cancel`).
+    ``sent`` comes back here through a file under ``spool`` (the pipe would hold a
+    parser up, an arch's facts being megabytes, until this process, busy lexing,
+    read them); ``kept`` stays in the parser for ``after``, which runs while this
+    process merges.  This process takes each arch's result (:meth:`run`), and waits
+    for the parsers (:meth:`close`) or stops them (:meth:`cancel`).
+
+    Two parsers on two cores, with this process lexing: three processes share the
+    cores, so that none has the other two waiting at the end (an arch is a tenth of
+    a second: with one parser, this process parsed one too, and one of the two
+    always ended well before the other).
     """
 
     def __init__(self, tree: HeaderTree, options: Options, archs: tuple[str, ...],
                  spool: Path, jobs: Callable[[Inputs], dict[str, tuple]],
                  parse: Callable[..., tuple[Any, Any]],
-                 after: Callable[[dict[str, str], dict[str, Any]], None]) -> None:
+                 after: Callable[[dict[str, str], dict[str, Any]], None],
+                 parsers: int = 2) -> None:
         self.arches = list(archs)
         self.include_dir = tree.materialized_path(spool)
         self._claims = Claims(len(archs))
         self._keys_read, self._keys_write = os.pipe()
-        keys_read = self._keys_read
+        self._keys_file = spool / "keys.pickle"
+        parsers = max(1, min(parsers, len(archs)))
+
+        def parse_all(todo: dict[str, tuple], send: Send) -> None:
+            kept = {}
+            while (i := self._claims.take()) is not None:
+                arch = self.arches[i]
+                sent, kept[arch] = parse(*todo[arch])
+                path = spool / f"facts-{i}.pickle"
+                path.write_bytes(pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL))
+                send((arch, str(path)))
+            # The keys come in a file, once this process closes the pipe: every parser
+            # reads them.
+            with os.fdopen(os.dup(self._keys_read), "rb") as pipe:
+                pipe.read()
+            if kept and self._keys_file.exists():
+                after(pickle.loads(self._keys_file.read_bytes()), kept)
 
         def work(send: Send) -> None:
             os.close(self._keys_write)
@@ -113,17 +135,14 @@ class Speculation:
             send((problem, inputs))
             if problem is not None:
                 return
-            todo, kept = jobs(inputs), {}
-            while (i := self._claims.take()) is not None:
-                arch = self.arches[i]
-                sent, kept[arch] = parse(*todo[arch])
-                path = spool / f"facts-{i}.pickle"
-                path.write_bytes(pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL))
-                send((arch, str(path)))
-            with os.fdopen(keys_read, "rb") as pipe:
-                said = pipe.read()
-            if said:
-                after(pickle.loads(said), kept)
+            todo = jobs(inputs)
+            others = [_fork(lambda: parse_all(todo, send), send) for _ in range(parsers - 1)]
+            parse_all(todo, send)
+            for pid in others:
+                _, status = os.waitpid(pid, 0)
+                if status != 0:
+                    raise WorkerFailed(f"a parser died (exit status "
+                                       f"{os.waitstatus_to_exitcode(status)})")
 
         self._worker = Streamer(work)
         os.close(self._keys_read)
@@ -150,30 +169,21 @@ class Speculation:
         return self._ready()[0]
 
     def keys(self, keys: dict[str, str] | None) -> None:
-        """Hand the worker the cache keys of the arches (None: keep nothing)."""
+        """Hand the parsers the cache keys of the arches (None: keep nothing)."""
         fd, self._keys_write = self._keys_write, -1
         if fd < 0:
             return
         try:
             if keys is not None:
-                os.write(fd, pickle.dumps(keys, protocol=pickle.HIGHEST_PROTOCOL))
+                self._keys_file.write_bytes(pickle.dumps(keys, protocol=pickle.HIGHEST_PROTOCOL))
         finally:
             os.close(fd)
 
-    def run(self, jobs: dict[str, tuple], parse_here: Callable[..., Any],
-            parsed: Callable[[str, Any], None], idle: Iterable[Callable[[], None]] = ()
+    def run(self, parsed: Callable[[str, Any], None], idle: Iterable[Callable[[], None]] = ()
             ) -> None:
-        """Parse arches here (``parse_here(*jobs[arch])``) while the worker has others
-        left, then hand each arch's result to ``parsed``, this process's and then the
-        worker's, doing the ``idle`` jobs while none of the worker's is there to take."""
+        """Hand each arch's result to ``parsed`` as it comes, doing the ``idle`` jobs
+        (``idle`` may grow meanwhile) while none is there to take."""
         left = len(self.arches)
-        # The last arch is left to the worker: this process has the merge ahead, the
-        # worker's arches to read, and the idle jobs, which the worker cannot share.
-        while (left == len(self.arches) or self._claims.left() > 1) and (
-                i := self._claims.take()) is not None:
-            arch = self.arches[i]
-            parsed(arch, parse_here(*jobs[arch]))
-            left -= 1
         waiting = iter(idle)
         while left:
             if not self._worker.ready() and (job := next(waiting, None)) is not None:
@@ -189,7 +199,7 @@ class Speculation:
             job()
 
     def close(self) -> None:
-        """Wait for the worker to finish what it does after the parse."""
+        """Wait for the parsers to finish what they do after the parse."""
         self.keys(None)
         try:
             while not self._over and self._worker.next() is not None:
@@ -202,3 +212,22 @@ class Speculation:
         self.keys(None)
         self._worker.kill()
         self._claims.close()
+
+
+def _fork(func: Callable[[], None], send: Send) -> int:
+    """A parser forked by the first: it dies with it, and sends its failure through
+    the first's pipe."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            die_with_parent(parent)
+            try:
+                func()
+                code = 0
+            except Exception as exc:
+                send.fail(exc)
+        finally:
+            os._exit(code)
+    return pid

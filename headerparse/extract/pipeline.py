@@ -11,6 +11,7 @@ model's JSON (:func:`store_json`), which an unchanged tree's next run copies.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import json
@@ -214,15 +215,25 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
         spec.cancel()       # the guess was wrong, or the cache has (some of) it
         overlap.STATS["dropped"] += 1
         spec = None
+    merger = Merger(tree, options, archs, sources, {}, tools_only)
     if jobs and spec is not None:
-        facts.update(_parse_speculated(tree, spec, jobs, keys, say, store, later))
+        facts.update(_parse_speculated(tree, spec, jobs, keys, say, store,
+                                       lambda f: _preparing(merger, f), later))
     for job in later:
         job()
     if jobs and spec is None:
         facts.update(_parse(tree, jobs, keys, say, store, check))
     say("merging arches")
-    return Merger(tree, options, archs, sources, {a: facts[a] for a in archs},
-                  tools_only).model()
+    merger.facts = {a: facts[a] for a in archs}
+    return merger.model()
+
+
+def _preparing(merger: Merger, facts: ArchFacts, parts: int = 8) -> list[Callable[[], None]]:
+    """:meth:`Merger.prepare` of ``facts``, in parts: while the worker's arches are
+    awaited, the one that comes is read after the part at hand, not after all."""
+    step = -(-len(facts.records) // parts) or 1
+    return [functools.partial(merger.prepare, ArchFacts(facts.arch, facts.records[i:i + step]))
+            for i in range(0, len(facts.records), step)]
 
 
 def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: Progress,
@@ -338,23 +349,16 @@ def _parse_to_send(include_dir: Path, target: Target, headers: list[str], probes
 
 def _parse_speculated(tree: HeaderTree, spec: Speculation, jobs: dict[str, tuple],
                       keys: dict[str, str], say: Progress, store: Store | None,
+                      ahead: Callable[[ArchFacts], list[Callable[[], None]]],
                       idle: list[Callable[[], None]]) -> dict[str, ArchFacts]:
-    """The arches, parsed here and by the worker; ``idle`` (emptied) is done here
-    while the worker's are awaited."""
-    from headerparse.extract import clangparse
-
+    """The arches, from the parsers; ``idle`` (emptied) is done here while they are
+    awaited, after ``ahead(facts)`` of the first."""
     facts: dict[str, ArchFacts] = {}
-    include_dir = spec.include_dir
-    here = os.getpid()
 
-    def parsed(arch: str, got: ArchFacts | bytes) -> None:
-        if isinstance(got, ArchFacts):      # parsed in this process: no round trip
-            facts[arch] = got
-            if store is not None:
-                idle.insert(0, lambda: save_facts(store, keys[arch], facts_entry(
-                    archfacts.encode(got), include_dir)))
-        else:
-            facts[arch] = archfacts.loads(got)
+    def parsed(arch: str, blob: bytes) -> None:
+        facts[arch] = archfacts.loads(blob)
+        if len(facts) == 1:
+            idle[:0] = ahead(facts[arch])
         say(f"[{len(facts)}/{len(jobs)}] parsed {arch}")
 
     try:
@@ -363,11 +367,8 @@ def _parse_speculated(tree: HeaderTree, spec: Speculation, jobs: dict[str, tuple
             raise ExtractError(f"{problem} ({tree.description})")
         spec.keys(keys if store is not None else None)
         say(f"parsing {len(tree.files)} headers for {', '.join(jobs)}")
-        spec.run({a: (include_dir, *job) for a, job in jobs.items()},
-                 lambda *job: _parse_one(here, False, *job), parsed, idle)
+        spec.run(parsed, idle)
         idle.clear()
-    except clangparse.ClangUnavailable as exc:
-        raise ExtractError(str(exc)) from exc
     except WorkerFailed as exc:
         raise _failed(exc) from exc
     return {arch: facts[arch] for arch in jobs}

@@ -16,14 +16,11 @@ so no run leaves workers behind.
 
 from __future__ import annotations
 
-import array
 import ctypes
-import fcntl
 import os
 import pickle
 import select
 import signal
-import termios
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -181,14 +178,6 @@ class Claims:
         except BlockingIOError:      # none left (the write end is closed: also b"")
             return None
         return got[0] if got else None
-
-    def left(self) -> int:
-        """How many items no process has taken yet (already less, maybe, when read)."""
-        if self._read < 0:
-            return 0
-        buf = array.array("i", [0])
-        fcntl.ioctl(self._read, termios.FIONREAD, buf)
-        return buf[0]
 
     def close(self) -> None:
         if self._read >= 0:

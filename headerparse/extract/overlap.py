@@ -17,7 +17,7 @@ import os
 import pickle
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,15 +179,14 @@ class Speculation:
         finally:
             os.close(fd)
 
-    def run(self, parsed: Callable[[str, Any], None], idle: Iterable[Callable[[], None]] = ()
-            ) -> None:
-        """Hand each arch's result to ``parsed`` as it comes, doing the ``idle`` jobs
-        (``idle`` may grow meanwhile) while none is there to take."""
+    def run(self, parsed: Callable[[str, Any], None], idle: list[Callable[[], None]]) -> None:
+        """Hand each arch's result to ``parsed`` as it comes, doing the ``idle`` jobs, first
+        to last, while none is there to take; ``parsed`` may add jobs to ``idle``, which
+        ends empty."""
         left = len(self.arches)
-        waiting = iter(idle)
         while left:
-            if not self._worker.ready() and (job := next(waiting, None)) is not None:
-                job()
+            if idle and not self._worker.ready():
+                idle.pop(0)()
                 continue
             got = self._worker.next()
             if got is None:
@@ -195,8 +194,8 @@ class Speculation:
             arch, path = got        # type: ignore[misc]
             parsed(arch, pickle.loads(Path(path).read_bytes()))
             left -= 1
-        for job in waiting:
-            job()
+        while idle:
+            idle.pop(0)()
 
     def close(self) -> None:
         """Wait for the parsers to finish what they do after the parse."""

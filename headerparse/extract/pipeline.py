@@ -368,7 +368,6 @@ def _parse_speculated(tree: HeaderTree, spec: Speculation, jobs: dict[str, tuple
         spec.keys(keys if store is not None else None)
         say(f"parsing {len(tree.files)} headers for {', '.join(jobs)}")
         spec.run(parsed, idle)
-        idle.clear()
     except WorkerFailed as exc:
         raise _failed(exc) from exc
     return {arch: facts[arch] for arch in jobs}

@@ -71,6 +71,13 @@ class ClangUnavailable(RuntimeError):
 _index: ci.Index | None = None
 
 
+def load() -> None:
+    """Load libclang and the walk's entry points now: a process that forks parsers
+    does it once for all of them (a hundredth of a second each)."""
+    _get_index()
+    _get_lib()
+
+
 def _get_index() -> ci.Index:
     global _index
     if _index is None:

@@ -87,7 +87,9 @@ class Speculation:
     until none is left; and last, when this process has said the cache keys
     (:meth:`keys`), runs ``after(keys, kept)`` on what its parses kept.
 
-    ``jobs(inputs)`` gives each arch's job; ``parse(*job)`` gives ``(sent, kept)``:
+    ``ready()`` runs in the first parser before it forks the others (what they
+    all need loaded); ``jobs(inputs)`` gives each arch's job; ``parse(*job)`` gives
+    ``(sent, kept)``:
     ``sent`` comes back here through a file under ``spool`` (the pipe would hold a
     parser up, an arch's facts being megabytes, until this process, busy lexing,
     read them); ``kept`` stays in the parser for ``after``, which runs while this
@@ -104,7 +106,7 @@ class Speculation:
                  spool: Path, jobs: Callable[[Inputs], dict[str, tuple]],
                  parse: Callable[..., tuple[Any, Any]],
                  after: Callable[[dict[str, str], dict[str, Any]], None],
-                 parsers: int = 2) -> None:
+                 ready: Callable[[], None] = lambda: None, parsers: int = 2) -> None:
         self.arches = list(archs)
         self.include_dir = tree.materialized_path(spool)
         self._claims = Claims(len(archs))
@@ -136,6 +138,7 @@ class Speculation:
             if problem is not None:
                 return
             todo = jobs(inputs)
+            ready()
             others = [_fork(lambda: parse_all(todo, send), send) for _ in range(parsers - 1)]
             parse_all(todo, send)
             for pid in others:

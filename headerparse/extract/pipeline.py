@@ -133,12 +133,13 @@ def cached_json(tree: HeaderTree, options: Options | None, cache: Path | None
         return None
 
 
-def store_json(model: Model, options: Options | None, cache: Path | None, text: str) -> None:
+def store_json(model: Model, options: Options | None, cache: Path | None,
+               text: str | bytes) -> None:
     """Keep ``text``, the compact JSON of ``model``, for :func:`cached_json`."""
     path = _json_path(model.tree_hash, model.tree, options or Options(), model.archs, cache)
     if path is None:
         return
-    data = text.encode()
+    data = text.encode() if isinstance(text, str) else text
     # cached_json trusts the model file only when it matches the digest beside it.
     meta = {"digest": _digest(data), "diagnostics": [to_json(d) for d in model.diagnostics]}
     if write_atomically(path, data):
@@ -304,7 +305,7 @@ def _speculate(tree: HeaderTree, options: Options, archs: tuple[str, ...],
         for arch, encoded in kept.items():
             save_facts(store, keys[arch], facts_entry(encoded, include_dir))
 
-    spec = Speculation(tree, options, archs, tmp, jobs, _parse_to_send, after)
+    spec = Speculation(tree, options, archs, tmp, jobs, _parse_to_send, after, _load_libclang)
     stack.push(lambda kind, _exc, _tb: _end(spec, failed=kind is not None))
     return spec
 
@@ -334,6 +335,12 @@ def _failed(exc: WorkerFailed) -> ExtractError:
     if isinstance(exc.error, clangparse.ClangUnavailable):
         return ExtractError(str(exc.error))
     return ExtractError(f"parsing the headers failed: {exc}")
+
+
+def _load_libclang() -> None:
+    from headerparse.extract import clangparse
+
+    clangparse.load()
 
 
 def _parse_to_send(include_dir: Path, target: Target, headers: list[str], probes: list[str],

@@ -197,6 +197,7 @@ class _Lib:
         self._diagnostic_loc = fn("clang_getDiagnosticLocation", [ptr], loc)
         self._diagnostic_text = fn("clang_getDiagnosticSpelling", [ptr], _CXString)
         self._diagnostic_dispose = fn("clang_disposeDiagnostic", [ptr], None)
+        self.included = fn("clang_getIncludedFile", [cur], ptr)
         self.enum_type = fn("clang_getEnumDeclIntegerType", [cur], typ)
         self.enum_signed = fn("clang_getEnumConstantDeclValue", [cur], ctypes.c_longlong)
         self.enum_unsigned = fn("clang_getEnumConstantDeclUnsignedValue", [cur],
@@ -251,7 +252,7 @@ class _Lib:
         return out
 
     def children(self, c: ci.Cursor) -> list[ci.Cursor]:
-        """The children of ``c`` but macro expansions, without the TU the bindings' methods want."""
+        """The children of ``c`` but macro expansions (as bare cursors: no TU attached)."""
         out: list[ci.Cursor] = []
         self._visit_children(c, self._child_cb, out)
         return out
@@ -321,7 +322,6 @@ class _Walker:
         probe_lines = self._diagnostics(tu)
         c_lib = self.c
         defined: set[str] = set()       # the literal macros met at their definition
-        self._tu = tu
         for c in c_lib.children(tu.cursor):
             kind = c._kind_id
             if kind == _MACRO_DEFINITION:
@@ -376,12 +376,7 @@ class _Walker:
 
     def _include(self, c: ci.Cursor) -> None:
         src = self.loc(c)
-        c._tu = self._tu
-        try:
-            inc = c.get_included_file()
-        except Exception:   # the include failed; clang already reported it
-            return
-        dst = self.text.rel(inc.name) if inc is not None else None
+        dst = self.rel_handle(self.c.included(c))     # None too when the include failed
         if dst is not None:
             self.facts.files_seen.add(dst)
             if src is not None:

@@ -10,7 +10,6 @@ translation unit holds and how it is compiled is :mod:`.translation_unit`.
 from __future__ import annotations
 
 import ctypes
-import os
 import re
 import struct
 from pathlib import Path
@@ -20,6 +19,7 @@ import clang.cindex as ci
 
 from headerparse.extract import archfacts
 from headerparse.extract.archfacts import ArchFacts, RawEnum, RawField, RawRecord, RawTypedef
+from headerparse.extract.sourcewords import TreeText
 from headerparse.extract.translation_unit import (
     MAIN,
     PRELUDE,
@@ -59,6 +59,12 @@ _MACRO_DEFINITION = ci.CursorKind.MACRO_DEFINITION.value
 _INCLUSION_DIRECTIVE = ci.CursorKind.INCLUSION_DIRECTIVE.value
 _MACRO_INSTANTIATION = ci.CursorKind.MACRO_INSTANTIATION.value
 _RECORD = ci.TypeKind.RECORD.value
+_ENUM = ci.TypeKind.ENUM.value
+_ENUM_CONSTANT_DECL = ci.CursorKind.ENUM_CONSTANT_DECL.value
+_UNSIGNED_KIND_IDS = frozenset(k.value for k in (
+    ci.TypeKind.CHAR_U, ci.TypeKind.UCHAR, ci.TypeKind.CHAR16, ci.TypeKind.CHAR32,
+    ci.TypeKind.USHORT, ci.TypeKind.UINT, ci.TypeKind.ULONG, ci.TypeKind.ULONGLONG,
+    ci.TypeKind.UINT128))
 # No bitfield has these types: their fields need not be asked for a width.
 _AGGREGATE_KIND_IDS = _ARRAY_KIND_IDS | {_RECORD, ci.TypeKind.POINTER.value}
 _INCOMPLETEARRAY = ci.TypeKind.INCOMPLETEARRAY.value
@@ -192,6 +198,17 @@ class _Lib:
         self._eval_as_unsigned = fn("clang_EvalResult_getAsUnsigned", [ptr], ctypes.c_ulonglong)
         self._eval_as_signed = fn("clang_EvalResult_getAsLongLong", [ptr], ctypes.c_longlong)
         self._eval_dispose = fn("clang_EvalResult_dispose", [ptr], None)
+        self._num_diagnostics = fn("clang_getNumDiagnostics", [ptr], ctypes.c_uint)
+        self._diagnostic = fn("clang_getDiagnostic", [ptr, ctypes.c_uint], ptr)
+        self._severity = fn("clang_getDiagnosticSeverity", [ptr], ctypes.c_int)
+        self._diagnostic_loc = fn("clang_getDiagnosticLocation", [ptr], loc)
+        self._diagnostic_text = fn("clang_getDiagnosticSpelling", [ptr], _CXString)
+        self._diagnostic_dispose = fn("clang_disposeDiagnostic", [ptr], None)
+        self.included = fn("clang_getIncludedFile", [cur], ptr)
+        self.enum_type = fn("clang_getEnumDeclIntegerType", [cur], typ)
+        self.enum_signed = fn("clang_getEnumConstantDeclValue", [cur], ctypes.c_longlong)
+        self.enum_unsigned = fn("clang_getEnumConstantDeclUnsignedValue", [cur],
+                                ctypes.c_ulonglong)
         self._field_cb = ci.callbacks["fields_visit"](_collect_field)
         self._child_cb = ci.callbacks["cursor_visit"](_collect_child)
         self._buf = ctypes.create_string_buffer(_EXPANSION.size)
@@ -219,6 +236,18 @@ class _Lib:
         finally:
             self._eval_dispose(res)
 
+    def diagnostics(self, tu: ci.TranslationUnit) -> list[tuple[int, _CXLoc, str]]:
+        """Severity, place and text of each diagnostic of ``tu`` from a warning up."""
+        out = []
+        for i in range(self._num_diagnostics(tu.obj)):
+            d = self._diagnostic(tu.obj, i)
+            severity = self._severity(d)
+            if severity >= ci.Diagnostic.Warning:
+                out.append((severity, self.expansion(self._diagnostic_loc(d)),
+                            self.string(self._diagnostic_text(d))))
+            self._diagnostic_dispose(d)
+        return out
+
     def expansion(self, loc: ci.SourceLocation) -> _CXLoc:
         """File handle (0: none), line, column and offset: ``SourceLocation``'s, in one call."""
         self._expansion(loc, *self._outs)
@@ -230,7 +259,7 @@ class _Lib:
         return out
 
     def children(self, c: ci.Cursor) -> list[ci.Cursor]:
-        """The children of ``c`` but macro expansions, without the TU the bindings' methods want."""
+        """The children of ``c`` but macro expansions (as bare cursors: no TU attached)."""
         out: list[ci.Cursor] = []
         self._visit_children(c, self._child_cb, out)
         return out
@@ -260,31 +289,18 @@ def _get_lib() -> _Lib:
 
 class _Walker:
     def __init__(self, public_root: Path, arch: str) -> None:
-        self.root = os.path.normpath(str(public_root)) + os.sep
         self.facts = ArchFacts(arch)
         self.c = _get_lib()
-        self._lines: dict[str, list[bytes]] = {}
+        self.text = TreeText(public_root)
+        self.portable = self.text.portable
         self._nested_seen: set[tuple[str, int]] = set()
         # Keyed by declaration (a cursor's first pointer, as clang_hashCursor): hashing
         # and comparing the bindings' cursors costs two libclang calls a lookup.
         self._walked: dict[int, tuple[list[Member], list[RawField]]] = {}
         self._nested_done: set[int] = set()
         self._types: dict[int, _TypeInfo] = {}
-        self._paths: dict[str, str | None] = {}
         self._names: dict[int, str] = {}
         self._rels: dict[int, str | None] = {}
-
-    def rel(self, f: ci.File | None) -> str | None:
-        if f is None:
-            return None
-        return self._rel_name(f.name)
-
-    def _rel_name(self, name: str) -> str | None:
-        rel = self._paths.get(name, "")
-        if rel == "":
-            p = os.path.normpath(name)
-            rel = self._paths[name] = p[len(self.root):] if p.startswith(self.root) else None
-        return rel
 
     def file_name(self, handle: int) -> str:
         name = self._names.get(handle)
@@ -298,17 +314,8 @@ class _Walker:
             return None
         rel = self._rels.get(handle, "")
         if rel == "":
-            rel = self._rels[handle] = self._rel_name(self.file_name(handle))
+            rel = self._rels[handle] = self.text.rel(self.file_name(handle))
         return rel
-
-    def portable(self, spelled: str) -> str:
-        """A clang spelling without this machine's path to the tree.
-
-        Anonymous types are spelled ``struct (unnamed struct at /abs/path/pmu.h:42:5)``,
-        also inside diagnostics; the model keeps ``pmu.h:42:5``, so that it does not
-        depend on where the tree was materialized (the facts cache relies on this).
-        """
-        return spelled.replace(self.root, "")
 
     def loc(self, cursor: ci.Cursor) -> Loc | None:
         f, line, col, _ = self.c.expansion(self.c.location(cursor))
@@ -322,7 +329,6 @@ class _Walker:
         probe_lines = self._diagnostics(tu)
         c_lib = self.c
         defined: set[str] = set()       # the literal macros met at their definition
-        self._tu = tu
         for c in c_lib.children(tu.cursor):
             kind = c._kind_id
             if kind == _MACRO_DEFINITION:
@@ -359,33 +365,25 @@ class _Walker:
     def _diagnostics(self, tu: ci.TranslationUnit) -> dict[int, str]:
         """Report header diagnostics; return probe-line errors (line -> message)."""
         probe_errors: dict[int, str] = {}
-        for d in tu.diagnostics:
-            if d.severity < ci.Diagnostic.Warning:
+        for severity, (f, line, col, _), spelled in self.c.diagnostics(tu):
+            error = severity >= ci.Diagnostic.Error
+            if f and self.file_name(f) == MAIN:
+                if error:
+                    probe_errors.setdefault(line, self.portable(spelled))
                 continue
-            f = d.location.file
-            if f is not None and f.name == MAIN:
-                if d.severity >= ci.Diagnostic.Error:
-                    probe_errors.setdefault(d.location.line, self.portable(d.spelling))
-                continue
-            rel = self.rel(f)
-            sev = "error" if d.severity >= ci.Diagnostic.Error else "warning"
-            loc = Loc(rel, d.location.line, d.location.column) if rel else None
-            if rel is None and f is not None:
-                loc = Loc(f.name, d.location.line, d.location.column)
+            rel = self.rel_handle(f)
+            loc = Loc(rel, line, col) if rel else None
+            if rel is None and f:
+                loc = Loc(self.file_name(f), line, col)
             self.facts.diagnostics.append(Diagnostic(
-                rule="XC001" if sev == "error" else "XC002", severity=sev, loc=loc,
-                message=self.portable(d.spelling), why="reported by clang while parsing the header",
-                archs=(self.facts.arch,)))
+                rule="XC001" if error else "XC002", severity="error" if error else "warning",
+                loc=loc, message=self.portable(spelled),
+                why="reported by clang while parsing the header", archs=(self.facts.arch,)))
         return probe_errors
 
     def _include(self, c: ci.Cursor) -> None:
         src = self.loc(c)
-        c._tu = self._tu
-        try:
-            inc = c.get_included_file()
-        except Exception:   # the include failed; clang already reported it
-            return
-        dst = self.rel(inc)
+        dst = self.rel_handle(self.c.included(c))     # None too when the include failed
         if dst is not None:
             self.facts.files_seen.add(dst)
             if src is not None:
@@ -540,21 +538,7 @@ class _Walker:
         f, line, col, _ = self.c.expansion(self.c.range_start(self.c.extent(c)))
         if not f:
             return None
-        name = self.file_name(f)
-        lines = self._lines.get(name)
-        if lines is None:
-            try:
-                lines = Path(name).read_bytes().splitlines()
-            except OSError:
-                lines = []
-            self._lines[name] = lines
-        if not 0 < line <= len(lines):
-            return None
-        # clang's columns count bytes: slicing decoded text would be off after any
-        # non-ASCII character earlier on the line (in a comment, say).
-        rest = lines[line - 1][col - 1:].decode("utf-8", errors="replace")
-        m = re.match(r"\s*(\w+)", rest)
-        word = m.group(1) if m else ""
+        word = self.text.word_at(self.file_name(f), line, col)
         return None if word in ("struct", "union", "typedef", "") else word
 
     # ------------------------------------------------------------ typedefs, enums
@@ -575,15 +559,21 @@ class _Walker:
 
     def _enum(self, c: ci.Cursor) -> None:
         where = self.loc(c)
-        c._tu = self._tu
-        if where is None or not c.is_definition():
+        c_lib = self.c
+        if where is None or not c_lib.is_definition(c):
             return
         consts = []
-        for k in c.get_children():
-            if k.kind == ci.CursorKind.ENUM_CONSTANT_DECL:
-                kloc = self.loc(k) or where
-                consts.append((k.spelling, k.enum_value, kloc))
-        self.facts.enums.append(RawEnum(self.portable(c.type.spelling), where, consts))
+        for k in c_lib.children(c):
+            if k._kind_id == _ENUM_CONSTANT_DECL:
+                # The bindings' Cursor.enum_value: the enum's integer type tells the sign.
+                t = c_lib.cursor_type(k)
+                if t._kind_id == _ENUM:
+                    t = c_lib.enum_type(c_lib.declaration(t))
+                value = (c_lib.enum_unsigned(k) if t._kind_id in _UNSIGNED_KIND_IDS
+                         else c_lib.enum_signed(k))
+                consts.append((c_lib.string(c_lib.spelling(k)), value, self.loc(k) or where))
+        self.facts.enums.append(RawEnum(
+            self.portable(c_lib.string(c_lib.type_spelling(c_lib.cursor_type(c)))), where, consts))
 
     def _probe(self, c: ci.Cursor, spelled: str, probes: list[str], errors: dict[int, str]
                ) -> None:

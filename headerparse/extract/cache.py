@@ -199,10 +199,15 @@ class SideJob:
 
 
 def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | None = None,
-                 docs: bool = True, split: bool = True) -> dict[str, HeaderSource]:
+                 docs: bool = True, split: bool = True,
+                 later: list[Callable[[], None]] | None = None) -> dict[str, HeaderSource]:
     """Every header's HeaderSource, in path order; from the cache where it has them.
 
-    ``split`` False lexes in this process alone (the other core has other work)."""
+    ``split`` False lexes in this process alone (the other core has other work).
+    ``later``: the cache entries of the headers lexed are not written here, but by a
+    callable appended to it, for the caller to run while it waits anyway (on 4.17,
+    encoding and writing them cost a sixth of lexing the headers); a split lexing then
+    encodes the child's half in this process too."""
     if store is None:
         return dict(zip(sorted(files), read_sources(sorted(files.items()), side=side,
                                                     docs=docs, split=split), strict=True))
@@ -216,10 +221,18 @@ def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | N
     misses = [(path, data) for path, data in sorted(files.items()) if path not in found]
     STATS["sources.hit"] += len(found)
     STATS["sources.miss"] += len(misses)
+    def keep(path: str, blob: bytes) -> None:
+        store.put("sources", keys[path], blob)
+
     # Misses are lexed together: a cold run's many are worth a second process.
-    for src in read_sources(misses, lambda path, blob: store.put("sources", keys[path], blob),
-                            side, docs, split):
+    lexed = read_sources(misses, keep if later is None else None, side, docs, split)
+    for src in lexed:
         found[src.path] = src
+    if later is not None and lexed:
+        def write() -> None:
+            for src in lexed:
+                keep(src.path, source_entry(src))
+        later.append(write)
     return {path: found[path] for path in sorted(files)}
 
 

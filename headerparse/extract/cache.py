@@ -221,6 +221,7 @@ def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | N
     misses = [(path, data) for path, data in sorted(files.items()) if path not in found]
     STATS["sources.hit"] += len(found)
     STATS["sources.miss"] += len(misses)
+
     def keep(path: str, blob: bytes) -> None:
         store.put("sources", keys[path], blob)
 

@@ -64,8 +64,8 @@ def loads(blob: bytes) -> Any:
 
 
 _PLAIN = frozenset({str, int, bool, float, type(None)})
-Memo = dict[int, int]   # id of a frozen dataclass written -> its number
-_Encoder = Callable[[Any, Memo], Any]
+_Ids = dict[int, int]   # id of a frozen dataclass written -> its number
+_Encoder = Callable[[Any, _Ids], Any]
 # One encoder per type met, dataclasses' made from their fields: a cold run encodes
 # 90,000 values of 4.17's headers, and a generic walk asking each value what it is
 # cost a third of lexing them.
@@ -73,14 +73,14 @@ _ENCODERS: dict[type, _Encoder] = {}
 _known = _ENCODERS.get
 
 
-def _enc(o: Any, memo: Memo) -> Any:
+def _enc(o: Any, memo: _Ids) -> Any:
     encoder = _ENCODERS.get(type(o))
     if encoder is None:
         encoder = _ENCODERS[type(o)] = _encoder(type(o))
     return encoder(o, memo)
 
 
-def _each(items: Any, memo: Memo) -> list[Any]:
+def _each(items: Any, memo: _Ids) -> list[Any]:
     # Plain values (most of them) are their own data form: no call for them; the
     # others, of a type met before, straight to its encoder.
     return [x if type(x) in _PLAIN else (_known(type(x)) or _enc)(x, memo) for x in items]
@@ -107,7 +107,7 @@ def _encoder(cls: type) -> _Encoder:
     raise TypeError(f"{cls.__name__} has no data form")
 
 
-def _same(o: Any, memo: Memo) -> Any:
+def _same(o: Any, memo: _Ids) -> Any:
     return o
 
 

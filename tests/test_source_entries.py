@@ -65,3 +65,21 @@ def test_an_entry_leaves_the_text_to_the_bytes_it_is_keyed_by(tmp_path: Path) ->
     assert STATS["sources.hit"] == 2 and not STATS["sources.miss"]
     assert {p: _values(s) for p, s in warm.items()} == {p: _values(s) for p, s in cold.items()}
     assert warm["public/latin1.h"].text == "/* caf\ufffd */\n#define X 1\n"
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_entries_left_for_later_are_written_when_the_caller_says(tmp_path: Path,
+                                                                  split: bool) -> None:
+    files = {f"public/h{i}.h": HEADER.replace(b"XEN_OP", f"XEN_OP{i}".encode())
+             for i in range(30)}    # enough to split the lexing between two processes
+    later: list = []
+    first = load_sources(files, Store(tmp_path), split=split, later=later)
+    assert len(later) == 1 and not list(tmp_path.glob("sources/*.bin"))
+    later[0]()
+    assert len(list(tmp_path.glob("sources/*.bin"))) == len(files)
+    cache._SOURCES.clear()
+    STATS.clear()
+    again: list = []
+    warm = load_sources(files, Store(tmp_path), split=split, later=again)
+    assert STATS["sources.hit"] == len(files) and not again     # nothing lexed, nothing left
+    assert {p: _values(s) for p, s in warm.items()} == {p: _values(s) for p, s in first.items()}

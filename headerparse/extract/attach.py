@@ -62,6 +62,7 @@ For a ``#define``:
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -369,9 +370,7 @@ def _related(a: str, b: str) -> bool:
     """Whether two defines name one thing: ``_XEN_DOMCTL_CDF_hvm`` and ``XEN_DOMCTL_CDF_hvm``,
     ``XENMEMF_node`` and ``XENMEMF_get_node``; not ``..._CDF_iommu`` and ``..._CDF_nested_virt``."""
     a, b = a.lstrip("_").lower(), b.lstrip("_").lower()
-    n = 0
-    while n < min(len(a), len(b)) and a[n] == b[n]:
-        n += 1
+    n = len(os.path.commonprefix((a, b)))
     cut = a.rfind("_", 0, n) + 1
     sa, sb = a[cut:], b[cut:]
     return sa in sb or sb in sa
@@ -448,7 +447,7 @@ def runs(defines: Sequence[Define], lines: Sequence[str]) -> dict[str, list[Defi
     current: list[Define] = []
     for d in sorted(defines, key=lambda d: d.line):
         between = lines[current[-1].end_line:d.line - 1] if current else []
-        if current and not all(_CONDITIONAL.match(ln) for ln in between):
+        if between and not all(_CONDITIONAL.match(ln) for ln in between):
             current = []
         current.append(d)
         out[f"{d.name}:{d.line}"] = current

@@ -2,8 +2,9 @@
 
 ``models/``   ``extract --json``'s output, keyed by every byte of the tree
               (``extract.store_json``), which it copies when nothing changed;
-``sources/``  one header's :class:`~headerparse.extract.source.HeaderSource`, keyed by its path and
-              bytes: a one-header edit re-reads one header;
+``sources/``  one header's :class:`~headerparse.extract.source.HeaderSource` but its text (the
+              bytes give it back), keyed by its path and bytes: a one-header edit
+              re-reads one header;
 ``facts/``    one arch's :class:`~headerparse.extract.archfacts.ArchFacts`, keyed by the code
               skeletons of every header (comment text blanked) and the parse inputs:
               a comment edit that moves no code re-uses all of them.

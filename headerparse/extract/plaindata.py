@@ -55,18 +55,17 @@ def dumps(obj: Any) -> bytes:
 
 def loads(blob: bytes) -> Any:
     """What :func:`dumps` gave ``blob`` for; ValueError when it is not such a blob."""
-    built: list[Any] = []
     try:
         # Arrays and scalars are read by the C parser; only the tagged objects (tuples,
         # sets, dicts, dataclasses) come through here.
-        return json.loads(blob, object_hook=lambda d: _dec(d, built))
+        return json.loads(blob, object_hook=_decoder())
     except (KeyError, IndexError, TypeError, RecursionError) as exc:
         raise ValueError(f"not a cache entry: {type(exc).__name__}") from exc
 
 
 _PLAIN = frozenset({str, int, bool, float, type(None)})
-Memo = dict[int, int]   # id of a frozen dataclass written -> its number
-_Encoder = Callable[[Any, Memo], Any]
+_Ids = dict[int, int]   # id of a frozen dataclass written -> its number
+_Encoder = Callable[[Any, _Ids], Any]
 # One encoder per type met, dataclasses' made from their fields: a cold run encodes
 # 90,000 values of 4.17's headers, and a generic walk asking each value what it is
 # cost a third of lexing them.
@@ -74,14 +73,14 @@ _ENCODERS: dict[type, _Encoder] = {}
 _known = _ENCODERS.get
 
 
-def _enc(o: Any, memo: Memo) -> Any:
+def _enc(o: Any, memo: _Ids) -> Any:
     encoder = _ENCODERS.get(type(o))
     if encoder is None:
         encoder = _ENCODERS[type(o)] = _encoder(type(o))
     return encoder(o, memo)
 
 
-def _each(items: Any, memo: Memo) -> list[Any]:
+def _each(items: Any, memo: _Ids) -> list[Any]:
     # Plain values (most of them) are their own data form: no call for them; the
     # others, of a type met before, straight to its encoder.
     return [x if type(x) in _PLAIN else (_known(type(x)) or _enc)(x, memo) for x in items]
@@ -108,7 +107,7 @@ def _encoder(cls: type) -> _Encoder:
     raise TypeError(f"{cls.__name__} has no data form")
 
 
-def _same(o: Any, memo: Memo) -> Any:
+def _same(o: Any, memo: _Ids) -> Any:
     return o
 
 
@@ -131,29 +130,45 @@ def _dataclass_encoder(cls: type) -> _Encoder:
     return namespace["encode"]
 
 
-def _dec(d: dict[str, Any], built: list[Any]) -> Any:
-    if len(d) == 1:
-        (tag, v), = d.items()
-        if tag == "t":
-            return tuple(v)
-        if tag == "s":
-            return set(v)
-        if tag == "f":
-            return frozenset(v)
-        if tag == "d":
-            return dict(zip(v[::2], v[1::2], strict=True))     # TypeError: a list key
-        if tag == "i":
-            return None
-        if tag == "r" and type(v) is int and 0 <= v < len(built):
-            return built[v]
-    elif len(d) == 2 and "o" in d:
-        cls = allowed().get(d["o"])
-        if cls is None:
-            raise ValueError(f"not a cache entry: no data class {d['o']!r}")
-        obj = cls(*d["v"])
-        if isinstance(obj, source.HeaderSource):
-            obj.index = lexer.CommentIndex(obj.comments)
-        elif _frozen(cls):
-            built.append(obj)
-        return obj
-    raise ValueError("not a cache entry: an untagged object")
+@cache
+def _kinds() -> dict[str, tuple[type, bool]]:
+    """Each allowed dataclass by name, and whether it is frozen (numbered when read)."""
+    return {name: (cls, _frozen(cls)) for name, cls in allowed().items()}
+
+
+def _decoder() -> Callable[[dict[str, Any]], Any]:
+    """The object hook of one entry: it numbers the frozen dataclasses it builds, for
+    the references after them.  (One call per object, dataclasses asked about first:
+    they are most of an entry's objects, and the hook is half of reading one.)"""
+    built: list[Any] = []
+    keep = built.append
+    kinds = _kinds()
+
+    def hook(d: dict[str, Any]) -> Any:
+        if len(d) == 2 and "o" in d:
+            kind = kinds.get(d["o"])
+            if kind is None:
+                raise ValueError(f"not a cache entry: no data class {d['o']!r}")
+            cls, frozen = kind
+            obj = cls(*d["v"])
+            if frozen:
+                keep(obj)
+            elif cls is source.HeaderSource:
+                obj.index = lexer.CommentIndex(obj.comments)
+            return obj
+        if len(d) == 1:
+            (tag, v), = d.items()
+            if tag == "t":
+                return tuple(v)
+            if tag == "r" and type(v) is int and 0 <= v < len(built):
+                return built[v]
+            if tag == "s":
+                return set(v)
+            if tag == "f":
+                return frozenset(v)
+            if tag == "d":
+                return dict(zip(v[::2], v[1::2], strict=True))     # TypeError: a list key
+            if tag == "i":
+                return None
+        raise ValueError("not a cache entry: an untagged object")
+    return hook

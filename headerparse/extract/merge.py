@@ -57,7 +57,7 @@ class Merger:
         self.tree, self.options, self.archs = tree, options, archs
         self.sources, self.facts = sources, facts
         self.tools_only = tools_only
-        self.field_docs = FieldDocs(sources, options.docs)
+        self.field_docs = FieldDocs(sources, options.docs, archs)
 
     def prepare(self, facts: ArchFacts) -> None:
         """Works out what of the model one arch's facts decide with the sources alone

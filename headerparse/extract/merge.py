@@ -179,12 +179,15 @@ class Merger:
 
     def macros(self, groups: tuple[OpGroup, ...]) -> tuple[Macro, ...]:
         active: dict[tuple[str, str, int], list[str]] = {}
-        last: dict[tuple[str, str, str], int] = {}   # (arch, name, file) -> last line defining it
         for arch in self.archs:
-            for name, file, line in self.facts[arch].defines:
-                active.setdefault((name, file, line), []).append(arch)
-                if line > last.get((arch, name, file), 0):
-                    last[(arch, name, file)] = line
+            for key in self.facts[arch].defines:
+                archs = active.get(key)
+                if archs is None:
+                    active[key] = [arch]
+                else:
+                    archs.append(arch)
+        last = _redefined(active)
+        tables = {arch: (f.values, f.why_not) for arch, f in self.facts.items()}
         member_group = {(g.loc.file, m): g.name for g in groups for m in g.members}
         argument = self._argument_docs(groups)
         out = []
@@ -196,7 +199,8 @@ class Merger:
                 if not found[0] and (path, d.name) in argument:
                     doc = argument[(path, d.name)]
                     found = (doc, arg_lines(doc.before) if doc.before else ())
-                out.append(self._macro(path, d, found, archs, member_group, last))
+                out.append(self._macro(path, d, found, archs, member_group,
+                                       last.get((d.name, path)), tables))
         return tuple(out)
 
     def _argument_docs(self, groups: tuple[OpGroup, ...]) -> dict[tuple[str, str], Doc]:
@@ -217,24 +221,29 @@ class Merger:
         return out
 
     def _macro(self, path: str, d: Define, found: MacroDoc, archs: tuple[str, ...],
-               member_group: dict[tuple[str, str], str],
-               last: dict[tuple[str, str, str], int]) -> Macro:
+               member_group: dict[tuple[str, str], str], last: dict[str, int] | None,
+               tables: dict[str, tuple[dict[str, int], dict[str, str]]]) -> Macro:
+        """``last``: the last line defining the name in ``path``, by arch, where it is
+        defined on more than one line; ``tables``: each arch's values and reasons."""
         values: dict[str, int] = {}
         why: dict[str, str] = {}
+        name = d.name
         for arch in archs if d.params is None else ():
-            later = last[(arch, d.name, path)]
-            f = self.facts[arch]
+            later = last.get(arch, 0) if last is not None else 0
             if later > d.line:
                 # #undef + #define (the compat aliases of xen.h): the value at the end
                 # of the unit belongs to the later definition in the same file.
                 why[arch] = f"redefined at {path}:{later}"
-            elif d.name in f.values:
-                values[arch] = f.values[d.name]
-            elif d.name in f.why_not:
-                why[arch] = f.why_not[d.name]
+                continue
+            known, reasons = tables[arch]
+            value = known.get(name, _NONE)
+            if value is not _NONE:
+                values[arch] = value
+            elif (reason := reasons.get(name, _NONE)) is not _NONE:
+                why[arch] = reason
         doc, args = found
-        return _MACRO(d.name, _LOC(path, d.line, d.col), doc, d.params, d.body, archs, values,
-                      why, args, member_group.get((path, d.name)))
+        return _MACRO(name, _LOC(path, d.line, d.col), doc, d.params, d.body, archs, values,
+                      why, args, member_group.get((path, name)))
 
     # ------------------------------------------------------------ hypercalls
 
@@ -279,6 +288,28 @@ class Merger:
             out.extend(src.diagnostics)
             out.extend(src.markup.diagnostics)
         return tuple(out)
+
+
+_NONE: Any = object()
+
+
+def _redefined(active: dict[tuple[str, str, int], list[str]]
+               ) -> dict[tuple[str, str], dict[str, int]]:
+    """(name, file) -> arch -> the last line defining it, for the names a file defines
+    on more than one line (most are defined once: nothing later to look for)."""
+    lines: dict[tuple[str, str], int] = {}
+    again: set[tuple[str, str]] = set()
+    for name, file, line in active:
+        if lines.setdefault((name, file), line) != line:
+            again.add((name, file))
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for (name, file, line), archs in active.items():
+        if (name, file) in again:
+            last = out.setdefault((name, file), {})
+            for arch in archs:
+                if line > last.get(arch, 0):
+                    last[arch] = line
+    return out
 
 
 def _demote_port_errors(d: Diagnostic) -> Diagnostic:

@@ -11,6 +11,8 @@ import pytest
 from support.extract_case import case_files, write_tree
 
 from headerparse.extract import merge
+from headerparse.extract.attach import code_lines
+from headerparse.extract.conditions import blank_comments
 from headerparse.extract.frozen import maker
 from headerparse.extract.pipeline import Options, extract
 from headerparse.model import EMPTY_DOC, Field, Loc, Record, model_json_text
@@ -33,14 +35,15 @@ def _merger_inputs(tree: HeaderTree, monkeypatch: pytest.MonkeyPatch) -> tuple[A
     return seen[0]
 
 
-def _models(inputs: tuple[Any, ...], arch: str) -> tuple[str, str, int, int]:
-    """The model's JSON merged alone and after ``prepare(arch)``; the records whose
-    fields the prepared merge found ready, and how many there are."""
+def _models(inputs: tuple[Any, ...], *archs: str) -> tuple[str, str, int, int]:
+    """The model's JSON merged alone and after preparing ``archs``, in that order; the
+    records whose fields the prepared merge found ready, and how many there are."""
     merge.FIELDS.clear()
     alone = model_json_text(merge.Merger(*inputs).model())
     merge.FIELDS.clear()
     merger = merge.Merger(*inputs)
-    merger.prepare(inputs[4][arch])
+    for arch in archs:
+        merger.prepare(inputs[4][arch])
     hits = merge.FIELDS.hits
     prepared = merger.model()
     return alone, model_json_text(prepared), merge.FIELDS.hits - hits, len(prepared.records)
@@ -79,6 +82,10 @@ def test_a_prepared_merge_gives_the_model_of_one_without(tmp_path: Path,
         # Most records have the same members on every arch: their fields were ready;
         # a record with other members elsewhere (Arm's guest handles) was redone.
         assert 0 < hits < records, arch
+    # Arches prepared in any order: the members of each record on all but the last,
+    # which adds no list of its own (arm32 declares what arm64 does).
+    alone, prepared, hits, records = _models(inputs, "arm64", "x86_64", "x86_32")
+    assert prepared == alone and hits == records
 
 
 @pytest.mark.slow
@@ -88,6 +95,8 @@ def test_a_prepared_merge_of_xen_417(xen_tree_417: HeaderTree,
     alone, prepared, hits, records = _models(inputs, "x86_64")
     assert prepared == alone
     assert records / 2 < hits < records
+    alone, prepared, hits, records = _models(inputs, "arm32", "x86_32", "x86_64")
+    assert prepared == alone and hits == records
 
 
 def test_a_maker_builds_what_init_does() -> None:
@@ -113,3 +122,26 @@ def test_a_maker_refuses_a_class_whose_init_does_more() -> None:
 
     with pytest.raises(TypeError):
         maker(Checked)
+
+
+# Comments as the naive pattern of blank_comments reads them: unclosed, nested, beside
+# strings and line ends.
+ODD_TEXTS = ["/* open", "a /* b */ c // d\ne", "//", "/", "/*/", "/**/", "/*/ x */",
+             "x//y/*z*/\n/* a\nb */ c /* d", "a/*b*/*/c", "//a\r\nb", "/*\n*//", "'/*' x */",
+             "/*//*/x", "a/\n/b", "#include \"io/ring.h\" /* ring\n * buffers */\n"]
+
+
+def test_code_lines_blank_what_blank_comments_does() -> None:
+    data = Path(__file__).parent / "data"
+    texts = [p.read_text(encoding="utf-8", errors="replace")
+             for p in sorted(data.rglob("*.h"))] + ODD_TEXTS
+    assert len(texts) > len(ODD_TEXTS) + 3
+    for text in texts:
+        assert code_lines(text) == blank_comments(text).split("\n"), text[:60]
+
+
+@pytest.mark.slow
+def test_code_lines_of_xen_417(xen_tree_417: HeaderTree) -> None:
+    for path, data in xen_tree_417.files.items():
+        text = data.decode("utf-8", errors="replace")
+        assert code_lines(text) == blank_comments(text).split("\n"), path

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from headerparse.extract.archfacts import ArchFacts, RawField, RawRecord
@@ -40,28 +40,47 @@ _UNDOCUMENTED = MemberDoc(EMPTY_DOC, None)
 MemberList = tuple[str, tuple[tuple[Any, ...], ...]]
 
 
+def _member_list(r: RawRecord) -> MemberList:
+    return r.loc.file, tuple(map(_RAW_FIELD, r.fields))
+
+
 class FieldDocs:
     """The documented members of the records of one set of sources."""
 
-    def __init__(self, sources: Mapping[str, HeaderSource], docs: bool) -> None:
+    def __init__(self, sources: Mapping[str, HeaderSource], docs: bool,
+                 archs: Sequence[str] = ()) -> None:
         self.sources, self.docs = sources, docs
+        self._order = {arch: i for i, arch in enumerate(archs)}
         self._code: dict[str, list[str]] = {}
         self._directions: dict[str, FieldDirections] = {}
         # What documents a member and the direction its own comment gives, by what
         # decides them (see _member): a nested record's members are documented again
         # in each record holding it, and the arches' member lists share most members.
         self._members: dict[tuple, tuple[MemberDoc, str | None]] = {}
+        # Of prepare(): the records of the arches prepared so far, by definition site,
+        # and each one's member list (id -> the record, its list): the facts are not
+        # changed once parsed.
+        self._sites: dict[tuple[str, str, int], list[RawRecord]] = {}
+        self._lists: dict[int, tuple[RawRecord, MemberList]] = {}
 
     def record_doc(self, file: str, line: int) -> Doc:
         src = self.sources.get(file) if self.docs else None
         return src.index.doc_for(line) if src else EMPTY_DOC
 
     def prepare(self, facts: ArchFacts) -> None:
-        """Documents the members of ``facts``' records as if its arch were the only one:
-        the merge of all arches then finds each record that has the same member list on
-        every arch in :data:`FIELDS`, and the documentation of the others' members."""
+        """Documents the members of the records of the arches prepared so far, ``facts``'
+        included, as if they were the only ones: the merge of all arches then finds in
+        :data:`FIELDS` each record that no other arch gives another member list, and
+        the documentation of the others' members.  The arches may come in any order."""
         for r in facts.records:
-            self.fields([r], self.record_doc(r.loc.file, r.loc.line))
+            site = self._sites.setdefault((r.key, r.loc.file, r.loc.line), [])
+            site.append(r)
+            # In the merge's order of arches: the first list of a member decides its line.
+            site.sort(key=lambda x: self._order.get(x.layout.arch, len(self._order)))
+            for raw in site:
+                if id(raw) not in self._lists:
+                    self._lists[id(raw)] = (raw, _member_list(raw))
+            self.fields(site, self.record_doc(r.loc.file, r.loc.line))
 
     def fields(self, raws: Iterable[RawRecord], record_doc: Doc) -> tuple[Field, ...]:
         """Each member of the record ``raws`` (one per arch) define once, documented by
@@ -71,9 +90,12 @@ class FieldDocs:
         # read once, not once an arch.
         distinct: dict[MemberList, None] = {}
         line = 0
+        lists = self._lists
         for r in raws:
             line = line or r.loc.line
-            distinct[(r.loc.file, tuple(map(_RAW_FIELD, r.fields)))] = None
+            known = lists.get(id(r)) if lists else None
+            distinct[known[1] if known is not None and known[0] is r
+                     else _member_list(r)] = None
         files: set[str] = set()
         for own, members in distinct:
             files.update(map(_FILE, members))      # None: ``own``

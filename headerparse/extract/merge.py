@@ -44,8 +44,9 @@ if TYPE_CHECKING:
 __all__ = ["FIELDS", "Merger"]
 
 _NOTE_HYPERCALL = re.compile(r"__HYPERVISOR_(\w+)\Z")
-# The merge builds some 5,000 of these (4.17): at a third of their __init__'s cost.
+# The merge builds some 12,000 of these (4.17): at a third of their __init__'s cost.
 _RECORD, _MACRO, _LOC = maker(Record), maker(Macro), maker(Loc)
+_TYPEDEF, _ENUM, _ENUM_CONST = maker(Typedef), maker(Enum), maker(EnumConst)
 
 
 class Merger:
@@ -57,7 +58,7 @@ class Merger:
         self.tree, self.options, self.archs = tree, options, archs
         self.sources, self.facts = sources, facts
         self.tools_only = tools_only
-        self.field_docs = FieldDocs(sources, options.docs)
+        self.field_docs = FieldDocs(sources, options.docs, archs)
 
     def prepare(self, facts: ArchFacts) -> None:
         """Works out what of the model one arch's facts decide with the sources alone
@@ -158,9 +159,9 @@ class Merger:
         out = []
         for (name, file, _line), items in self._by_location(lambda f: f.typedefs).items():
             t0 = items[0][1]
-            out.append(Typedef(name, t0.loc, self._doc(file, t0.loc.line),
-                               {a: t.underlying for a, t in items}, t0.target,
-                               tuple(a for a, _ in items)))
+            out.append(_TYPEDEF(name, t0.loc, self._doc(file, t0.loc.line),
+                                {a: t.underlying for a, t in items}, t0.target,
+                                tuple(a for a, _ in items)))
         return tuple(out)
 
     def enums(self) -> tuple[Enum, ...]:
@@ -170,21 +171,24 @@ class Merger:
             consts = []
             for i, (name, _value, loc) in enumerate(e0.constants):
                 values = {a: e.constants[i][1] for a, e in items if i < len(e.constants)}
-                consts.append(EnumConst(name, values, loc, self._doc(file, loc.line)))
-            out.append(Enum(key, e0.loc, self._doc(file, e0.loc.line),
-                            tuple(consts), tuple(a for a, _ in items)))
+                consts.append(_ENUM_CONST(name, values, loc, self._doc(file, loc.line)))
+            out.append(_ENUM(key, e0.loc, self._doc(file, e0.loc.line),
+                             tuple(consts), tuple(a for a, _ in items)))
         return tuple(out)
 
     # ------------------------------------------------------------ macros
 
     def macros(self, groups: tuple[OpGroup, ...]) -> tuple[Macro, ...]:
         active: dict[tuple[str, str, int], list[str]] = {}
-        last: dict[tuple[str, str, str], int] = {}   # (arch, name, file) -> last line defining it
         for arch in self.archs:
-            for name, file, line in self.facts[arch].defines:
-                active.setdefault((name, file, line), []).append(arch)
-                if line > last.get((arch, name, file), 0):
-                    last[(arch, name, file)] = line
+            for key in self.facts[arch].defines:
+                archs = active.get(key)
+                if archs is None:
+                    active[key] = [arch]
+                else:
+                    archs.append(arch)
+        last = _redefined(active)
+        tables = {arch: (f.values, f.why_not) for arch, f in self.facts.items()}
         member_group = {(g.loc.file, m): g.name for g in groups for m in g.members}
         argument = self._argument_docs(groups)
         out = []
@@ -196,7 +200,8 @@ class Merger:
                 if not found[0] and (path, d.name) in argument:
                     doc = argument[(path, d.name)]
                     found = (doc, arg_lines(doc.before) if doc.before else ())
-                out.append(self._macro(path, d, found, archs, member_group, last))
+                out.append(self._macro(path, d, found, archs, member_group,
+                                       last.get((d.name, path)), tables))
         return tuple(out)
 
     def _argument_docs(self, groups: tuple[OpGroup, ...]) -> dict[tuple[str, str], Doc]:
@@ -217,24 +222,29 @@ class Merger:
         return out
 
     def _macro(self, path: str, d: Define, found: MacroDoc, archs: tuple[str, ...],
-               member_group: dict[tuple[str, str], str],
-               last: dict[tuple[str, str, str], int]) -> Macro:
+               member_group: dict[tuple[str, str], str], last: dict[str, int] | None,
+               tables: dict[str, tuple[dict[str, int], dict[str, str]]]) -> Macro:
+        """``last``: the last line defining the name in ``path``, by arch, where it is
+        defined on more than one line; ``tables``: each arch's values and reasons."""
         values: dict[str, int] = {}
         why: dict[str, str] = {}
+        name = d.name
         for arch in archs if d.params is None else ():
-            later = last[(arch, d.name, path)]
-            f = self.facts[arch]
+            later = last.get(arch, 0) if last is not None else 0
             if later > d.line:
                 # #undef + #define (the compat aliases of xen.h): the value at the end
                 # of the unit belongs to the later definition in the same file.
                 why[arch] = f"redefined at {path}:{later}"
-            elif d.name in f.values:
-                values[arch] = f.values[d.name]
-            elif d.name in f.why_not:
-                why[arch] = f.why_not[d.name]
+                continue
+            known, reasons = tables[arch]
+            value = known.get(name, _NONE)
+            if value is not _NONE:
+                values[arch] = value
+            elif (reason := reasons.get(name, _NONE)) is not _NONE:
+                why[arch] = reason
         doc, args = found
-        return _MACRO(d.name, _LOC(path, d.line, d.col), doc, d.params, d.body, archs, values,
-                      why, args, member_group.get((path, d.name)))
+        return _MACRO(name, _LOC(path, d.line, d.col), doc, d.params, d.body, archs, values,
+                      why, args, member_group.get((path, name)))
 
     # ------------------------------------------------------------ hypercalls
 
@@ -279,6 +289,28 @@ class Merger:
             out.extend(src.diagnostics)
             out.extend(src.markup.diagnostics)
         return tuple(out)
+
+
+_NONE: Any = object()
+
+
+def _redefined(active: dict[tuple[str, str, int], list[str]]
+               ) -> dict[tuple[str, str], dict[str, int]]:
+    """(name, file) -> arch -> the last line defining it, for the names a file defines
+    on more than one line (most are defined once: nothing later to look for)."""
+    lines: dict[tuple[str, str], int] = {}
+    again: set[tuple[str, str]] = set()
+    for name, file, line in active:
+        if lines.setdefault((name, file), line) != line:
+            again.add((name, file))
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for (name, file, line), archs in active.items():
+        if (name, file) in again:
+            last = out.setdefault((name, file), {})
+            for arch in archs:
+                if line > last.get(arch, 0):
+                    last[arch] = line
+    return out
 
 
 def _demote_port_errors(d: Diagnostic) -> Diagnostic:

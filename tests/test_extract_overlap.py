@@ -43,7 +43,7 @@ def _lexed(files: dict[str, bytes], options: Options) -> Inputs:
     sources = {p: read_source(p, d) for p, d in files.items()}
     probes = sorted({d.name for s in sources.values() for d in s.defines if d.params is None})
     tools_only = frozenset() if options.tools else frozenset(
-        p for p, s in sources.items() if overlap.TOOLS_ONLY.search(s.text))
+        p for p, s in sources.items() if overlap.is_tools_only(s.text))
     return Inputs(probes, tools_only, pipeline._defines(options, sources))
 
 

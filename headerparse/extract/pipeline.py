@@ -44,10 +44,10 @@ from headerparse.extract.merge import Merger
 from headerparse.extract.options import ExtractError, Options
 from headerparse.extract.overlap import (
     COMPAT,
-    TOOLS_ONLY,
     Inputs,
     Speculation,
     defines_for,
+    is_tools_only,
 )
 from headerparse.extract.source import HeaderSource
 from headerparse.extract.translation_unit import tree_literals
@@ -192,7 +192,7 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
     # domctl.h and sysctl.h #error unless the toolstack's view is asked for:
     # in the guest view they are left out, and said to be.
     tools_only = set() if options.tools else {p for p, s in sources.items()
-                                              if TOOLS_ONLY.search(s.text)}
+                                              if is_tools_only(s.text)}
     # The keys name cache entries only (and asking libclang's version costs a fortieth
     # of a second of imports): with no cache there are none.
     skeletons = skeleton_digest(sources) if store is not None else ""

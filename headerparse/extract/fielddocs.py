@@ -62,6 +62,7 @@ class FieldDocs:
         # changed once parsed.
         self._sites: dict[tuple[str, str, int], list[RawRecord]] = {}
         self._lists: dict[int, tuple[RawRecord, MemberList]] = {}
+        self._distinct: dict[tuple[str, str, int], list[MemberList]] = {}
 
     def record_doc(self, file: str, line: int) -> Doc:
         src = self.sources.get(file) if self.docs else None
@@ -73,14 +74,20 @@ class FieldDocs:
         :data:`FIELDS` each record that no other arch gives another member list, and
         the documentation of the others' members.  The arches may come in any order."""
         for r in facts.records:
-            site = self._sites.setdefault((r.key, r.loc.file, r.loc.line), [])
+            at = (r.key, r.loc.file, r.loc.line)
+            site = self._sites.setdefault(at, [])
             site.append(r)
             # In the merge's order of arches: the first list of a member decides its line.
             site.sort(key=lambda x: self._order.get(x.layout.arch, len(self._order)))
+            self._lists[id(r)] = (r, _member_list(r))
+            distinct: list[MemberList] = []
             for raw in site:
-                if id(raw) not in self._lists:
-                    self._lists[id(raw)] = (raw, _member_list(raw))
-            self.fields(site, self.record_doc(r.loc.file, r.loc.line))
+                members = self._lists[id(raw)][1]
+                if members not in distinct:
+                    distinct.append(members)
+            if distinct != self._distinct.get(at):     # else FIELDS has it already
+                self._distinct[at] = distinct
+                self.fields(site, self.record_doc(r.loc.file, r.loc.line))
 
     def fields(self, raws: Iterable[RawRecord], record_doc: Doc) -> tuple[Field, ...]:
         """Each member of the record ``raws`` (one per arch) define once, documented by

@@ -128,6 +128,10 @@ class Store:
         write_atomically(self.root / kind / f"{key}.bin", _MAGIC + digest + payload)
         self._written.add(kind)
 
+    def written_elsewhere(self, kind: str) -> None:
+        """Another process (a parser) adds entries of ``kind``: :meth:`prune` them too."""
+        self._written.add(kind)
+
     def prune(self) -> None:
         """Drop the oldest entries of the kinds this run added to."""
         for kind in sorted(self._written):

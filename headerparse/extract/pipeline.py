@@ -211,6 +211,9 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
         jobs[arch] = (TARGETS[arch], headers, probes, defines)
     if facts:
         say(f"libclang facts of {', '.join(facts)} served from cache (no code changed)")
+    if spec is None and jobs and not facts:
+        # Every arch to parse again (a code edit): the parsers start now.
+        spec = _speculate(tree, options, archs, store, stack, now=True)
     if spec is not None and (facts or not _guessed(spec, Inputs(probes, frozenset(tools_only),
                                                                  defines))):
         spec.cancel()       # the guess was wrong, or the cache has (some of) it
@@ -283,12 +286,14 @@ def _keeper(facts: dict[str, ArchFacts], keys: dict[str, str], store: Store | No
 
 
 def _speculate(tree: HeaderTree, options: Options, archs: tuple[str, ...],
-               store: Store | None, stack: contextlib.ExitStack) -> Speculation | None:
-    """A worker parsing the arches with inputs guessed from the raw headers: with no
-    cache always, else when many headers are to be lexed (with most served from the
+               store: Store | None, stack: contextlib.ExitStack, now: bool = False
+               ) -> Speculation | None:
+    """Parsers of the arches, with inputs guessed from the raw headers: ``now``, or with
+    no cache, always; else when many headers are to be lexed (with most served from the
     cache, the facts likely are too, and lexing the rest is quick)."""
     if len(archs) < 2 or not can_fork() or (
-            store is not None and not many_to_lex(tree.files, store, options.docs)):
+            not now and store is not None
+            and not many_to_lex(tree.files, store, options.docs)):
         return None
     overlap.STATS["started"] += 1
     tmp = Path(stack.enter_context(private_tempdir("headerparse-")))
@@ -373,6 +378,8 @@ def _parse_speculated(tree: HeaderTree, spec: Speculation, jobs: dict[str, tuple
         if problem is not None:
             raise ExtractError(f"{problem} ({tree.description})")
         spec.keys(keys if store is not None else None)
+        if store is not None:
+            store.written_elsewhere("facts")
         say(f"parsing {len(tree.files)} headers for {', '.join(jobs)}")
         spec.run(parsed, idle)
     except WorkerFailed as exc:

@@ -18,6 +18,7 @@ import re
 import shutil
 import stat
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -82,16 +83,18 @@ def check_output_file(path: str | Path) -> Path:
     return p
 
 
-def write_output(path: str | Path, data: bytes | str) -> None:
-    """Replace ``path`` atomically by ``data`` (str: UTF-8); OutputError when it cannot."""
+def write_output(path: str | Path, data: bytes | str | Sequence[bytes]) -> None:
+    """Replace ``path`` atomically by ``data`` (str: UTF-8; a sequence: parts, one after
+    the other); OutputError when it cannot."""
     target = check_output_file(path)
     if target.is_symlink():
         target = Path(os.path.realpath(target))
-    blob = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+    blobs = ([data.encode("utf-8", "surrogateescape")] if isinstance(data, str)
+             else [data] if isinstance(data, bytes) else data)
     fd, tmp = _temp_beside(target)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(blob)
+            fh.writelines(blobs)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())

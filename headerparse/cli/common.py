@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from headerparse.extract import ExtractError, Options, extract
+from headerparse.extract import ExtractError, Options, extract, extract_json
 from headerparse.model import Diagnostic, Model
 from headerparse.safeio import escape_controls, write_output
 from headerparse.tree import HeaderTree, TreeError, cache_dir, open_tree
@@ -115,6 +115,18 @@ def extractor(args: argparse.Namespace) -> Callable[..., Model]:
                 raise UsageError(str(exc)) from exc
         return done[key]
     return run
+
+
+def load_model_json(args: argparse.Namespace, tree: HeaderTree) -> tuple[Model, list[str]]:
+    """:func:`load_model`'s model, and its compact JSON in parts, made alongside (``extract
+    --json``: the parsers of a cold run encode a third of it while this process merges)."""
+    try:
+        model, text = extract_json(tree, extract_options(args), progress=progress(args),
+                                   cache=None if args.no_cache else cache_dir())
+    except ExtractError as exc:
+        raise UsageError(str(exc)) from exc
+    report(model.diagnostics)
+    return model, text
 
 
 def load_model(args: argparse.Namespace, tree: HeaderTree | None = None

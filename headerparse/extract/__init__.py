@@ -8,6 +8,6 @@ result keyed by content.
 """
 
 from headerparse.extract.options import ExtractError, Options
-from headerparse.extract.pipeline import cached_json, extract, store_json
+from headerparse.extract.pipeline import cached_json, extract, extract_json, store_json
 
-__all__ = ["ExtractError", "Options", "cached_json", "extract", "store_json"]
+__all__ = ["ExtractError", "Options", "cached_json", "extract", "extract_json", "store_json"]

@@ -28,7 +28,7 @@ import secrets
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -139,12 +139,15 @@ class Store:
         self._written.clear()
 
 
-def write_atomically(path: Path, data: bytes) -> bool:
-    """Write under a temporary name, then rename: concurrent readers see all or nothing."""
+def write_atomically(path: Path, data: bytes | Sequence[bytes]) -> bool:
+    """Write under a temporary name, then rename: concurrent readers see all or nothing.
+
+    ``data`` may come in parts, written one after the other."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
+        with open(tmp, "wb") as fh:
+            fh.writelines([data] if isinstance(data, bytes) else data)
         os.replace(tmp, path)
         return True
     except OSError:     # a read-only or full cache dir costs speed, never the run

@@ -106,7 +106,8 @@ class Speculation:
 
     ``ready()`` runs in the first parser before it forks the others (what they
     all need loaded); ``jobs(inputs)`` gives each arch's job; ``parse(*job)`` gives
-    ``(sent, kept)``:
+    ``(sent, kept)``, and ``extra(kept)``, if given, what each parser works out from
+    its arches once it has parsed them (:meth:`extras`):
     ``sent`` comes back here through a file under ``spool`` (the pipe would hold a
     parser up, an arch's facts being megabytes, until this process, busy lexing,
     read them); ``kept`` stays in the parser for ``after``, which runs while this
@@ -123,13 +124,16 @@ class Speculation:
                  spool: Path, jobs: Callable[[Inputs], dict[str, tuple]],
                  parse: Callable[..., tuple[Any, Any]],
                  after: Callable[[dict[str, str], dict[str, Any]], None],
-                 ready: Callable[[], None] = lambda: None, parsers: int = 2) -> None:
+                 ready: Callable[[], None] = lambda: None, parsers: int = 2,
+                 extra: Callable[[Any], Any] | None = None) -> None:
         self.arches = list(archs)
         self.include_dir = tree.materialized_path(spool)
         self._claims = Claims(len(archs))
         self._keys_read, self._keys_write = os.pipe()
         self._keys_file = spool / "keys.pickle"
         parsers = max(1, min(parsers, len(archs)))
+        self._extra = extra is not None
+        self._extras: dict[str, str] = {}      # arch -> path of its extra, as announced
 
         def parse_all(todo: dict[str, tuple], send: Send) -> None:
             kept = {}
@@ -139,6 +143,10 @@ class Speculation:
                 path = spool / f"facts-{i}.pickle"
                 path.write_bytes(pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL))
                 send((arch, str(path)))
+            for arch, k in kept.items() if extra is not None else ():
+                path = spool / f"extra-{arch}.pickle"
+                path.write_bytes(pickle.dumps(extra(k), protocol=pickle.HIGHEST_PROTOCOL))
+                send(("extra", arch, str(path)))
             # The keys come in a file, once this process closes the pipe: every parser
             # reads them.
             with os.fdopen(os.dup(self._keys_read), "rb") as pipe:
@@ -208,14 +216,30 @@ class Speculation:
             if idle and not self._worker.ready():
                 idle.pop(0)()
                 continue
-            got = self._worker.next()
-            if got is None:
-                raise WorkerFailed("worker ended before its arches were parsed")
-            arch, path = got        # type: ignore[misc]
+            got = self._next("its arches were parsed")
+            if got[0] == "extra":
+                self._extras[got[1]] = got[2]
+                continue
+            arch, path = got
             parsed(arch, pickle.loads(Path(path).read_bytes()))
             left -= 1
         while idle:
             idle.pop(0)()
+
+    def extras(self) -> dict[str, Any]:
+        """Each arch's ``extra``, once the parsers have sent them all (after :meth:`run`)."""
+        while self._extra and len(self._extras) < len(self.arches):
+            got = self._next("it sent what it works out after the parse")
+            if got[0] == "extra":
+                self._extras[got[1]] = got[2]
+        return {arch: pickle.loads(Path(path).read_bytes())
+                for arch, path in self._extras.items()}
+
+    def _next(self, before: str) -> tuple:
+        got = self._worker.next()
+        if got is None:
+            raise WorkerFailed(f"worker ended before {before}")
+        return got      # type: ignore[return-value]
 
     def close(self) -> None:
         """Wait for the parsers to finish what they do after the parse."""

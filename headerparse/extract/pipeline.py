@@ -17,7 +17,7 @@ import hashlib
 import json
 import marshal
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from headerparse import __version__, treesafe
@@ -56,7 +56,9 @@ from headerparse.model import (
     Diagnostic,
     Model,
     diagnostics_from_json,
+    model_json_parts,
     to_json,
+    value_json_text,
 )
 from headerparse.parallel import WorkerFailed, can_fork, deal, fork_map
 from headerparse.safeio import private_tempdir, read_regular
@@ -76,15 +78,31 @@ def extract(tree: HeaderTree, options: Options | None = None, *, progress: Progr
     JSON one serves ``extract --json`` alone: :func:`cached_json`).
     ``cache=None`` reads and writes no cache at all.
     """
+    return _run(tree, options, progress, cache, False)[0]
+
+
+def extract_json(tree: HeaderTree, options: Options | None = None, *,
+                 progress: Progress | None = None, cache: Path | None = None
+                 ) -> tuple[Model, list[str]]:
+    """:func:`extract`, and the model's compact JSON (``model_json_parts(model)``): the
+    parsers of a run that parses encode their arches' layouts, while this process merges."""
+    model, parts = _run(tree, options, progress, cache, True)
+    return model, parts or []
+
+
+def _run(tree: HeaderTree, options: Options | None, progress: Progress | None,
+         cache: Path | None, text: bool) -> tuple[Model, list[str] | None]:
     options = options or Options()
     say = progress or (lambda _msg: None)
     archs = _archs(tree, options)
     store = Store(cache) if cache is not None else None
     with _gc_paused(), contextlib.ExitStack() as stack:
-        model = _extract(tree, options, archs, say, store, stack)
+        model, known = _extract(tree, options, archs, say, store, stack, text)
+        # Still within: the parsers' layouts are in the spool the stack removes.
+        json_text = model_json_parts(model, known=known()) if text else None
     if store is not None:
         store.prune()
-    return model
+    return model, json_text
 
 
 @contextlib.contextmanager
@@ -134,8 +152,9 @@ def cached_json(tree: HeaderTree, options: Options | None, cache: Path | None
 
 
 def store_json(model: Model, options: Options | None, cache: Path | None,
-               text: str | bytes) -> None:
-    """Keep ``text``, the compact JSON of ``model``, for :func:`cached_json`."""
+               text: str | bytes | Sequence[bytes]) -> None:
+    """Keep ``text``, the compact JSON of ``model`` (or its bytes, maybe in parts), for
+    :func:`cached_json`."""
     path = _json_path(model.tree_hash, model.tree, options or Options(), model.archs, cache)
     if path is None:
         return
@@ -147,8 +166,11 @@ def store_json(model: Model, options: Options | None, cache: Path | None,
     prune_dir(path.parent, LIMITS["models"], "*.json", companions=(".diags",))
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+def _digest(data: bytes | Sequence[bytes]) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in [data] if isinstance(data, bytes) else data:
+        h.update(part)
+    return h.hexdigest()
 
 
 def _json_path(tree_hash: str, description: str, options: Options, archs: tuple[str, ...],
@@ -173,9 +195,12 @@ def _archs(tree: HeaderTree, options: Options) -> tuple[str, ...]:
 
 
 def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Progress,
-             store: Store | None, stack: contextlib.ExitStack) -> Model:
+             store: Store | None, stack: contextlib.ExitStack, text: bool
+             ) -> tuple[Model, Callable[[], dict[int, str]]]:
+    """The model, and what gives the text of those of its layouts the parsers encoded
+    (when ``text``), by ``id``."""
     # A cold run parses while it lexes: a worker starts on the arches at once.
-    spec = _speculate(tree, options, archs, store, stack)
+    spec = _speculate(tree, options, archs, store, stack, layouts=text)
     # What libclang would read outside the tree, or expand for minutes, is refused
     # before a parse.  Checking costs a quarter of lexing the tree: a split lexing
     # takes it along, on the second core, as a parse is then all but certain (or
@@ -213,7 +238,7 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
         say(f"libclang facts of {', '.join(facts)} served from cache (no code changed)")
     if spec is None and jobs and not facts:
         # Every arch to parse again (a code edit): the parsers start now.
-        spec = _speculate(tree, options, archs, store, stack, now=True)
+        spec = _speculate(tree, options, archs, store, stack, now=True, layouts=text)
     if spec is not None and (facts or not _guessed(spec, Inputs(probes, frozenset(tools_only),
                                                                  defines))):
         spec.cancel()       # the guess was wrong, or the cache has (some of) it
@@ -229,7 +254,20 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
         facts.update(_parse(tree, jobs, keys, say, store, check))
     say("merging arches")
     merger.facts = {a: facts[a] for a in archs}
-    return merger.model()
+    return merger.model(), lambda: _known_layouts(spec, merger.facts)
+
+
+def _known_layouts(spec: Speculation | None, facts: dict[str, ArchFacts]) -> dict[int, str]:
+    """The parsers' texts of the layouts (:func:`_layout_texts`), by the ``id`` of each
+    layout decoded here: their records come in the order they were sent in."""
+    if spec is None:
+        return {}
+    try:
+        texts = spec.extras()
+    except WorkerFailed as exc:
+        raise _failed(exc) from exc
+    return {id(r.layout): t for arch, each in texts.items()
+            for r, t in zip(facts[arch].records, each, strict=True)}
 
 
 def _preparing(merger: Merger, facts: ArchFacts, parts: int = 8) -> list[Callable[[], None]]:
@@ -286,8 +324,8 @@ def _keeper(facts: dict[str, ArchFacts], keys: dict[str, str], store: Store | No
 
 
 def _speculate(tree: HeaderTree, options: Options, archs: tuple[str, ...],
-               store: Store | None, stack: contextlib.ExitStack, now: bool = False
-               ) -> Speculation | None:
+               store: Store | None, stack: contextlib.ExitStack, now: bool = False,
+               layouts: bool = False) -> Speculation | None:
     """Parsers of the arches, with inputs guessed from the raw headers: ``now``, or with
     no cache, always; else when many headers are to be lexed (with most served from the
     cache, the facts likely are too, and lexing the rest is quick)."""
@@ -307,10 +345,11 @@ def _speculate(tree: HeaderTree, options: Options, archs: tuple[str, ...],
 
     def after(keys: dict[str, str], kept: dict[str, tuple]) -> None:
         # The worker's arches go into the cache from the worker, while this process merges.
-        for arch, encoded in kept.items():
+        for arch, (encoded, _facts) in kept.items():
             save_facts(store, keys[arch], facts_entry(encoded, include_dir))
 
-    spec = Speculation(tree, options, archs, tmp, jobs, _parse_to_send, after, _load_libclang)
+    spec = Speculation(tree, options, archs, tmp, jobs, _parse_to_send, after, _load_libclang,
+                       extra=_layout_texts if layouts else None)
     stack.push(lambda kind, _exc, _tb: _end(spec, failed=kind is not None))
     return spec
 
@@ -349,14 +388,19 @@ def _load_libclang() -> None:
 
 
 def _parse_to_send(include_dir: Path, target: Target, headers: list[str], probes: list[str],
-                   defines: dict[str, str | None]) -> tuple[bytes, tuple]:
-    """A worker's arch: its facts in their marshal form, which it sends back 4x faster
-    than pickled dataclasses, and their cache form, which it keeps."""
+                   defines: dict[str, str | None]) -> tuple[bytes, tuple[tuple, ArchFacts]]:
+    """A parser's arch: its facts in their marshal form, which it sends back 4x faster
+    than pickled dataclasses; it keeps them and their cache form."""
     from headerparse.extract import clangparse
 
-    encoded = archfacts.encode(clangparse.parse_arch(include_dir, target, headers, probes,
-                                                     defines))
-    return marshal.dumps(encoded), encoded
+    facts = clangparse.parse_arch(include_dir, target, headers, probes, defines)
+    encoded = archfacts.encode(facts)
+    return marshal.dumps(encoded), (encoded, facts)
+
+
+def _layout_texts(kept: tuple[tuple, ArchFacts]) -> list[str]:
+    """The text of each layout of a parser's arch, in its records' order."""
+    return [value_json_text(r.layout) for r in kept[1].records]
 
 
 def _parse_speculated(tree: HeaderTree, spec: Speculation, jobs: dict[str, tuple],

@@ -96,6 +96,10 @@ def quick_inputs(files: dict[str, bytes], options: Options) -> Inputs:
     return Inputs(sorted(probes), tools_only, defines)
 
 
+# How much the parsers yield to the process that forked them.
+_PARSERS_NICENESS = 3
+
+
 class Speculation:
     """Forked parsers, all off this process's path: the first reads the quick inputs
     off ``tree``, writes it under ``spool`` for libclang (:meth:`HeaderTree.materialize`)
@@ -156,6 +160,9 @@ class Speculation:
 
         def work(send: Send) -> None:
             os.close(self._keys_write)
+            # Three processes on two cores: this process's share was a third, and it
+            # ended its lexing, reading and documenting well after the parsers ended.
+            os.nice(_PARSERS_NICENESS)
             inputs = quick_inputs(tree.files, options)
             tree.materialize(spool)
             problem = next(iter(treesafe.parse_problems(tree.files)), None)

@@ -348,7 +348,12 @@ def _speculate(tree: HeaderTree, options: Options, archs: tuple[str, ...],
         for arch, (encoded, _facts) in kept.items():
             save_facts(store, keys[arch], facts_entry(encoded, include_dir))
 
-    spec = Speculation(tree, options, archs, tmp, jobs, _parse_to_send, after, _load_libclang,
+    def ready() -> None:
+        # What every parser needs, loaded or read by the first one, once.
+        _load_libclang()
+        tree_literals(include_dir / "public")
+
+    spec = Speculation(tree, options, archs, tmp, jobs, _parse_to_send, after, ready,
                        extra=_layout_texts if layouts else None)
     stack.push(lambda kind, _exc, _tb: _end(spec, failed=kind is not None))
     return spec

@@ -2,13 +2,12 @@
 
 A parse needs three things from the headers: the object-like macros to probe, the
 headers that ``#error`` outside the toolstack's view, and xen-compat.h's latest
-interface version.  The lexer knows them exactly, after a quarter of a second;
-:func:`quick_inputs` reads them off the raw bytes in a hundredth of that.  So a
-cold run forks a parsing worker at once (:class:`Speculation`) and lexes meanwhile;
-then it checks the quick inputs against the lexer's, and parses the arches the
-worker has not taken.  Should they differ (a ``#define`` the quick reading missed
-or saw wrongly), the worker is stopped and the arches parsed as before: what the
-model holds never depends on the guess.
+interface version.  The lexer knows them exactly, after a tenth of a second;
+:func:`quick_inputs` reads them off the raw bytes in a tenth of that.  So a cold run
+forks its parsers at once (:class:`Speculation`) and lexes meanwhile; then it checks
+the quick inputs against the lexer's.  Should they differ (a ``#define`` the quick
+reading missed or saw wrongly), the parsers are stopped and the arches parsed as
+before: what the model holds never depends on the guess.
 """
 
 from __future__ import annotations

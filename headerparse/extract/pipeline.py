@@ -199,16 +199,16 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
              ) -> tuple[Model, Callable[[], dict[int, str]]]:
     """The model, and what gives the text of those of its layouts the parsers encoded
     (when ``text``), by ``id``."""
-    # A cold run parses while it lexes: a worker starts on the arches at once.
+    # A cold run parses while it lexes: two parsers start on the arches at once.
     spec = _speculate(tree, options, archs, store, stack, layouts=text)
     # What libclang would read outside the tree, or expand for minutes, is refused
     # before a parse.  Checking costs a quarter of lexing the tree: a split lexing
     # takes it along, on the second core, as a parse is then all but certain (or
-    # the speculating worker does, before it parses).
+    # the first parser does, before any parse).
     check = SideJob(lambda: next(iter(treesafe.parse_problems(tree.files)), None),
                     sum(len(data) for data in tree.files.values()) // 4)
-    # With a worker parsing, the sources' cache entries wait for a moment when this
-    # process waits for it.
+    # With parsers at work, the sources' cache entries wait for a moment when this
+    # process waits for them.
     later: list[Callable[[], None]] = []
     sources = load_sources(tree.files, store, check if spec is None else None, options.docs,
                            split=spec is None, later=later)
@@ -218,22 +218,7 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
     # in the guest view they are left out, and said to be.
     tools_only = set() if options.tools else {p for p, s in sources.items()
                                               if is_tools_only(s.text)}
-    # The keys name cache entries only (and asking libclang's version costs a fortieth
-    # of a second of imports): with no cache there are none.
-    skeletons = skeleton_digest(sources) if store is not None else ""
-    jobs: dict[str, tuple] = {}
-    keys: dict[str, str] = {}
-    facts: dict[str, ArchFacts] = {}
-    for arch in archs:
-        headers = [h for h in translation_unit_headers(sources, TARGETS[arch])
-                   if h not in tools_only]
-        if store is not None:
-            keys[arch] = facts_key(skeletons, TARGETS[arch], headers, probes, defines)
-            hit = load_facts(store, keys[arch], arch)
-            if hit is not None:
-                facts[arch] = hit
-                continue
-        jobs[arch] = (TARGETS[arch], headers, probes, defines)
+    jobs, keys, facts = _cached_facts(sources, archs, tools_only, store, probes, defines)
     if facts:
         say(f"libclang facts of {', '.join(facts)} served from cache (no code changed)")
     if spec is None and jobs and not facts:
@@ -257,6 +242,31 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
     return merger.model(), lambda: _known_layouts(spec, merger.facts)
 
 
+def _cached_facts(sources: dict[str, HeaderSource], archs: tuple[str, ...],
+                  tools_only: set[str], store: Store | None, probes: list[str],
+                  defines: dict[str, str | None]
+                  ) -> tuple[dict[str, tuple], dict[str, str], dict[str, ArchFacts]]:
+    """The parse of each arch the cache does not hold (its job), each arch's cache key,
+    and the facts the cache holds."""
+    # The keys name cache entries only (and asking libclang's version costs a fortieth
+    # of a second of imports): with no cache there are none.
+    skeletons = skeleton_digest(sources) if store is not None else ""
+    jobs: dict[str, tuple] = {}
+    keys: dict[str, str] = {}
+    facts: dict[str, ArchFacts] = {}
+    for arch in archs:
+        headers = [h for h in translation_unit_headers(sources, TARGETS[arch])
+                   if h not in tools_only]
+        if store is not None:
+            keys[arch] = facts_key(skeletons, TARGETS[arch], headers, probes, defines)
+            hit = load_facts(store, keys[arch], arch)
+            if hit is not None:
+                facts[arch] = hit
+                continue
+        jobs[arch] = (TARGETS[arch], headers, probes, defines)
+    return jobs, keys, facts
+
+
 def _known_layouts(spec: Speculation | None, facts: dict[str, ArchFacts]) -> dict[int, str]:
     """The parsers' texts of the layouts (:func:`_layout_texts`), by the ``id`` of each
     layout decoded here: their records come in the order they were sent in."""
@@ -271,7 +281,7 @@ def _known_layouts(spec: Speculation | None, facts: dict[str, ArchFacts]) -> dic
 
 
 def _preparing(merger: Merger, facts: ArchFacts, parts: int = 8) -> list[Callable[[], None]]:
-    """:meth:`Merger.prepare` of ``facts``, in parts: while the worker's arches are
+    """:meth:`Merger.prepare` of ``facts``, in parts: while the parsers' arches are
     awaited, the one that comes is read after the part at hand, not after all."""
     step = -(-len(facts.records) // parts) or 1
     return [functools.partial(merger.prepare, ArchFacts(facts.arch, facts.records[i:i + step]))
@@ -292,7 +302,7 @@ def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: 
     # a shared one in the cache could be pruned by a concurrent run mid-parse.
     with private_tempdir("headerparse-") as tmp:
         include_dir = tree.materialize(Path(tmp))
-        tree_literals(include_dir / "public")     # read once, for the workers too
+        tree_literals(include_dir / "public")     # read once, for the processes parsing
         parsed = _keeper(facts, keys, store, include_dir)
         try:
             _parse_all({a: (include_dir, *job) for a, job in jobs.items()}, store is not None,
@@ -344,7 +354,7 @@ def _speculate(tree: HeaderTree, options: Options, archs: tuple[str, ...],
                 for arch in archs}
 
     def after(keys: dict[str, str], kept: dict[str, tuple]) -> None:
-        # The worker's arches go into the cache from the worker, while this process merges.
+        # A parser's arches go into the cache from the parser, while this process merges.
         for arch, (encoded, _facts) in kept.items():
             save_facts(store, keys[arch], facts_entry(encoded, include_dir))
 
@@ -360,7 +370,8 @@ def _speculate(tree: HeaderTree, options: Options, archs: tuple[str, ...],
 
 
 def _end(spec: Speculation, failed: bool) -> None:
-    """Left normally, the worker is waited for (it is keeping its facts); else stopped."""
+    """Left normally, the parsers are waited for (they are keeping their facts); else
+    stopped."""
     if failed:
         spec.cancel()
         return
@@ -371,7 +382,7 @@ def _end(spec: Speculation, failed: bool) -> None:
 
 
 def _guessed(spec: Speculation, inputs: Inputs) -> bool:
-    """Whether the worker's quick inputs are the lexer's."""
+    """Whether the parsers' quick inputs are the lexer's."""
     try:
         return spec.matches(inputs)
     except WorkerFailed as exc:

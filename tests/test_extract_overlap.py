@@ -206,18 +206,18 @@ def test_both_parsers_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 @pytest.mark.parametrize("cached", [True, False], ids=["cache", "no-cache"])
 def test_the_waiting_is_used_once_for_each_job(cached: bool, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    # While the parsers work, this process documents the first arch's members and
-    # keeps the sources' cache entries: each once, none skipped.
+    # While the parsers work, this process documents the members of each arch but the
+    # last and keeps the sources' cache entries: each once, none skipped.
     from headerparse.extract import cache, merge
 
     files = {f"copy{n}/{p}": d for n in range(6) for p, d in _files().items()}
     files.update(_files())
-    prepared: list[str] = []
+    prepared: list[tuple] = []
     kept: list[str] = []
     real_prepare, real_put = merge.Merger.prepare, cache.Store.put
 
     def prepare(self, facts) -> None:
-        prepared.extend(r.key for r in facts.records)
+        prepared.extend((facts.arch, r.key, r.loc) for r in facts.records)
         real_prepare(self, facts)
 
     def put(self, kind: str, key: str, payload: bytes) -> None:
@@ -231,6 +231,7 @@ def test_the_waiting_is_used_once_for_each_job(cached: bool, tmp_path: Path,
     _json(files, tmp_path / "t", Options(archs=ARCHS), tmp_path / "c" if cached else None)
     assert overlap.STATS == {"started": 1}
     assert prepared and len(prepared) == len(set(prepared))
+    assert len({arch for arch, _key, _loc in prepared}) == len(ARCHS) - 1
     # One entry a header (the tree holds them and an xen.h made for it).
     assert len(kept) == len(set(kept)) == (len(files) + 1 if cached else 0)
 

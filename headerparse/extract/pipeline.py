@@ -424,12 +424,12 @@ def _parse_speculated(tree: HeaderTree, spec: Speculation, jobs: dict[str, tuple
                       ahead: Callable[[ArchFacts], list[Callable[[], None]]],
                       idle: list[Callable[[], None]]) -> dict[str, ArchFacts]:
     """The arches, from the parsers; ``idle`` (emptied) is done here while they are
-    awaited, after ``ahead(facts)`` of the first."""
+    awaited, after ``ahead(facts)`` of each arch but the last."""
     facts: dict[str, ArchFacts] = {}
 
     def parsed(arch: str, blob: bytes) -> None:
         facts[arch] = archfacts.loads(blob)
-        if len(facts) == 1:
+        if len(facts) < len(jobs):      # the last one's would only delay the merge
             idle[:0] = ahead(facts[arch])
         say(f"[{len(facts)}/{len(jobs)}] parsed {arch}")
 

@@ -7,7 +7,6 @@ diagnostics, files left on disk, processes left running), not how the code is la
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pickle
@@ -46,6 +45,7 @@ from support.hostile import (
     write,
 )
 
+from headerparse.extract.cache import checksum
 from headerparse.tree import fetch_debian_headers
 
 # ------------------------------------------------------- 1. build deletes user data
@@ -423,10 +423,11 @@ def test_7_a_writable_cache_cannot_run_code(tmp_path: Path) -> None:
     entries = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
     assert entries
     for p in entries:
-        # Whatever the format: a plain pickle, and a pickle under the old digest framing.
+        # Whatever the format: a plain pickle, and a pickle framed as an entry, with a
+        # checksum that holds.
         data = p.read_bytes()
-        if data[:4] == b"hpc1":
-            p.write_bytes(b"hpc1" + hashlib.blake2b(payload, digest_size=16).digest() + payload)
+        if data[:4] == b"hpc3":
+            p.write_bytes(b"hpc3" + checksum(payload) + payload)
         else:
             p.write_bytes(payload)
     r = hp(tmp_path, *args)

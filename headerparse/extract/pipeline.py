@@ -28,6 +28,7 @@ from headerparse.extract.cache import (
     MAX_ENTRY_BYTES,
     SideJob,
     Store,
+    checksum,
     clang_id,
     code_hash,
     facts_entry,
@@ -167,10 +168,7 @@ def store_json(model: Model, options: Options | None, cache: Path | None,
 
 
 def _digest(data: bytes | Sequence[bytes]) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for part in [data] if isinstance(data, bytes) else data:
-        h.update(part)
-    return h.hexdigest()
+    return f"crc32:{checksum(data).hex()}"
 
 
 def _json_path(tree_hash: str, description: str, options: Options, archs: tuple[str, ...],

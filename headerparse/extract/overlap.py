@@ -107,15 +107,15 @@ class Speculation:
     until none is left; and last, when this process has said the cache keys
     (:meth:`keys`), runs ``after(keys, kept)`` on what its parses kept.
 
-    ``ready()`` runs in the first parser before it forks the others (what they
-    all need loaded); ``jobs(inputs)`` gives each arch's job; ``parse(*job)`` gives
-    ``(sent, kept)``, and ``extra(kept)``, if given, what each parser works out from
-    its arches once it has parsed them (:meth:`extras`):
-    ``sent`` comes back here through a file under ``spool`` (the pipe would hold a
-    parser up, an arch's facts being megabytes, until this process, busy lexing,
-    read them); ``kept`` stays in the parser for ``after``, which runs while this
-    process merges.  This process takes each arch's result (:meth:`run`), and waits
-    for the parsers (:meth:`close`) or stops them (:meth:`cancel`).
+    The hooks: ``ready()`` runs in the first parser before it forks the others (what
+    they all need loaded); ``jobs(inputs)`` gives each arch's job; ``parse(*job)``
+    gives ``(sent, kept)``: ``sent`` comes back here through a file under ``spool``
+    (the pipe would hold a parser up, an arch's facts being megabytes, until this
+    process, busy lexing, read them), ``kept`` stays in the parser for ``after``, which
+    runs while this process merges; ``extra(kept)``, if given, is what a parser works
+    out from an arch once it has parsed all it takes (:meth:`extras`).  This process
+    takes each arch's result (:meth:`run`), and waits for the parsers (:meth:`close`)
+    or stops them (:meth:`cancel`).
 
     Two parsers on two cores, with this process lexing: three processes share the
     cores, so that none has the other two waiting at the end (an arch is a tenth of

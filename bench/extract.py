@@ -59,10 +59,10 @@ for arch in DEFAULT_ARCHS:
 # Edit n of io/blkif.h (from its original text, kept beside the tree), then
 # headerparse extract with the caches warm; prints extract()'s own seconds.
 EDITED_EXTRACT = r"""
-import json, sys, time
+import sys, time
 from pathlib import Path
 from headerparse.extract.pipeline import Options, extract
-from headerparse.model import model_to_json
+from headerparse.model import model_json_text
 from headerparse.tree import cache_dir, open_tree
 public, out, kind, n = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 blkif, orig = public / "io" / "blkif.h", public.parent / "blkif.h.orig"
@@ -81,7 +81,7 @@ tree = open_tree(str(public))
 start = time.perf_counter()
 model = extract(tree, Options(), cache=cache_dir())
 print(time.perf_counter() - start)
-Path(out).write_text(json.dumps(model_to_json(model)) + "\n")
+Path(out).write_text(model_json_text(model) + "\n")     # as extract --json writes it
 """
 
 DOXYFILE = """\

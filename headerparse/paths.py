@@ -28,6 +28,8 @@ PUBLIC = "xen/include/public"
 HYPERCALL_DEFS = "xen/include/hypercall-defs.c"
 #: Xen's list of the structs its compat layer translates or checks, within a checkout.
 XLAT_LST = "xen/include/xlat.lst"
+#: The tags of Xen's releases, as a git ref glob.
+RELEASE_TAGS = "RELEASE-*"
 #: The files of a checkout besides the public headers that a tree carries along.
 EXTRA_FILES = (HYPERCALL_DEFS, XLAT_LST)
 #: The environment variable that points every command at another annotations directory.

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from headerparse.history.revisions import DEFAULT_PATTERN
+# Not from headerparse.history, which every other command would import then.
+from headerparse.paths import RELEASE_TAGS as DEFAULT_PATTERN
 
 HELP = "since, removed-in and changed-in of every symbol, from a git tree's release tags"
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from headerparse.history.versions import Version, parse_version
-from headerparse.paths import PUBLIC
+from headerparse.paths import PUBLIC, RELEASE_TAGS
 from headerparse.tree import TreeError
 
-DEFAULT_PATTERN = "RELEASE-*"
+DEFAULT_PATTERN = RELEASE_TAGS
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import docutils.core
 import pytest
 from support.linkcheck import check_site
 from support.models import HOSTILE, TEXTS, synthetic_facts, synthetic_model
+from support.site import failed_probe
 
 from headerparse import paths
 from headerparse.cli import site as site_cli
@@ -307,11 +308,8 @@ def test_build_command_end_to_end(tmp_path, monkeypatch, model):
 def test_warnings_point_at_the_header_line(tmp_path, model, capsys):
     out = tmp_path / "site"
     _stage(model, out)
-    page = out / ".staging" / "src" / "probe.hrst"
-    page.write_text("Probe\n=====\n\n.. hp-loc: io/blkif.h:99\n\n:c:macro:`NO_SUCH_MACRO`\n")
-    assert not sphinx(out, jobs="1", strict=True, quiet=True,
-                               header_root="/src/xen/include/public")
-    err = capsys.readouterr().err
+    err = failed_probe(out, "Probe\n=====\n\n.. hp-loc: io/blkif.h:99\n\n"
+                       ":c:macro:`NO_SUCH_MACRO`\n", capsys)
     assert "/src/xen/include/public/io/blkif.h:100: WARNING" in err, err
 
 
@@ -320,12 +318,9 @@ def test_a_dangling_link_in_header_text_fails_at_its_line(tmp_path, model, capsy
     # whose target no page declares is a warning at the header line, as a role is.
     out = tmp_path / "site"
     _stage(model, out)
-    page = out / ".staging" / "src" / "probe.hrst"
-    page.write_text("Probe\n=====\n\n.. xen:links::\n\n   c:macro NO_SUCH probe NO_SUCH\n\n"
-                    ".. hp-loc: io/blkif.h:40\n\n.. xen:prose::\n\n   |See NO_SUCH here.\n")
-    assert not sphinx(out, jobs="1", strict=True, quiet=True,
-                               header_root="/src/xen/include/public")
-    err = capsys.readouterr().err
+    err = failed_probe(out, "Probe\n=====\n\n.. xen:links::\n\n"
+                       "   c:macro NO_SUCH probe NO_SUCH\n\n.. hp-loc: io/blkif.h:40\n\n"
+                       ".. xen:prose::\n\n   |See NO_SUCH here.\n", capsys)
     # The marker's line stands for line 40; the text is three lines further.
     assert "/src/xen/include/public/io/blkif.h:43: WARNING: C declaration not found: NO_SUCH" \
         in err, err

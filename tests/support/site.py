@@ -36,6 +36,16 @@ def build_site(tree: HeaderTree, base: Path) -> Path:
     return out
 
 
+def failed_probe(out: Path, text: str, capsys) -> str:
+    """What a strict build of the staged site ``out`` says on stderr once a page of
+    ``text`` is added to it, headers under ``/src/xen/include/public``; the build must
+    fail."""
+    (out / ".staging" / "src" / "probe.hrst").write_text(text)
+    assert not sphinx(out, jobs="1", strict=True, quiet=True,
+                      header_root="/src/xen/include/public")
+    return capsys.readouterr().err
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass

@@ -301,34 +301,25 @@ def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: 
     with private_tempdir("headerparse-") as tmp:
         include_dir = tree.materialize(Path(tmp))
         tree_literals(include_dir / "public")     # read once, for the processes parsing
-        parsed = _keeper(facts, keys, store, include_dir)
+
+        def parsed(arch: str, got: ArchFacts | tuple[bytes, bytes | None]) -> None:
+            if isinstance(got, ArchFacts):      # parsed in this process: no round trip
+                facts[arch] = got
+                if store is not None:
+                    save_facts(store, keys[arch],
+                               facts_entry(archfacts.encode(got), include_dir))
+                return
+            blob, entry = got
+            if store is not None:
+                save_facts(store, keys[arch], entry)
+            facts[arch] = archfacts.loads(blob)
+
         try:
             _parse_all({a: (include_dir, *job) for a, job in jobs.items()}, store is not None,
                        say, parsed)
         except clangparse.ClangUnavailable as exc:
             raise ExtractError(str(exc)) from exc
     return {arch: facts[arch] for arch in jobs}
-
-
-Parsed = Callable[[str, "ArchFacts | tuple[bytes, bytes | None]"], None]
-
-
-def _keeper(facts: dict[str, ArchFacts], keys: dict[str, str], store: Store | None,
-            include_dir: Path) -> Parsed:
-    """What keeps each arch's facts (from :func:`_parse_one`) in ``facts`` and the cache."""
-
-    def parsed(arch: str, got: ArchFacts | tuple[bytes, bytes | None]) -> None:
-        if isinstance(got, ArchFacts):      # parsed in this process: no round trip
-            facts[arch] = got
-            if store is not None:
-                save_facts(store, keys[arch], facts_entry(archfacts.encode(got), include_dir))
-            return
-        blob, entry = got
-        if store is not None:
-            save_facts(store, keys[arch], entry)
-        facts[arch] = archfacts.loads(blob)
-
-    return parsed
 
 
 def _speculate(tree: HeaderTree, options: Options, archs: tuple[str, ...],
@@ -478,7 +469,7 @@ def _parse_all(jobs: dict[str, tuple], cached: bool, say: Progress,
         done = fork_map(lambda share: [_parse_one(here, cached, *jobs[arches[i]])
                                        for i in share], shares)
     except WorkerFailed as exc:
-        raise ExtractError(f"parsing the headers failed: {exc}") from exc
+        raise _failed(exc) from exc
     n = 0
     for share, blobs in zip(shares, done, strict=True):
         for i, blob in zip(share, blobs, strict=True):

@@ -49,10 +49,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
         check_output_file(args.json)    # before the work: a bad name is known now
     # The cache keeps the compact form only: --pretty is never a copy of it.
     compact = not args.pretty
+    cached = compact and not args.no_cache
     # Read once: reading and hashing the headers is a hundredth of a second.
     tree = open_args_tree(args)
-    hit = (_cached_extract(args, tree) if compact and not args.no_cache and args.json != "-"
-           else None)
+    hit = _cached_extract(args, tree) if cached and args.json != "-" else None
     if hit is not None:
         return hit
     if compact:
@@ -62,14 +62,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
         parts = [model_json_text(model, indent=1)]
     leave_fast(model)
     errors = any(d.severity == "error" for d in model.diagnostics)
-    # The JSON is ASCII (ensure_ascii): its bytes once, for both copies (9 MB on 4.17),
+    # The JSON is ASCII (ensure_ascii): its bytes once, for both files (9 MB on 4.17),
     # in the parts it came in (joined, one more copy).
-    data = [p.encode("ascii") for p in parts] + [b"\n"]
-    if compact and not args.no_cache:
+    data = ([p.encode("ascii") for p in parts] + [b"\n"]
+            if cached or args.json != "-" else [])
+    if cached:
         # What is written below, byte for byte: a later copy equals a fresh run.
         store_json(model, extract_options(args), cache_dir(), data)
     if args.json == "-":
-        sys.stdout.write("".join(parts) + "\n")
+        sys.stdout.writelines([*parts, "\n"])
     else:
         write_output(args.json, data)
         progress(args)(f"wrote {args.json}: {len(model.records)} records, "

@@ -534,11 +534,7 @@ def model_json_parts(model: Model, indent: int | None = None,
         # Each record's own dict, its layouts swapped: the keys keep their order.
         data["records"] = [{**vars(r), "layouts": {a: marker(lay) for a, lay in r.layouts.items()}}
                            for r in model.records]
-    # The model is a tree of frozen values: there is no cycle to look for.
-    try:
-        text = json.dumps(data, indent=indent, default=vars, check_circular=False)
-    except TypeError:
-        text = json.dumps(data, indent=indent, default=shallow, check_circular=False)
+    text = _encode(data, indent)
     if not texts:
         return [text]
     # A marker's JSON is its NUL escaped and this run's random token: no header's text
@@ -550,10 +546,15 @@ def model_json_parts(model: Model, indent: int | None = None,
 
 def value_json_text(value: object) -> str:
     """A value of the model as :func:`model_json_text` writes it inside the model."""
+    return _encode(value)
+
+
+def _encode(value: object, indent: int | None = None) -> str:
+    # The model is a tree of frozen values: there is no cycle to look for.
     try:
-        return json.dumps(value, default=vars, check_circular=False)
+        return json.dumps(value, indent=indent, default=vars, check_circular=False)
     except TypeError:
-        return json.dumps(value, default=shallow, check_circular=False)
+        return json.dumps(value, indent=indent, default=shallow, check_circular=False)
 
 
 class SchemaError(ValueError):

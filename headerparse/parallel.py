@@ -203,6 +203,25 @@ class Send:
     def fail(self, exc: BaseException) -> None:
         self._frame(_dumps(("error", exc)))
 
+    def fork(self, func: Callable[[], None]) -> int:
+        """A process forked from this child, running ``func()`` and sending through the
+        same pipe; it dies with this child, and its exception is sent as one.  Its pid,
+        for this child to wait for."""
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                die_with_parent(parent)
+                try:
+                    func()
+                    code = 0
+                except Exception as exc:
+                    self.fail(exc)
+            finally:
+                os._exit(code)
+        return pid
+
     def _frame(self, blob: bytes) -> None:
         data = len(blob).to_bytes(8, "little") + blob
         while data:

@@ -48,3 +48,30 @@ def test_streamer_names_an_exception_that_does_not_pickle():
         with pytest.raises(WorkerFailed, match="worker failed: RuntimeError: Unpicklable: "
                                                "holds a lambda"):
             s.next()
+
+
+def test_a_process_the_streamers_child_forks_sends_through_its_pipe():
+    import os
+
+    def work(send) -> None:
+        pid = send.fork(lambda: send(("forked", os.getpid())))
+        send(("child", os.getpid()))
+        os.waitpid(pid, 0)
+
+    with Streamer(work) as child:
+        got = [child.next(), child.next()]
+        assert child.next() is None
+    assert sorted(kind for kind, _ in got) == ["child", "forked"]
+    assert len({pid for _, pid in got}) == 2
+
+
+def test_a_forked_senders_exception_is_the_streamers_failure():
+    import os
+
+    def work(send) -> None:
+        def boom() -> None:
+            raise ValueError("in the forked one")
+        os.waitpid(send.fork(boom), 0)
+
+    with Streamer(work) as child, pytest.raises(WorkerFailed, match="in the forked one"):
+        child.next()

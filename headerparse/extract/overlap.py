@@ -24,7 +24,7 @@ from typing import Any
 from headerparse import treesafe
 from headerparse.extract.lexer import Define, scan_defines
 from headerparse.extract.options import Options
-from headerparse.parallel import Claims, Send, Streamer, WorkerFailed, die_with_parent
+from headerparse.parallel import Claims, Send, Streamer, WorkerFailed
 from headerparse.tree import HeaderTree, TreeError
 
 # domctl.h and sysctl.h #error unless the toolstack's view is asked for.
@@ -170,7 +170,7 @@ class Speculation:
                 return
             todo = jobs(inputs)
             ready()
-            others = [_fork(lambda: parse_all(todo, send), send) for _ in range(parsers - 1)]
+            others = [send.fork(lambda: parse_all(todo, send)) for _ in range(parsers - 1)]
             parse_all(todo, send)
             for pid in others:
                 _, status = os.waitpid(pid, 0)
@@ -262,21 +262,3 @@ class Speculation:
         self._worker.kill()
         self._claims.close()
 
-
-def _fork(func: Callable[[], None], send: Send) -> int:
-    """A parser forked by the first: it dies with it, and sends its failure through
-    the first's pipe."""
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            die_with_parent(parent)
-            try:
-                func()
-                code = 0
-            except Exception as exc:
-                send.fail(exc)
-        finally:
-            os._exit(code)
-    return pid

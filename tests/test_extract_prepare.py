@@ -12,7 +12,7 @@ from support.extract_case import case_files, write_tree
 
 from headerparse.extract import merge
 from headerparse.extract.attach import code_lines
-from headerparse.extract.conditions import blank_comments
+from headerparse.extract.conditions import COMMENT
 from headerparse.extract.frozen import maker
 from headerparse.extract.pipeline import Options, extract
 from headerparse.model import EMPTY_DOC, Field, Loc, Record, model_json_text
@@ -124,24 +124,29 @@ def test_a_maker_refuses_a_class_whose_init_does_more() -> None:
         maker(Checked)
 
 
-# Comments as the naive pattern of blank_comments reads them: unclosed, nested, beside
-# strings and line ends.
+# Comments as the pattern that defines them (conditions.COMMENT) reads them: unclosed,
+# nested, beside strings and line ends.
 ODD_TEXTS = ["/* open", "a /* b */ c // d\ne", "//", "/", "/*/", "/**/", "/*/ x */",
              "x//y/*z*/\n/* a\nb */ c /* d", "a/*b*/*/c", "//a\r\nb", "/*\n*//", "'/*' x */",
              "/*//*/x", "a/\n/b", "#include \"io/ring.h\" /* ring\n * buffers */\n"]
 
 
-def test_code_lines_blank_what_blank_comments_does() -> None:
+def _by_pattern(text: str) -> list[str]:
+    """The code lines as COMMENT, the pattern that defines a comment, blanks them."""
+    return COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text).split("\n")
+
+
+def test_code_lines_blank_what_the_comment_pattern_matches() -> None:
     data = Path(__file__).parent / "data"
     texts = [p.read_text(encoding="utf-8", errors="replace")
              for p in sorted(data.rglob("*.h"))] + ODD_TEXTS
     assert len(texts) > len(ODD_TEXTS) + 3
     for text in texts:
-        assert code_lines(text) == blank_comments(text).split("\n"), text[:60]
+        assert code_lines(text) == _by_pattern(text), text[:60]
 
 
 @pytest.mark.slow
 def test_code_lines_of_xen_417(xen_tree_417: HeaderTree) -> None:
     for path, data in xen_tree_417.files.items():
         text = data.decode("utf-8", errors="replace")
-        assert code_lines(text) == blank_comments(text).split("\n"), path
+        assert code_lines(text) == _by_pattern(text), path

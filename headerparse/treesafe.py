@@ -170,7 +170,7 @@ def _parents(d: str) -> Iterator[str]:
 _INCLUDE = re.compile(rb'#[ \t]*include(?:_next)?[ \t]*([<"])([^>"\n]*)[>"]')
 
 
-def _directives(pattern: re.Pattern[bytes], data: bytes) -> Iterator[tuple[int, re.Match[bytes]]]:
+def directives(pattern: re.Pattern[bytes], data: bytes) -> Iterator[tuple[int, re.Match[bytes]]]:
     """The matches of ``pattern`` (from a ``#``) that only blanks precede on their line,
     with where the line begins: what ``^[ \t]*`` + ``pattern`` finds line by line.
     (Searched for from the ``#``: a pattern opening with ``^`` is tried at every byte,
@@ -186,7 +186,7 @@ def _directives(pattern: re.Pattern[bytes], data: bytes) -> Iterator[tuple[int, 
 
 
 def _include_problems(rel: str, data: bytes, files: Mapping[str, bytes]) -> Iterator[str]:
-    for _, m in _directives(_INCLUDE, data):
+    for _, m in directives(_INCLUDE, data):
         target = m.group(2).decode("utf-8", "replace")
         line = data.count(b"\n", 0, m.start()) + 1
         # The tree is materialized as <dir>/include/public/<rel>; -I <dir>/include.
@@ -215,7 +215,7 @@ class _Macros:
         for rel, data in files.items():
             if b"define" not in data:
                 continue
-            for begin, m in _directives(_DEFINE, data):
+            for begin, m in directives(_DEFINE, data):
                 params = None
                 if m.group(2) is not None:
                     params = [p.strip() for p in m.group(2)[1:-1].decode("latin-1").split(",")]
@@ -314,11 +314,11 @@ def _expansion_problems(files: Mapping[str, bytes]) -> Iterator[str]:
 _DIRECTIVE = re.compile(rb"#(?:[^\n]*\\\n)*[^\n]*")
 
 
-def _without_directives(data: bytes) -> bytes:
+def _withoutdirectives(data: bytes) -> bytes:
     """``data`` without its preprocessor lines (continuations included)."""
     parts = []
     pos = 0
-    for begin, m in _directives(_DIRECTIVE, data):
+    for begin, m in directives(_DIRECTIVE, data):
         parts.append(data[pos:begin])
         pos = m.end()
     parts.append(data[pos:])
@@ -337,7 +337,7 @@ def _code_problems(files: Mapping[str, bytes], macros: _Macros) -> Iterator[str]
     # skipped below (no call of a name can start inside one).
     call = re.compile("(?:" + "|".join(map(re.escape, copying)) + r")\s*\(")
     for rel, data in files.items():
-        code = _without_directives(data).decode("latin-1")
+        code = _withoutdirectives(data).decode("latin-1")
         done = 0
         for m in call.finditer(code):
             if m.start() < done or (m.start() and _WORD.match(code, m.start() - 1)):

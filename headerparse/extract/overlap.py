@@ -16,7 +16,7 @@ import os
 import pickle
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,9 @@ from headerparse.parallel import Claims, Send, Streamer, WorkerFailed
 from headerparse.tree import HeaderTree, TreeError
 
 # domctl.h and sysctl.h #error unless the toolstack's view is asked for.
-# (Each pattern opens with its "#", found fast, and :func:`_at_line_start` checks what
-# precedes it: a pattern opening with ^ in multi-line mode is tried at every offset,
-# ten times slower on 4.17's headers.)
+# (Each pattern opens with its "#", found fast, and what precedes it on its line is
+# checked after (treesafe.directives): a pattern opening with ^ in multi-line mode is
+# tried at every offset, ten times slower on 4.17's headers.)
 _TOOLS_ONLY = re.compile(r"#\s*if\s+!\s*defined\s*\(?\s*__XEN__\s*\)?\s*&&\s*"
                          r"!\s*defined\s*\(?\s*__XEN_TOOLS__\s*\)?\s*\n\s*#\s*error")
 _DEFINE = re.compile(rb"#[ \t]*define[ \t]+([A-Za-z_]\w*)(\(?)")
@@ -57,14 +57,6 @@ def is_tools_only(text: str) -> bool:
                for m in _TOOLS_ONLY.finditer(text))
 
 
-def _defines_in(data: bytes) -> Iterator[re.Match[bytes]]:
-    """``#define``s that only blanks precede on their line."""
-    for m in _DEFINE.finditer(data):
-        start = data.rfind(b"\n", 0, m.start()) + 1
-        if not data[start:m.start()].strip(b" \t"):
-            yield m
-
-
 def defines_for(options: Options, compat: list[Define] | None) -> dict[str, str | None]:
     """The -D options of a parse; ``compat`` is xen-compat.h's defines (None: no such header)."""
     out: dict[str, str | None] = {}
@@ -84,7 +76,8 @@ def defines_for(options: Options, compat: list[Define] | None) -> dict[str, str 
 def quick_inputs(files: dict[str, bytes], options: Options) -> Inputs:
     """The lexer's :class:`Inputs`, as far as the raw bytes tell (a guess, checked later)."""
     probes = {m.group(1).decode() for data in files.values()
-              for m in _defines_in(_BLOCK_COMMENT.sub(b" ", data)) if not m.group(2)}
+              for _, m in treesafe.directives(_DEFINE, _BLOCK_COMMENT.sub(b" ", data))
+              if not m.group(2)}
     # The text the lexer searches: the bytes decoded as HeaderSource.text is.
     tools_only = frozenset() if options.tools else frozenset(
         p for p, data in files.items()

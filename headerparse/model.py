@@ -515,25 +515,29 @@ def model_json_parts(model: Model, indent: int | None = None,
     ``__dict__`` (a mapping that is no dict) fails that pass, and the model is then
     encoded with :func:`~headerparse.jsonform.shallow`.
 
-    ``known`` holds the text (:func:`value_json_text`) of some records' layouts, by
-    their ``id``: a cold extraction's parsers encode those of their arches, a third of
-    the text, while this process merges; they are put in place of a marker each.
+    ``known`` holds the text (:func:`value_json_text`) of some of the records' layouts
+    and member lists and of the macros' docs, by their ``id``: a cold extraction's
+    parsers encode the layouts of their arches while this process merges, and this
+    process the others while it waits for the parsers (two thirds of the text in all);
+    each is put in place of a marker.
     """
     data = shallow(model)
     data["$schema"] = f"headerparse-model/{SCHEMA_VERSION}"
     texts: list[str] = []
     token = os.urandom(8).hex()
     if known and indent is None:
-        def marker(layout: Layout) -> Layout | str:
-            text = known.get(id(layout))
+        def marker(value: Any) -> Any:
+            text = known.get(id(value))
             if text is None:
-                return layout
+                return value
             texts.append(text)
             return f"\0{token}{len(texts) - 1}"
 
-        # Each record's own dict, its layouts swapped: the keys keep their order.
-        data["records"] = [{**vars(r), "layouts": {a: marker(lay) for a, lay in r.layouts.items()}}
+        # Each record's and macro's own dict, some values swapped: the keys keep their order.
+        data["records"] = [{**vars(r), "fields": marker(r.fields),
+                            "layouts": {a: marker(lay) for a, lay in r.layouts.items()}}
                            for r in model.records]
+        data["macros"] = [{**vars(m), "doc": marker(m.doc)} for m in model.macros]
     text = _encode(data, indent)
     if not texts:
         return [text]

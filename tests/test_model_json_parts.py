@@ -1,5 +1,6 @@
-"""The model's JSON with layouts whose text a parser wrote (``known``) is the JSON
-without them, byte for byte, however many are known and whatever the comments say."""
+"""The model's JSON with values whose text was written ahead (``known``: layouts by the
+parsers, member lists and macro docs while they were awaited) is the JSON without
+them, byte for byte, however many are known and whatever the comments say."""
 
 from __future__ import annotations
 
@@ -23,13 +24,25 @@ def model(tmp_path_factory: pytest.TempPathFactory):
     return extract(open_tree(str(root)), Options(archs=("x86_32", "arm64")))
 
 
+def _values(model, kind: str) -> list[object]:
+    if kind == "layouts":
+        return [lay for r in model.records for lay in r.layouts.values()]
+    if kind == "fields":
+        return [r.fields for r in model.records]
+    return list({id(m.doc): m.doc for m in model.macros}.values())     # docs, once each
+
+
+@pytest.mark.parametrize("kinds", [("layouts",), ("fields", "docs"), ("layouts", "fields", "docs")])
 @pytest.mark.parametrize("share", [1, 2, 3], ids=["all", "half", "a third"])
-def test_known_layouts_change_no_byte(model, share: int) -> None:
-    layouts = [lay for r in model.records for lay in r.layouts.values()]
-    assert len(layouts) > 10
-    known = {id(lay): value_json_text(lay) for lay in layouts[::share]}
+def test_known_values_change_no_byte(model, share: int, kinds: tuple[str, ...]) -> None:
+    values = [v for kind in kinds for v in _values(model, kind)[::share]]
+    assert len(values) >= 5
+    known = {id(v): value_json_text(v) for v in values}
     parts = model_json_parts(model, known=known)
-    assert len(parts) == 2 * len(known) + 1
+    # A doc shared by several macros is put in at each of them.
+    uses = sum(1 for r in model.records for v in (r.fields, *r.layouts.values()) if id(v) in known)
+    uses += sum(1 for m in model.macros if id(m.doc) in known)
+    assert len(parts) == 2 * uses + 1
     assert "".join(parts) == model_json_text(model)
 
 
@@ -38,4 +51,5 @@ def test_extract_json_is_the_models_text(tmp_path: Path) -> None:
     tree = open_tree(str(write_tree(tmp_path, files)))
     model, parts = extract_json(tree, Options(archs=("x86_32", "x86_64", "arm64")))
     assert "".join(parts) == model_json_text(model)
-    assert len(parts) > 1       # the parsers' layouts were used
+    # The parsers' layouts were used, and the member lists written while they were awaited.
+    assert len(parts) > 2 * sum(len(r.layouts) for r in model.records) + 1

@@ -63,6 +63,8 @@ class FieldDocs:
         self._sites: dict[tuple[str, str, int], list[RawRecord]] = {}
         self._lists: dict[int, tuple[RawRecord, MemberList]] = {}
         self._distinct: dict[tuple[str, str, int], list[MemberList]] = {}
+        # The members each definition site has as prepared so far (:meth:`prepared`).
+        self._prepared: dict[tuple[str, str, int], tuple[Field, ...]] = {}
 
     def record_doc(self, file: str, line: int) -> Doc:
         src = self.sources.get(file) if self.docs else None
@@ -87,7 +89,12 @@ class FieldDocs:
                     distinct.append(members)
             if distinct != self._distinct.get(at):     # else FIELDS has it already
                 self._distinct[at] = distinct
-                self.fields(site, self.record_doc(r.loc.file, r.loc.line))
+                self._prepared[at] = self.fields(site, self.record_doc(r.loc.file, r.loc.line))
+
+    def prepared(self) -> list[tuple[Field, ...]]:
+        """The documented members of each record as the arches prepared so far give them:
+        the merge's, for each record that the other arches give the same member lists."""
+        return list(self._prepared.values())
 
     def fields(self, raws: Iterable[RawRecord], record_doc: Doc) -> tuple[Field, ...]:
         """Each member of the record ``raws`` (one per arch) define once, documented by

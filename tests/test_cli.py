@@ -173,3 +173,31 @@ def test_extract_to_stdout_and_to_a_file_say_the_same(tmp_path: Path) -> None:
     assert piped.returncode == filed.returncode == 0, piped.stderr + filed.stderr
     assert piped.stdout == (tmp_path / "m.json").read_text()
     assert json.loads(piped.stdout)["records"]
+
+
+def test_each_command_is_registered_by_the_family_the_table_names() -> None:
+    import argparse
+
+    from headerparse.cli.commands import COMMANDS, FAMILIES, _family, build_parser
+
+    registered = {}
+    for family in FAMILIES:
+        sub = argparse.ArgumentParser().add_subparsers()
+        _family(family).register(sub)
+        registered.update(dict.fromkeys(sub.choices, family))
+    assert registered == COMMANDS
+    # A run's parser has its command's family; --help, no command or a typo, all of them.
+    subs = {tuple(next(a for a in build_parser(argv)._actions
+                       if isinstance(a, argparse._SubParsersAction)).choices)
+            for argv in (["layout", "x"], ["-q", "review", "p"])}
+    assert subs == {("show", "layout"), ("check", "review")}
+    for argv in ([], ["--help"], ["extrct"]):
+        action = next(a for a in build_parser(argv)._actions
+                      if isinstance(a, argparse._SubParsersAction))
+        assert set(action.choices) == set(COMMANDS)
+
+
+def test_a_mistyped_command_lists_every_command(tmp_path: Path) -> None:
+    r = run("extrct", cache=tmp_path)
+    assert r.returncode == 2
+    assert "invalid choice: 'extrct'" in r.stderr and "'history'" in r.stderr

@@ -15,7 +15,7 @@ Peers, each run in its own process so that its peak memory is its own:
   code-edit     the same, caches warm, after a one-header code edit (a #define added).
 Each edit run edits anew, so that no run finds its own tree in the cache. For
 the edits the bench also prints what extract() itself took (what `headerparse
-build` spends extracting), besides the process's wall time.
+build` spends extracting), in as many runs of its own, after edits of their own.
 Doxygen's one-arch run and the cold extraction are measured by turns, so that a
 host whose speed drifts slows both alike; the ratio is also given run by run.
 Prints wall times (best of N), peak RSS, and the ratios the project tracks:
@@ -59,14 +59,11 @@ for arch in DEFAULT_ARCHS:
                 options=ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
 """
 
-# Edit n of io/blkif.h (from its original text, kept beside the tree), then
-# headerparse extract with the caches warm; prints extract()'s own seconds.
+# Edit n of io/blkif.h (from its original text, kept beside the tree); with an output
+# file, then extract() with the caches warm, printing its own seconds, and the JSON.
 EDITED_EXTRACT = r"""
 import sys, time
 from pathlib import Path
-from headerparse.extract.pipeline import Options, extract
-from headerparse.model import model_json_text
-from headerparse.tree import cache_dir, open_tree
 public, out, kind, n = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 blkif, orig = public / "io" / "blkif.h", public.parent / "blkif.h.orig"
 if not orig.exists():
@@ -80,6 +77,11 @@ else:   # one more object-like macro: a line of code, and one more probe on ever
     end = text.rindex("#endif")
     text = f"{text[:end]}#define HP_BENCH_EDIT {n}\n{text[end:]}"
 blkif.write_text(text)
+if not out:
+    raise SystemExit(0)
+from headerparse.extract.pipeline import Options, extract
+from headerparse.model import model_json_text
+from headerparse.tree import cache_dir, open_tree
 tree = open_tree(str(public))
 start = time.perf_counter()
 model = extract(tree, Options(), cache=cache_dir())
@@ -148,17 +150,23 @@ def _best(results: list[tuple[float, int, float]]) -> tuple[float, int, float]:
 
 def edits(runs: int, py: str, public: Path, work: Path, env: dict[str, str], kind: str
           ) -> tuple[tuple[float, int, float], float]:
-    """Best wall time and peak RSS of ``runs`` fresh edits, and extract()'s best time.
+    """Best wall time, peak RSS and CPU time of ``headerparse extract`` after each of
+    ``runs`` fresh edits, and extract()'s best time after as many others.
 
     Each run edits anew (edit n of the original), so that none finds its tree cached.
     """
     copy = work / f"{kind}-edit" / "public"
     shutil.copytree(public, copy)
+    results = []
+    for n in range(runs):
+        measure([py, "-c", EDITED_EXTRACT, str(copy), "", kind, str(n)], env)   # the edit
+        results.append(measure([py, "-m", "headerparse", "extract", "-q", "--tree", str(copy),
+                                "--json", str(work / "e.json")], env))
     said: list[str] = []
-    results = [measure([py, "-c", EDITED_EXTRACT, str(copy), str(work / "e.json"), kind,
-                        str(n)], env, said) for n in range(runs)]
-    return ((min(r[0] for r in results), max(r[1] for r in results),
-             min(r[2] for r in results)), min(map(float, said)))
+    for n in range(runs, 2 * runs):
+        measure([py, "-c", EDITED_EXTRACT, str(copy), str(work / "e.json"), kind, str(n)],
+                env, said)
+    return _best(results), min(map(float, said))
 
 
 def main() -> int:

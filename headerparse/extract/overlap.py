@@ -102,9 +102,9 @@ class Speculation:
 
     The hooks: ``ready()`` runs in the first parser before it forks the others (what
     they all need loaded); ``jobs(inputs)`` gives each arch's job; ``parse(*job)``
-    gives ``(sent, kept)``: ``sent`` comes back here through a file under ``spool``
-    (the pipe would hold a parser up, an arch's facts being megabytes, until this
-    process, busy lexing, read them), ``kept`` stays in the parser for ``after``, which
+    gives ``(sent, kept)``: ``sent``, bytes, comes back here as they are through a file
+    under ``spool`` (the pipe would hold a parser up, an arch's facts being megabytes,
+    until this process, busy lexing, read them), ``kept`` stays in the parser for ``after``, which
     runs while this process merges; ``extra(kept)``, if given, is what a parser works
     out from an arch once it has parsed all it takes (:meth:`extras`).  This process
     takes each arch's result (:meth:`run`), and waits for the parsers (:meth:`close`)
@@ -118,7 +118,7 @@ class Speculation:
 
     def __init__(self, tree: HeaderTree, options: Options, archs: tuple[str, ...],
                  spool: Path, jobs: Callable[[Inputs], dict[str, tuple]],
-                 parse: Callable[..., tuple[Any, Any]],
+                 parse: Callable[..., tuple[bytes, Any]],
                  after: Callable[[dict[str, str], dict[str, Any]], None],
                  ready: Callable[[], None] = lambda: None, parsers: int = 2,
                  extra: Callable[[Any], Any] | None = None) -> None:
@@ -136,8 +136,9 @@ class Speculation:
             while (i := self._claims.take()) is not None:
                 arch = self.arches[i]
                 sent, kept[arch] = parse(*todo[arch])
-                path = spool / f"facts-{i}.pickle"
-                path.write_bytes(pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL))
+                # As they are: pickled, they were copied once more on each side.
+                path = spool / f"facts-{i}.bin"
+                path.write_bytes(sent)
                 send((arch, str(path)))
             for arch, k in kept.items() if extra is not None else ():
                 path = spool / f"extra-{arch}.pickle"
@@ -206,7 +207,7 @@ class Speculation:
         finally:
             os.close(fd)
 
-    def run(self, parsed: Callable[[str, Any], None], idle: list[Callable[[], None]]) -> None:
+    def run(self, parsed: Callable[[str, bytes], None], idle: list[Callable[[], None]]) -> None:
         """Hand each arch's result to ``parsed`` as it comes, doing the ``idle`` jobs, first
         to last, while none is there to take; ``parsed`` may add jobs to ``idle``, which
         ends empty."""
@@ -220,7 +221,7 @@ class Speculation:
                 self._extras[got[1]] = got[2]
                 continue
             arch, path = got
-            parsed(arch, pickle.loads(Path(path).read_bytes()))
+            parsed(arch, Path(path).read_bytes())
             left -= 1
         while idle:
             idle.pop(0)()

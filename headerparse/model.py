@@ -518,7 +518,7 @@ def model_json_parts(model: Model, indent: int | None = None,
     ``known`` holds the text (:func:`value_json_text`) of some of the records' layouts
     and member lists and of the macros' docs, by their ``id``: a cold extraction's
     parsers encode the layouts of their arches while this process merges, and this
-    process the others while it waits for the parsers (two thirds of the text in all);
+    process the others while it waits for the last one (four fifths of the text in all);
     each is put in place of a marker.
     """
     data = shallow(model)

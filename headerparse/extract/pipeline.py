@@ -228,15 +228,11 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
         overlap.STATS["dropped"] += 1
         spec = None
     merger = Merger(tree, options, archs, sources, {}, tools_only)
-    ahead = _Ahead() if text and jobs and spec is not None else None
+    ahead = _Ahead(sources, merger) if text and jobs and spec is not None else None
     if jobs and spec is not None:
-        def encoding() -> list[Callable[[], None]]:
-            assert ahead is not None
-            return [*ahead.docs(sources), functools.partial(ahead.add, merger.prepared_fields)]
-
         facts.update(_parse_speculated(tree, spec, jobs, keys, say, store,
                                        lambda f: _preparing(merger, f), later,
-                                       encoding if ahead is not None else None))
+                                       ahead.jobs if ahead is not None else None))
     for job in later:
         job()
     if jobs and spec is None:
@@ -248,30 +244,31 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
 
 
 class _Ahead:
-    """Values of the model encoded (:func:`value_json_text`) while the parsers are
-    awaited, as the merge will most likely use them: the macros' docs and the records'
+    """Values of the model encoded (:func:`value_json_text`) while the last parser is
+    awaited, as the merge will most likely hold them: the macros' docs and the records'
     documented members, two fifths of the model's text, which this process would
     otherwise encode after the merge, on one core."""
 
-    def __init__(self) -> None:
+    def __init__(self, sources: dict[str, HeaderSource], merger: Merger) -> None:
+        self.sources, self.merger = sources, merger
         # id -> the value and its text: the value is held, as an id names it only
         # while it lives.
         self._texts: dict[int, tuple[object, str]] = {}
 
-    def add(self, values: Callable[[], Iterable[object]]) -> None:
+    def jobs(self, parts: int = 8) -> list[Callable[[], None]]:
+        """The docs of the macros, in ``parts``, then the members prepared by then."""
+        docs = [found[0] for src in self.sources.values() for found in src.macro_docs
+                if found is not None]
+        step = -(-len(docs) // parts) or 1
+        return [*(functools.partial(self._add, functools.partial(list, docs[i:i + step]))
+                  for i in range(0, len(docs), step)),
+                functools.partial(self._add, self.merger.prepared_fields)]
+
+    def _add(self, values: Callable[[], Iterable[object]]) -> None:
         texts = self._texts
         for value in values():
             if id(value) not in texts:
                 texts[id(value)] = (value, value_json_text(value))
-
-    def docs(self, sources: dict[str, HeaderSource], parts: int = 8
-             ) -> list[Callable[[], None]]:
-        """Jobs encoding the docs of the sources' macros, in ``parts``."""
-        docs = [found[0] for src in sources.values() for found in src.macro_docs
-                if found is not None]
-        step = -(-len(docs) // parts) or 1
-        return [functools.partial(self.add, functools.partial(list, docs[i:i + step]))
-                for i in range(0, len(docs), step)]
 
     def known(self) -> dict[int, str]:
         return {key: text for key, (_value, text) in self._texts.items()}

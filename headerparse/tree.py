@@ -230,8 +230,10 @@ def _open_public(root: Path) -> HeaderTree:
 # --------------------------------------------------------------------------- git revisions
 
 
-def _run(cmd: list[str], *, cwd: Path | None = None, input: bytes | None = None,
-         env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+def run_tool(cmd: list[str], *, cwd: Path | None = None, input: bytes | None = None,
+             env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """``cmd``'s result (never raising on its exit status); TreeError when it is not
+    installed or does not finish in time."""
     try:
         return subprocess.run(cmd, cwd=cwd, input=input, capture_output=True, env=env,
                               timeout=_TIMEOUT, check=False)
@@ -245,7 +247,7 @@ def _git(root: Path, *args: str, input: bytes | None = None) -> subprocess.Compl
     # Inherited GIT_DIR and friends (e.g. when run from a git hook) would point at another repo.
     env = {k: v for k, v in os.environ.items()
            if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY")}
-    return _run(["git", "-C", str(root), *args], input=input, env=env)
+    return run_tool(["git", "-C", str(root), *args], input=input, env=env)
 
 
 def _messages(proc: subprocess.CompletedProcess[bytes]) -> str:
@@ -390,9 +392,9 @@ def _fetch_into(suite: str, final: Path, apt_dir: Path, progress: Progress) -> N
             progress(f"extracting {PACKAGE} {version} ({suite})…")
         root = tmp / "root"
         try:
-            version = _run(["dpkg-deb", "-f", str(deb), "Version"]).stdout.decode().strip() \
+            version = run_tool(["dpkg-deb", "-f", str(deb), "Version"]).stdout.decode().strip() \
                 or version
-            proc = _run(["dpkg-deb", "-x", str(deb), str(root)])
+            proc = run_tool(["dpkg-deb", "-x", str(deb), str(root)])
         except TreeError as e:
             raise TreeError(f"Cannot unpack {deb.name} for {suite}: {e}") from e
         if proc.returncode != 0:
@@ -416,7 +418,7 @@ def _download(suite: str, dest: Path, apt_dir: Path, progress: Progress) -> Path
         if suite == machine:
             if progress:
                 progress(f"fetching {PACKAGE} for {suite}…")
-            proc = _apt([], "download", PACKAGE, cwd=dest)
+            proc = apt_get([], "download", PACKAGE, cwd=dest)
             if proc.returncode == 0:
                 return _the_deb(dest, suite)
             # Lists never updated (fresh container, no root): try a private apt setup instead.
@@ -424,10 +426,10 @@ def _download(suite: str, dest: Path, apt_dir: Path, progress: Progress) -> Path
         opts = _private_apt(suite, apt_dir, machine)
         if progress:
             progress(f"updating private apt lists for {suite}…")
-        update = _apt(opts, "update")
+        update = apt_get(opts, "update")
         if progress:
             progress(f"fetching {PACKAGE} for {suite}…")
-        proc = _apt(opts, "download", PACKAGE, cwd=dest)
+        proc = apt_get(opts, "download", PACKAGE, cwd=dest)
         if proc.returncode == 0:
             return _the_deb(dest, suite)
         # apt-get update exits 0 on unreachable mirrors; its warnings explain the failure.
@@ -442,11 +444,16 @@ def _download(suite: str, dest: Path, apt_dir: Path, progress: Progress) -> Path
     )
 
 
-def _apt(opts: list[str], *args: str,
-         cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    # LC_ALL=C: error text ends up in TreeError messages and in bug reports.
-    env = dict(os.environ, LC_ALL="C", DEBIAN_FRONTEND="noninteractive")
-    return _run(["apt-get", "-q", *opts, *args], cwd=cwd, env=env)
+def apt_get(opts: list[str], *args: str,
+            cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    """``apt-get -q`` with ``opts`` (a private setup's, :func:`private_apt`) and ``args``."""
+    return run_tool(["apt-get", "-q", *opts, *args], cwd=cwd, env=c_locale())
+
+
+def c_locale() -> dict[str, str]:
+    """This process's environment, for a tool whose error text ends up in TreeError
+    messages and in bug reports: in English (LC_ALL=C), and never asking."""
+    return {**os.environ, "LC_ALL": "C", "DEBIAN_FRONTEND": "noninteractive"}
 
 
 def _the_deb(dest: Path, suite: str) -> Path:
@@ -470,13 +477,20 @@ class _AptSource:
     fields: tuple[tuple[str, str], ...] = ()    # deb822: (name, raw value incl. continuations)
     line: tuple[str, ...] = ()                  # one-line: "deb", "[opts]"?, uri, suite, comps
 
-    def render(self, suite: str) -> str:
+    def render(self, suite: str | None = None, types: tuple[str, ...] = ()) -> str:
+        """The entry, for ``suite`` instead of its own suites, of ``types`` instead of its own."""
         if self.one_line:
-            head = self.line[:-1 - len(self.components)]
-            return " ".join((*head, suite, *self.components)) + "\n"
+            # "deb", "[opts]"?, uri; then the suite and the components.
+            kinds, middle = types or self.line[:1], self.line[1:-1 - len(self.components)]
+            suites = (suite,) if suite else self.line[-1 - len(self.components):][:1]
+            return "".join(" ".join((kind, *middle, *suites, *self.components)) + "\n"
+                           for kind in kinds)
         lines = []
         for name, value in self.fields:
-            value = suite if name.lower() == "suites" else value
+            if name.lower() == "suites" and suite:
+                value = suite
+            elif name.lower() == "types" and types:
+                value = " ".join(types)
             # A value that starts on the next line (an inline Signed-By key) gets no space.
             lines.append(f"{name}:{'' if value.startswith(chr(10)) else ' '}{value}\n")
         return "".join(lines)
@@ -535,16 +549,28 @@ def main_archive(sources: Iterator[_AptSource], machine: str | None) -> _AptSour
 def _private_apt(suite: str, apt_dir: Path, machine: str | None,
                  etc: Path = Path("/etc/apt")) -> list[str]:
     """Write a private apt setup for ``suite`` under ``apt_dir``; return apt-get's -o options."""
+    return private_apt(apt_dir, archive_entry(etc, machine), suite)
+
+
+def archive_entry(etc: Path, machine: str | None) -> _AptSource:
+    """The machine's main Debian archive entry (:func:`main_archive`); TreeError if none."""
     src = main_archive(system_sources(etc), machine)
     if src is None:
         raise TreeError(f"No apt source for the main Debian archive (suite "
                         f"{machine or 'of this machine'}, component main) was found in "
                         f"{etc}/sources.list or {etc}/sources.list.d")
+    return src
+
+
+def private_apt(apt_dir: Path, src: _AptSource, suite: str | None = None,
+                types: tuple[str, ...] = ()) -> list[str]:
+    """An apt setup under ``apt_dir`` with ``src`` alone (:meth:`_AptSource.render` of
+    ``suite`` and ``types``), and nothing of the system's state; apt-get's -o options."""
     for sub in ("lists/partial", "cache/archives/partial"):
         (apt_dir / sub).mkdir(parents=True, exist_ok=True)
     # apt picks the parser from the extension, so keep the original format.
     source_list = apt_dir / ("sources.list" if src.one_line else "debian.sources")
-    source_list.write_text(src.render(suite), encoding="utf-8")
+    source_list.write_text(src.render(suite, types), encoding="utf-8")
     (apt_dir / "status").touch()
     return [f"-oDir::Etc::SourceList={source_list}", "-oDir::Etc::SourceParts=/nonexistent",
             f"-oDir::State::Lists={apt_dir / 'lists'}", f"-oDir::Cache={apt_dir / 'cache'}",

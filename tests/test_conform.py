@@ -471,4 +471,4 @@ def test_private_apt_adds_deb_src_to_the_systems_entry(name: str, text: str, tmp
     else:
         assert out.splitlines()[1].startswith("deb-src [arch=amd64] http://mirror.invalid")
     assert f"-oDir::State::Lists={tmp_path / 'apt' / 'lists'}" in opts
-    assert "-oDir::Etc::SourceParts=/dev/null" in opts
+    assert "-oDir::Etc::SourceParts=/nonexistent" in opts

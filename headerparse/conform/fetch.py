@@ -11,7 +11,6 @@ copies are upstream's.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -19,10 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from headerparse.tree import TreeError, cache_dir, default_suite, locked
+from headerparse.tree import (
+    TreeError,
+    apt_get,
+    archive_entry,
+    c_locale,
+    cache_dir,
+    default_suite,
+    locked,
+    private_apt,
+    run_tool,
+)
 
 Progress = Callable[[str], None] | None
-_TIMEOUT = 900
 _MARKER = "headerparse-consumer.json"
 
 
@@ -67,10 +75,10 @@ def _fetch_into(pkg: Package, final: Path, base: Path, progress: Progress) -> No
     try:
         opts = _private_apt(base / "apt" / f"src-{default_suite()}")
         _say(progress, "updating private apt lists (deb-src)…")
-        _check(_apt(opts, "update"), "apt-get update")
+        _check(apt_get(opts, "update"), "apt-get update")
         _say(progress, f"fetching {pkg.package}…")
         verb = ("download",) if pkg.binary else ("source", "--download-only")
-        _check(_apt(opts, *verb, pkg.package, cwd=tmp), f"apt-get {verb[0]} {pkg.package}")
+        _check(apt_get(opts, *verb, pkg.package, cwd=tmp), f"apt-get {verb[0]} {pkg.package}")
         tarball = _tarball(tmp, pkg)
         _say(progress, f"unpacking {', '.join(pkg.members)} from {tarball.name}…")
         root = tmp / "root"
@@ -89,22 +97,6 @@ def _say(progress: Progress, msg: str) -> None:
         progress(msg)
 
 
-def _run(cmd: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    env = dict(os.environ, LC_ALL="C", DEBIAN_FRONTEND="noninteractive")
-    try:
-        return subprocess.run(cmd, cwd=cwd, capture_output=True, env=env, timeout=_TIMEOUT,
-                              check=False)
-    except FileNotFoundError as exc:
-        raise TreeError(f"{cmd[0]} was not found on PATH") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise TreeError(f"{' '.join(cmd[:3])} did not finish within {_TIMEOUT} s") from exc
-
-
-def _apt(opts: list[str], *args: str, cwd: Path | None = None
-         ) -> subprocess.CompletedProcess[bytes]:
-    return _run(["apt-get", "-q", *opts, *args], cwd=cwd)
-
-
 def _check(proc: subprocess.CompletedProcess[bytes], what: str) -> None:
     if proc.returncode != 0:
         tail = " ".join(proc.stderr.decode("utf-8", "replace").split()[-30:])
@@ -113,25 +105,7 @@ def _check(proc: subprocess.CompletedProcess[bytes], what: str) -> None:
 
 def _private_apt(apt_dir: Path, etc: Path = Path("/etc/apt")) -> list[str]:
     """The machine's main Debian archive entry with ``deb-src`` added; apt-get's -o options."""
-    from headerparse.tree import main_archive, system_sources
-
-    src = main_archive(system_sources(etc), default_suite())
-    if src is None:
-        raise TreeError(f"no apt source for the main Debian archive in {etc}")
-    for sub in ("lists/partial", "cache/archives/partial"):
-        (apt_dir / sub).mkdir(parents=True, exist_ok=True)
-    if src.one_line:
-        text = "".join(" ".join((kind, *src.line[1:])) + "\n" for kind in ("deb", "deb-src"))
-        name = "sources.list"
-    else:
-        text = "".join(f"{k}: {'deb deb-src' if k.lower() == 'types' else v}\n"
-                       for k, v in src.fields)
-        name = "debian.sources"
-    (apt_dir / name).write_text(text, encoding="utf-8")
-    (apt_dir / "status").touch()
-    return [f"-oDir::Etc::SourceList={apt_dir / name}", "-oDir::Etc::SourceParts=/dev/null",
-            f"-oDir::State::Lists={apt_dir / 'lists'}", f"-oDir::Cache={apt_dir / 'cache'}",
-            f"-oDir::State::Status={apt_dir / 'status'}", "-oAcquire::Languages=none"]
+    return private_apt(apt_dir, archive_entry(etc, default_suite()), types=("deb", "deb-src"))
 
 
 def _tarball(tmp: Path, pkg: Package) -> Path:
@@ -140,7 +114,8 @@ def _tarball(tmp: Path, pkg: Package) -> Path:
         if not debs:
             raise TreeError(f"apt-get left no {pkg.package} .deb")
         inner = tmp / "deb"
-        _check(_run(["dpkg-deb", "-x", str(debs[-1]), str(inner)]), f"dpkg-deb -x {debs[-1].name}")
+        _check(run_tool(["dpkg-deb", "-x", str(debs[-1]), str(inner)], env=c_locale()),
+               f"dpkg-deb -x {debs[-1].name}")
         found = sorted(inner.glob("usr/src/*.tar.*"))
     else:
         found = sorted(p for p in tmp.glob("*.orig.tar.*") if not p.name.endswith(".asc"))
@@ -153,8 +128,8 @@ def _unpack(tarball: Path, members: tuple[str, ...], root: Path) -> None:
     """Only ``members`` (below the tarball's single top directory) into ``root``."""
     root.mkdir(parents=True)
     patterns = [f"*/{m}" for m in members]
-    proc = _run(["tar", "-x", "-f", str(tarball), "-C", str(root), "--wildcards",
-                 "--strip-components=1", *patterns])
+    proc = run_tool(["tar", "-x", "-f", str(tarball), "-C", str(root), "--wildcards",
+                     "--strip-components=1", *patterns], env=c_locale())
     # tar exits 2 when one pattern matched nothing: fine as long as something came out.
     if not any(root.rglob("*.h")):
         _check(proc, f"tar -x {tarball.name}")

@@ -92,6 +92,19 @@ def test_review_of_real_commit(history, xen: str, rc: int, rules: set[str]) -> N
     assert (r.rc, r.error_rules) == (rc, rules), r.introduced
 
 
+def test_an_added_arch_header_is_checked_on_its_arch(history) -> None:
+    """08c192cc1127 added arch-ppc.h: its vcpu_guest_context exists on ppc64 alone, and its
+    comment names struct exec_domain, which Xen renamed to vcpu in 2005 (still so in 4.20)."""
+    clone, env = history
+    r = rh.review_one(clone, env, rh.resolve(clone, "08c192cc1127"))
+    assert r.traceback is None and r.refusal is None, (r.traceback, r.refusal)
+    stale = [f for f in r.introduced if f["rule"] == "XC502"]
+    assert [(f["file"], "struct exec_domain" in f["message"]) for f in stale] == \
+        [("arch-ppc.h", True)], r.introduced
+    assert "arch-ppc.h: checked on ppc64 alone, the arch(es) the patch adds" in r.notes, r.notes
+    assert r.rc == 0        # a note: the patch passes
+
+
 # A hypervisor-private header beside the public one, as upstream patches have it: the
 # public errno.h part of 1d61... is Xen's; the xen/include/xen/errno.h hunk is written
 # after upstream's private header for this test (the bundle holds public paths only).

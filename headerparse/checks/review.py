@@ -5,7 +5,8 @@ are extracted and checked; findings present after but not before the patch are
 *introduced*.  The single-tree findings (prose, hygiene) are those of the headers the
 patch touches, so a reviewer reads about the patch, not about the rest of Xen; the ABI
 findings are every one the patch causes, labelled in the headers it does not touch
-(:mod:`knockon`).  Both trees are extracted on the parent's arches.
+(:mod:`knockon`).  Both trees are extracted on the parent's arches; a patch that adds
+an arch (arch-ppc.h) also gets the headers only that arch parses checked on it alone.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from headerparse.checks.run import CheckInput, tree_findings
 from headerparse.diagnostics import sort_findings
 from headerparse.model import Model
 from headerparse.safeio import InputTooLarge, escape_controls, read_capped, read_file_capped
-from headerparse.targets import available_archs
+from headerparse.targets import TARGETS, available_archs, header_status
 from headerparse.tree import HeaderTree, TreeError
 
 
@@ -79,13 +80,16 @@ def review(data: bytes, tree: HeaderTree, extract_model: Callable[..., Model], l
     except TreeError as exc:
         raise ReviewError(f"patch refused: {exc}") from exc
     old_model: Model = extract_model(tree)
-    new_model = _extract_like(extract_model, old_model, tree, new_tree, notes)
+    new_model, added = _extract_like(extract_model, old_model, tree, new_tree, notes)
     touched = set(applied.changed) | set(applied.renames.values())
     touched |= set(tree.files) ^ set(applied.files)
     only = frozenset(touched)
     before = tree_findings(CheckInput(tree.files, old_model, loaded, only=only))
     moved = _moved(touched, old_model, release, notes)
     after = tree_findings(CheckInput(applied.files, new_model, loaded, old_model, moved, only))
+    if added:
+        after += _added_arch_findings(extract_model, new_tree, added, old_model.archs, only,
+                                      loaded, after, notes)
     changes = abidiff.diff(old_model, new_model, applied.files, moved)
     # ABI findings wherever they are (defect 7): a touched header's change moves the
     # records of every header that includes it.
@@ -99,21 +103,43 @@ def review(data: bytes, tree: HeaderTree, extract_model: Callable[..., Model], l
 
 
 def _extract_like(extract_model: Callable[..., Model], old_model: Model, tree: HeaderTree,
-                  new_tree: HeaderTree, notes: list[str]) -> Model:
+                  new_tree: HeaderTree, notes: list[str]) -> tuple[Model, tuple[str, ...]]:
     """The patched tree's model on the parent's arches (defect 6): an arch the patch
-    adds (arch-riscv.h) would make findings of the other arches look new."""
+    adds (arch-riscv.h) would make findings of the other arches look new; and the
+    arches it adds."""
     before, after = available_archs(tree.files), available_archs(new_tree.files)
     if before == after:
-        return extract_model(new_tree)
-    added = [a for a in after if a not in before]
+        return extract_model(new_tree), ()
+    added = tuple(a for a in after if a not in before)
     gone = [a for a in old_model.archs if a not in after]
     if added:
         notes.append(f"the patch adds arch(es) {', '.join(added)}: reviewed on the "
-                     f"parent's arches ({', '.join(old_model.archs)}); the records only "
-                     f"{', '.join(added)} parses are not checked")
+                     f"parent's arches ({', '.join(old_model.archs)})")
     if gone:
         notes.append(f"the patch removes arch(es) {', '.join(gone)}: not compared there")
-    return extract_model(new_tree, archs=tuple(a for a in old_model.archs if a not in gone))
+    return extract_model(new_tree, archs=tuple(a for a in old_model.archs if a not in gone)), \
+        added
+
+
+def _added_arch_findings(extract_model: Callable[..., Model], new_tree: HeaderTree,
+                         added: tuple[str, ...], parent_archs: tuple[str, ...],
+                         touched: frozenset[str], loaded: Loaded, found: list[Finding],
+                         notes: list[str]) -> list[Finding]:
+    """The single-tree findings of the touched headers that only the added arches compile
+    (arch-ppc.h: its records exist on ppc64 alone), from the patched tree on those
+    arches; each once (what the sources alone show, the parent's arches found too)."""
+    theirs = frozenset(p for p in touched
+                       if all(header_status(p, TARGETS[a])[0] == "other-arch"
+                              for a in parent_archs)
+                       and any(header_status(p, TARGETS[a])[0] != "other-arch" for a in added))
+    if not theirs:
+        return []
+    notes.append(f"{', '.join(sorted(theirs))}: checked on {', '.join(added)} alone, the "
+                 "arch(es) the patch adds")
+    model = extract_model(new_tree, archs=added)
+    seen = {f.fingerprint() for f in found}
+    return [f for f in tree_findings(CheckInput(new_tree.files, model, loaded, only=theirs))
+            if f.fingerprint() not in seen]
 
 
 def _moved(touched: set[str], old_model: Model,

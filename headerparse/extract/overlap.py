@@ -104,9 +104,10 @@ class Speculation:
     they all need loaded); ``jobs(inputs)`` gives each arch's job; ``parse(*job)``
     gives ``(sent, kept)``: ``sent``, bytes, comes back here as they are through a file
     under ``spool`` (the pipe would hold a parser up, an arch's facts being megabytes,
-    until this process, busy lexing, read them), ``kept`` stays in the parser for ``after``, which
-    runs while this process merges; ``extra(kept)``, if given, is what a parser works
-    out from an arch once it has parsed all it takes (:meth:`extras`).  This process
+    until this process, busy lexing, read them); ``kept`` stays in the parser for
+    ``after``, which runs while this process merges; ``extra(kept)``, if given, is what
+    a parser works out from an arch once it has parsed all it takes (:meth:`extras`).
+    This process
     takes each arch's result (:meth:`run`), and waits for the parsers (:meth:`close`)
     or stops them (:meth:`cancel`).
 

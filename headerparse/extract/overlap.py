@@ -107,9 +107,8 @@ class Speculation:
     until this process, busy lexing, read them); ``kept`` stays in the parser for
     ``after``, which runs while this process merges; ``extra(kept)``, if given, is what
     a parser works out from an arch once it has parsed all it takes (:meth:`extras`).
-    This process
-    takes each arch's result (:meth:`run`), and waits for the parsers (:meth:`close`)
-    or stops them (:meth:`cancel`).
+    This process takes each arch's result (:meth:`run`), and waits for the parsers
+    (:meth:`close`) or stops them (:meth:`cancel`).
 
     Two parsers on two cores, with this process lexing: three processes share the
     cores, so that none has the other two waiting at the end (an arch is a tenth of

@@ -111,8 +111,12 @@ class Store:
         self.root = root
         self._written: set[str] = set()
 
+    def path(self, kind: str, key: str) -> Path:
+        """Where the entry ``key`` of ``kind`` is, whether or not it exists."""
+        return self.root / kind / f"{key}.bin"
+
     def get(self, kind: str, key: str) -> bytes | None:
-        path = self.root / kind / f"{key}.bin"
+        path = self.path(kind, key)
         # A regular file only: a FIFO or device planted in a shared cache must not hang us.
         data = read_regular(path, MAX_ENTRY_BYTES)
         if data is None:
@@ -125,7 +129,7 @@ class Store:
         return payload
 
     def put(self, kind: str, key: str, payload: bytes) -> None:
-        write_atomically(self.root / kind / f"{key}.bin", [_MAGIC + checksum(payload), payload])
+        write_atomically(self.path(kind, key), [_MAGIC + checksum(payload), payload])
         self._written.add(kind)
 
     def written_elsewhere(self, kind: str) -> None:
@@ -277,8 +281,7 @@ def many_to_lex(files: dict[str, bytes], store: Store, docs: bool = True) -> boo
     (asked of the cache by name only: an entry found may still prove damaged)."""
     missing = 0
     for path, data in files.items():
-        entry = store.root / "sources" / f"{_source_key(path, data, docs)}.bin"
-        missing += not entry.is_file()
+        missing += not store.path("sources", _source_key(path, data, docs)).is_file()
         if missing >= _PARALLEL_LEXING:
             return True
     return False

@@ -204,9 +204,10 @@ class Send:
         self._frame(_dumps(("error", exc)))
 
     def fork(self, func: Callable[[], None]) -> int:
-        """A process forked from this child, running ``func()`` and sending through the
-        same pipe; it dies with this child, and its exception is sent as one.  Its pid,
-        for this child to wait for."""
+        """A process forked from this one, running ``func()`` and sending through this
+        pipe; it dies with this process, and its exception is sent as one.  Its pid, for
+        this process to wait for.  (A :class:`Streamer` makes its child so, and the
+        child may make others.)"""
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:
@@ -238,23 +239,14 @@ class Streamer:
 
     def __init__(self, func: Callable[[Send], None]) -> None:
         read_fd, write_fd = os.pipe()
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                os.close(read_fd)
-                die_with_parent(parent)
-                send = Send(write_fd)
-                try:
-                    func(send)
-                except Exception as exc:    # the parent raises it
-                    send.fail(exc)
-                code = 0
-            finally:
-                os._exit(code)
+        send = Send(write_fd)
+
+        def child() -> None:
+            os.close(read_fd)
+            func(send)
+
+        self.pid: int | None = send.fork(child)
         os.close(write_fd)
-        self.pid: int | None = pid
         # Unbuffered, so that :meth:`ready` (a poll of the pipe) misses no message
         # already read into a buffer.
         self._pipe = os.fdopen(read_fd, "rb", buffering=0)

@@ -485,13 +485,12 @@ def _parse_one(here: int, cached: bool, include_dir: Path, target: Target,
     ``cached``."""
     from headerparse.extract import clangparse
 
-    facts = clangparse.parse_arch(include_dir, target, headers, probes, defines)
     # What this process parsed it keeps as it is (the marshal form costs 0.06 s an
     # arch to write and read back, and decodes to equal facts).
     if os.getpid() == here:
-        return facts
-    encoded = archfacts.encode(facts)
-    return marshal.dumps(encoded), facts_entry(encoded, include_dir) if cached else None
+        return clangparse.parse_arch(include_dir, target, headers, probes, defines)
+    blob, (encoded, _facts) = _parse_to_send(include_dir, target, headers, probes, defines)
+    return blob, facts_entry(encoded, include_dir) if cached else None
 
 
 def _parse_all(jobs: dict[str, tuple], cached: bool, say: Progress,

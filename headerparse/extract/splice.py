@@ -13,8 +13,6 @@ import bisect
 import functools
 import re
 
-from headerparse.model import Loc
-
 __all__ = ["Origin", "Spliced", "blank", "code_mask", "comment_spans", "scanned"]
 
 
@@ -30,14 +28,8 @@ class Spliced:
         self.text = text.replace("\r\n", "\n")
         self.logical = self.text.replace("\\\n", "")
         self.origin = Origin(self.text)
+        # Line n (from 1) starts at line_starts[n - 1]: a bisect gives an offset's line.
         self.line_starts = [0] + [m.end() for m in re.finditer(r"\n", self.text)]
-
-    def line_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.line_starts, offset)
-
-    def loc_of(self, offset: int, file: str) -> Loc:
-        line = self.line_of(offset)
-        return Loc(file, line, offset - self.line_starts[line - 1] + 1)
 
 
 class Origin:

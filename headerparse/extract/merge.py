@@ -26,7 +26,6 @@ from headerparse.model import (
     Doc,
     Enum,
     EnumConst,
-    Field,
     Header,
     Hypercall,
     Loc,
@@ -66,10 +65,6 @@ class Merger:
         (:meth:`.FieldDocs.prepare`), while the other arches are still being parsed;
         ``self.facts`` may be filled in later, :meth:`model` gives the same model."""
         self.field_docs.prepare(facts)
-
-    def prepared_fields(self) -> list[tuple[Field, ...]]:
-        """:meth:`.FieldDocs.prepared`: what :meth:`model` will most likely hold."""
-        return self.field_docs.prepared()
 
     def model(self) -> Model:
         groups = tuple(g for s in self.sources.values() for g in s.markup.groups)

@@ -262,7 +262,7 @@ class _Ahead:
         step = -(-len(docs) // parts) or 1
         return [*(functools.partial(self._add, functools.partial(list, docs[i:i + step]))
                   for i in range(0, len(docs), step)),
-                functools.partial(self._add, self.merger.prepared_fields)]
+                functools.partial(self._add, self.merger.field_docs.prepared)]
 
     def _add(self, values: Callable[[], Iterable[object]]) -> None:
         texts = self._texts

@@ -175,6 +175,16 @@ def test_extract_to_stdout_and_to_a_file_say_the_same(tmp_path: Path) -> None:
     assert json.loads(piped.stdout)["records"]
 
 
+def test_extract_writes_the_json_in_chunks_of_its_parts_whole_and_in_order() -> None:
+    from headerparse.cli.extract import _chunks
+
+    parts = [f"[{n}," * (n % 7) for n in range(500)] + ["\n"]
+    chunks = _chunks(parts, size=300)
+    assert b"".join(chunks) == "".join(parts).encode("ascii")
+    assert 1 < len(chunks) < len(parts) and all(len(c) >= 300 for c in chunks[:-1])
+    assert _chunks([]) == []
+
+
 def test_each_command_is_registered_by_the_family_the_table_names() -> None:
     import argparse
 

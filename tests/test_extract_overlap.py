@@ -203,6 +203,34 @@ def test_both_parsers_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert guessed == _json(_files(), tmp_path / "t", Options(archs=ARCHS))
 
 
+def test_the_parsers_leave_nothing_for_the_end_to_remove(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The parsers' copy of the tree goes when the last parse is over, and this process
+    # reads each parser's file once and removes it: the end of the run, on one core,
+    # has (almost) nothing left to delete.
+    left: list[list[Path]] = []
+    real_end = pipeline._end
+
+    def end(spec: overlap.Speculation, failed: bool) -> None:
+        real_end(spec, failed)
+        left.append(sorted(p for p in spec.include_dir.parents[2].rglob("*") if p.is_file()))
+
+    monkeypatch.setattr(pipeline, "_end", end)
+    overlap.STATS.clear()
+    guessed = _json(_files(), tmp_path / "t", Options(archs=ARCHS), tmp_path / "c")
+    assert overlap.STATS == {"started": 1}
+    assert [[p.name for p in files] for files in left] == [["keys.pickle"]]
+    assert guessed == _json(_files(), tmp_path / "t", Options(archs=ARCHS))
+
+
+def test_held_workings_are_handed_over_not_freed(tmp_path: Path) -> None:
+    tree = open_tree(str(write_tree(tmp_path / "t", _files())))
+    held: list[object] = []
+    model, parts = pipeline.extract_json(tree, Options(archs=ARCHS), hold=held)
+    assert len(held) == 1 and callable(held[0])
+    assert "".join(parts) == "".join(pipeline.model_json_parts(extract(tree, Options(archs=ARCHS))))
+
+
 @pytest.mark.parametrize("cached", [True, False], ids=["cache", "no-cache"])
 def test_the_waiting_is_used_once_for_each_job(cached: bool, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from headerparse.parallel import Streamer, WorkerFailed, fork_map
+from headerparse.parallel import Streamer, WorkerFailed, alongside, fork_map
 
 
 class Unpicklable(Exception):
@@ -75,3 +75,26 @@ def test_a_forked_senders_exception_is_the_streamers_failure():
 
     with Streamer(work) as child, pytest.raises(WorkerFailed, match="in the forked one"):
         child.next()
+
+
+def test_alongside_gives_the_threads_result_when_waited_for():
+    import threading
+
+    started = threading.Event()
+    go = threading.Event()
+
+    def work() -> str:
+        started.set()
+        go.wait(5)      # still running here while this thread goes on
+        return threading.current_thread().name
+
+    wait = alongside(work)
+    assert started.wait(5)
+    go.set()
+    assert wait() == "headerparse-alongside"
+
+
+def test_alongside_raises_the_threads_exception_when_waited_for():
+    wait = alongside(lambda: _fail(1))
+    with pytest.raises(Unpicklable):
+        wait()

@@ -117,12 +117,14 @@ def extractor(args: argparse.Namespace) -> Callable[..., Model]:
     return run
 
 
-def load_model_json(args: argparse.Namespace, tree: HeaderTree) -> tuple[Model, list[str]]:
+def load_model_json(args: argparse.Namespace, tree: HeaderTree,
+                    hold: list[object] | None = None) -> tuple[Model, list[str]]:
     """:func:`load_model`'s model, and its compact JSON in parts, made alongside (``extract
-    --json``: the parsers of a cold run encode a third of it while this process merges)."""
+    --json``: the parsers of a cold run encode a third of it while this process merges);
+    ``hold`` as :func:`extract_json`'s."""
     try:
         model, text = extract_json(tree, extract_options(args), progress=progress(args),
-                                   cache=None if args.no_cache else cache_dir())
+                                   cache=None if args.no_cache else cache_dir(), hold=hold)
     except ExtractError as exc:
         raise UsageError(str(exc)) from exc
     report(model.diagnostics)

@@ -83,16 +83,21 @@ def extract(tree: HeaderTree, options: Options | None = None, *, progress: Progr
 
 
 def extract_json(tree: HeaderTree, options: Options | None = None, *,
-                 progress: Progress | None = None, cache: Path | None = None
-                 ) -> tuple[Model, list[str]]:
+                 progress: Progress | None = None, cache: Path | None = None,
+                 hold: list[object] | None = None) -> tuple[Model, list[str]]:
     """:func:`extract`, and the model's compact JSON (``model_json_parts(model)``): the
-    parsers of a run that parses encode their arches' layouts, while this process merges."""
-    model, parts = _run(tree, options, progress, cache, True)
+    parsers of a run that parses encode their arches' layouts, while this process merges.
+
+    ``hold`` gets what the run leaves behind (the arches' facts, the merge's workings), to
+    keep rather than free on return: for a caller that leaves its heap to the OS at exit
+    (freeing them costs 6 ms on 4.17, at the end of the run, on one core)."""
+    model, parts = _run(tree, options, progress, cache, True, hold)
     return model, parts or []
 
 
 def _run(tree: HeaderTree, options: Options | None, progress: Progress | None,
-         cache: Path | None, text: bool) -> tuple[Model, list[str] | None]:
+         cache: Path | None, text: bool, hold: list[object] | None = None
+         ) -> tuple[Model, list[str] | None]:
     options = options or Options()
     say = progress or (lambda _msg: None)
     archs = _archs(tree, options)
@@ -101,6 +106,8 @@ def _run(tree: HeaderTree, options: Options | None, progress: Progress | None,
         model, known = _extract(tree, options, archs, say, store, stack, text)
         # Still within: the parsers' layouts are in the spool the stack removes.
         json_text = model_json_parts(model, known=known()) if text else None
+        if hold is not None:
+            hold.append(known)      # it holds the merger, which holds the rest
     if store is not None:
         store.prune()
     return model, json_text

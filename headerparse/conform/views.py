@@ -132,7 +132,8 @@ def copy_view(facts: ArchFacts, files: set[str], prelude: str) -> View:
         if r.loc.file not in files:
             continue
         own = _names(r.tag, tuple(names.get(r.key, ())), r.key)
-        locs = {f.path: Loc(f.file or r.loc.file, f.line, f.col) for f in r.fields}
+        locs = {path: Loc(file or r.loc.file, line, col)
+                for path, _name, line, col, _bits, _flex, _handle, file in r.fields}
         view.records[r.key] = RecordView(r.key, r.kind, own, r.layout.size, r.layout.align,
                                          _leaves(r.layout.members, typedefs, locs), r.loc)
     where = {name: Loc(file, line) for name, file, line in facts.defines}

@@ -21,16 +21,12 @@ from headerparse.model import Diagnostic, Hole, Layout, Loc, Member
 FORMAT = 2
 
 
-@dataclass
-class RawField:
-    path: str
-    name: str
-    line: int
-    col: int
-    bitfield: bool
-    flexible: bool
-    guest_handle: str | None
-    file: str | None = None      # the declaring header, when not the record's (nested records)
+# A member as declared: ``(path, name, line, col, bitfield, flexible, guest_handle,
+# file)``, ``file`` the declaring header when not the record's (nested records), else
+# None.  A plain tuple, the form the facts are sent and cached in: some 7000 an arch are
+# made by the walk, and the merge compares and reads them as tuples (a class of them
+# cost a fortieth of a cold run, in making them and turning them back into tuples).
+RawField = tuple[str, str, int, int, bool, bool, "str | None", "str | None"]
 
 
 @dataclass
@@ -89,8 +85,7 @@ def encode(facts: ArchFacts) -> tuple:
          (r.layout.arch, r.layout.size, r.layout.align,
           [(m.path, m.type, m.offset, m.size, m.bit_offset, m.bit_size) for m in r.layout.members],
           [(h.offset, h.size, h.after, h.scope) for h in r.layout.holes]),
-         [(f.path, f.name, f.line, f.col, f.bitfield, f.flexible, f.guest_handle, f.file)
-          for f in r.fields])
+         r.fields)
         for r in facts.records]
     return (
         FORMAT, facts.arch, records,
@@ -139,7 +134,8 @@ def decode(data: Any) -> ArchFacts:
         RawRecord(kind, tag, key, loc(at), expanded,
                   Layout(larch, size, align, tuple(map(member, members)),
                          tuple(Hole(*h) for h in holes)),
-                  [RawField(*f) for f in fields])
+                  fields if not fields or type(fields[0]) is tuple
+                  else [tuple(f) for f in fields])     # lists, when read back from JSON
         for kind, tag, key, at, expanded, (larch, size, align, members, holes), fields in records]
     out.typedefs = [RawTypedef(name, loc(at), under, target)
                     for name, at, under, target in typedefs]

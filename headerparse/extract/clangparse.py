@@ -458,9 +458,7 @@ class _Walker:
             at = base_bits + (m.offset * 8 if m.bit_offset is None else m.bit_offset)
             members.append(member(prefix + m.path, m.type, at // 8, m.size,
                                   None if m.bit_offset is None else at, m.bit_size))
-        # Copies: each record owns its fields.
-        fields.extend([RawField(prefix + f.path, f.name, f.line, f.col, f.bitfield, f.flexible,
-                                f.guest_handle, f.file) for f in own_fields])
+        fields.extend([(prefix + f[0], *f[1:]) for f in own_fields])
 
     def _walk_members(self, rec: ci.Cursor, members: list[Member], fields: list[RawField]
                       ) -> None:
@@ -491,8 +489,8 @@ class _Walker:
             else:
                 members.append(member(name, spelled, off_bits // 8, size, off_bits, bits))
             handle_file, line, col, _ = c_lib.expansion(c_lib.location(f))
-            fields.append(RawField(name, name, line, col, bits is not None, flexible,
-                                   handle, self.rel_handle(handle_file)))
+            fields.append((name, name, line, col, bits is not None, flexible, handle,
+                           self.rel_handle(handle_file)))
             if nested is decl:
                 self._members(decl, name + ".", off_bits, members, fields)
                 self._nested_record(decl)

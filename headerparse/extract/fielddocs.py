@@ -12,10 +12,8 @@ each member's documentation where its neighbourhood is the same.
 
 from __future__ import annotations
 
-import dataclasses
 import operator
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from headerparse.extract.archfacts import ArchFacts, RawField, RawRecord
 from headerparse.extract.attach import MemberDoc, code_lines, member_doc
@@ -29,19 +27,17 @@ from headerparse.model import EMPTY_DOC, Doc, Field, Loc
 # 4.17 and 4.20 have some 1,300 records each, so a review's two merges fit, and a
 # process merging many releases (a site build) keeps no more than about four.
 FIELDS: Memo[tuple[Field, ...]] = Memo(6_000)
-# A raw member as the tuple of its fields (from C: 27,000 of them on 4.17).
-_RAW_FIELD = operator.attrgetter(*(f.name for f in dataclasses.fields(RawField)))
-_FILE = operator.itemgetter(7)     # of a _RAW_FIELD tuple: the declaring header, or None
+_FILE = operator.itemgetter(7)     # of a RawField: the declaring header, or None
 _FIELD = maker(Field)
 _LOC = maker(Loc)
 _UNDOCUMENTED = MemberDoc(EMPTY_DOC, None)
 
-# One distinct member list of a record: its file and its members as _RAW_FIELD gives them.
-MemberList = tuple[str, tuple[tuple[Any, ...], ...]]
+# One distinct member list of a record: its file and its members.
+MemberList = tuple[str, tuple[RawField, ...]]
 
 
 def _member_list(r: RawRecord) -> MemberList:
-    return r.loc.file, tuple(map(_RAW_FIELD, r.fields))
+    return r.loc.file, tuple(r.fields)
 
 
 class FieldDocs:
@@ -124,7 +120,7 @@ class FieldDocs:
     def _document(self, distinct: tuple[MemberList, ...], record_doc: Doc
                   ) -> tuple[Field, ...]:
         lines: dict[str, set[int]] = {}
-        first: dict[str, tuple[tuple[Any, ...], str, str]] = {}   # path -> (member, file, body)
+        first: dict[str, tuple[RawField, str, str]] = {}   # path -> (member, file, body)
         # The members declared beside each one: same file, same enclosing body.
         beside: dict[tuple[str, str], set[int]] = {}
         for own, members in distinct:

@@ -14,16 +14,19 @@ import os
 import posixpath
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from headerparse import treesafe
 from headerparse.paths import EXTRA_FILES, HYPERCALL_DEFS, PUBLIC
+
+if TYPE_CHECKING:
+    import subprocess
 
 Progress = Callable[[str], None] | None
 
@@ -234,6 +237,10 @@ def run_tool(cmd: list[str], *, cwd: Path | None = None, input: bytes | None = N
              env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     """``cmd``'s result (never raising on its exit status); TreeError when it is not
     installed or does not finish in time."""
+    # Here, not at the top: a run that reads a directory starts no tool, and the import
+    # is a 700th of a cold extraction, before its parsers can start.
+    import subprocess
+
     try:
         return subprocess.run(cmd, cwd=cwd, input=input, capture_output=True, env=env,
                               timeout=_TIMEOUT, check=False)

@@ -24,7 +24,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import secrets
 import sys
 import time
 import zlib
@@ -160,7 +159,7 @@ def write_atomically(path: Path, data: bytes | Sequence[bytes]) -> bool:
     """Write under a temporary name, then rename: concurrent readers see all or nothing.
 
     ``data`` may come in parts, written one after the other."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as fh:

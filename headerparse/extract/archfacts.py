@@ -102,8 +102,9 @@ def encode(facts: ArchFacts) -> tuple:
     )
 
 
-class _Interned:
-    """One shared instance per distinct value of the frozen model types."""
+class Interned:
+    """One shared instance per distinct value of the frozen model types: for the arches
+    of one tree, which mostly agree (4.17: of 27,000 members, 9,000 are distinct)."""
 
     def __init__(self) -> None:
         self.locs: dict[tuple, Loc] = {}
@@ -124,12 +125,13 @@ class _Interned:
         return found
 
 
-def decode(data: Any) -> ArchFacts:
-    """The ArchFacts that :func:`encode` gave ``data`` for; ValueError when it is not one."""
+def decode(data: Any, shared: Interned | None = None) -> ArchFacts:
+    """The ArchFacts that :func:`encode` gave ``data`` for; ValueError when it is not one.
+    Its locations and members are ``shared``'s, where they are equal."""
     if not isinstance(data, (tuple, list)) or len(data) != 11 or data[0] != FORMAT:
         raise ValueError("not an encoded ArchFacts of this format")
     _fmt, arch, records, typedefs, enums, defines, includes, seen, values, why, diags = data
-    shared = _Interned()
+    shared = shared or Interned()
     loc, member = shared.loc, shared.member
     out = ArchFacts(arch)
     out.records = [
@@ -157,10 +159,10 @@ def dumps(facts: ArchFacts) -> bytes:
     return marshal.dumps(encode(facts))
 
 
-def loads(blob: bytes) -> ArchFacts:
-    """The ArchFacts :func:`dumps` gave ``blob`` for; ValueError (or another
-    exception from :mod:`marshal`) when it is not one."""
-    return decode(marshal.loads(blob))
+def loads(blob: bytes, shared: Interned | None = None) -> ArchFacts:
+    """The ArchFacts :func:`dumps` gave ``blob`` for (``shared`` as :func:`decode`'s);
+    ValueError (or another exception from :mod:`marshal`) when it is not one."""
+    return decode(marshal.loads(blob), shared)
 
 
 # ------------------------------------------------------------ layouts

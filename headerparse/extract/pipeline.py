@@ -343,6 +343,8 @@ def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: 
         include_dir = tree.materialize(Path(tmp))
         tree_literals(include_dir / "public")     # read once, for the processes parsing
 
+        shared = archfacts.Interned()
+
         def parsed(arch: str, got: ArchFacts | tuple[bytes, bytes | None]) -> None:
             if isinstance(got, ArchFacts):      # parsed in this process: no round trip
                 facts[arch] = got
@@ -353,7 +355,7 @@ def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: 
             blob, entry = got
             if store is not None:
                 save_facts(store, keys[arch], entry)
-            facts[arch] = archfacts.loads(blob)
+            facts[arch] = archfacts.loads(blob, shared)
 
         try:
             _parse_all({a: (include_dir, *job) for a, job in jobs.items()}, store is not None,
@@ -459,9 +461,10 @@ def _parse_speculated(tree: HeaderTree, spec: Speculation, jobs: dict[str, tuple
     awaited, after ``ahead(facts)`` of each arch but the last, and then the jobs
     ``last()`` gives once a single arch is awaited."""
     facts: dict[str, ArchFacts] = {}
+    shared = archfacts.Interned()
 
     def parsed(arch: str, blob: bytes) -> None:
-        facts[arch] = archfacts.loads(blob)
+        facts[arch] = archfacts.loads(blob, shared)
         if len(facts) < len(jobs):      # the last one's would only delay the merge
             idle[:0] = ahead(facts[arch])
         if len(facts) == len(jobs) - 1 and last is not None:

@@ -64,8 +64,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         parts = [model_json_text(model, indent=1)]
     leave_fast(model, held)
     errors = any(d.severity == "error" for d in model.diagnostics)
-    # The JSON is ASCII (ensure_ascii): its bytes once, for both files (9 MB on 4.17),
-    # in the parts it came in (joined, one more copy).
+    # The JSON is ASCII (ensure_ascii): its bytes once, for both files (9 MB on 4.17).
     data = _chunks([*parts, "\n"]) if cached or args.json != "-" else []
     # What is written below, byte for byte: a later copy equals a fresh run.  Kept
     # while the output is written: both are system calls, and so is the checksum.

@@ -37,10 +37,6 @@ class Consumer:
     files: dict[str, str]          # copy file, relative to base -> the Xen header it copies
     texts: dict[str, str] = field(default_factory=dict, repr=False)
 
-    @property
-    def copy_prefix(self) -> str:
-        return f"{self.profile.copy}/" if self.profile.copy else ""
-
 
 def locate(directory: Path, profile: Profile) -> Consumer:
     """The consumer whose source root or copy directory is ``directory``."""

@@ -183,13 +183,15 @@ def _preamble(headers: Sequence[str]) -> list[str]:
 
 
 @dataclass
-class _AptSource:
+class _ProbeSource:
+    """The C file GCC compiles: the headers, then a line per question."""
+
     text: str
     line_of: dict[int, int]     # source line -> question index
     include_of: dict[int, str]  # source line -> header included there
 
 
-def _build_source(headers: Sequence[str], questions: Mapping[int, _Question]) -> _AptSource:
+def _build_source(headers: Sequence[str], questions: Mapping[int, _Question]) -> _ProbeSource:
     lines = _preamble(headers)
     include_of = {}
     for n, text in enumerate(lines, 1):
@@ -210,7 +212,7 @@ def _build_source(headers: Sequence[str], questions: Mapping[int, _Question]) ->
     # Errors at end of input (an unbalanced brace in a macro) land here,
     # where they are recognisably nobody's.
     lines.append("typedef int hpo_end;")
-    return _AptSource("\n".join(lines) + "\n", line_of, include_of)
+    return _ProbeSource("\n".join(lines) + "\n", line_of, include_of)
 
 
 # ---------------------------------------------------------------- GCC's answers
@@ -402,7 +404,7 @@ class _Session:
         deferred.sort(key=headers.index)
         return unit, deferred
 
-    def _culprits(self, src: _AptSource, stderr: str) -> dict[str, str]:
+    def _culprits(self, src: _ProbeSource, stderr: str) -> dict[str, str]:
         """The top-level headers GCC's errors are in -> the first error in each."""
         errors = _diagnose(stderr)
         opened = _first_opened_by(stderr)

@@ -185,6 +185,31 @@ def test_extract_writes_the_json_in_chunks_of_its_parts_whole_and_in_order() -> 
     assert _chunks([]) == []
 
 
+def test_an_output_that_fails_is_the_error_said_while_the_cache_copy_fails_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    # The cache copy is written in a thread while the output is: the output's error is
+    # the one the user gets, one line, exit 2; the copy's is not put in its place.
+    import headerparse.cli.extract as cli_extract
+    import headerparse.extract as extract_pkg
+    from headerparse.cli import main
+    from headerparse.safeio import OutputError
+
+    def no_output(path: object, data: object) -> None:
+        raise OutputError(f"cannot write {path}: no space left on device")
+
+    def no_copy(*_args: object) -> None:
+        raise RuntimeError("the cache copy broke")
+
+    monkeypatch.setattr(cli_extract, "write_output", no_output)
+    monkeypatch.setattr(extract_pkg, "store_json", no_copy)
+    monkeypatch.setenv("HEADERPARSE_CACHE", str(tmp_path / "cache"))
+    tree = write_tree(tmp_path / "t", case_files("layout_traps"))
+    code = main(["extract", "-q", "--tree", str(tree), "--json", str(tmp_path / "m.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and "no space left on device" in err and "cache copy" not in err
+    assert not (tmp_path / "m.json").exists()
+
+
 def test_each_command_is_registered_by_the_family_the_table_names() -> None:
     import argparse
 

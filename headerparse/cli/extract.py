@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -77,8 +78,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
             write_output(args.json, data)
             progress(args)(f"wrote {args.json}: {len(model.records)} records, "
                            f"{len(model.macros)} macros, {len(model.hypercalls)} hypercalls")
-    finally:
-        stored()
+    except BaseException:
+        # The output's error is the one to report; the cache copy is only waited for.
+        with contextlib.suppress(Exception):
+            stored()
+        raise
+    stored()
     return EXIT_FINDINGS if errors else EXIT_OK
 
 

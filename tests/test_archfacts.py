@@ -42,8 +42,8 @@ def _facts(arch: str, offset: int) -> ArchFacts:
         facts.records.append(RawRecord(
             "struct", key[7:], key, Loc("x.h", 3 if key.endswith("same") else 9, 1), None,
             Layout(arch, off + 8, 8, members, ()),
-            [("a", "a", 4, 14, False, False, None, None),
-             ("b", "b", 5, 14, False, False, None, None)]))
+            (("a", "a", 4, 14, False, False, None, None),
+             ("b", "b", 5, 14, False, False, None, None))))
     return facts
 
 
@@ -57,5 +57,7 @@ def test_arches_decoded_with_one_interned_share_their_equal_members() -> None:
     assert same32[0] is same64[0] is moved32[0] and same32[1] is same64[1]
     assert moved32[1] is not moved64[1] and moved32[1].offset == 4
     assert x32.records[0].loc is x64.records[0].loc
+    # Equal member lists are one tuple: the merge compares them by identity.
+    assert x32.records[0].fields is x64.records[0].fields is x32.records[1].fields
     # Read back from JSON (the facts cache) the members are lists: decoded, tuples again.
     assert decode(json.loads(json.dumps(encode(x32)))) == x32

@@ -44,9 +44,11 @@ def _models(inputs: tuple[Any, ...], *archs: str) -> tuple[str, str, int, int]:
     merger = merge.Merger(*inputs)
     for arch in archs:
         merger.prepare(inputs[4][arch])
-    hits = merge.FIELDS.hits
+    documented = merger.field_docs.documented
     prepared = merger.model()
-    return alone, model_json_text(prepared), merge.FIELDS.hits - hits, len(prepared.records)
+    redone = merger.field_docs.documented - documented
+    return alone, model_json_text(prepared), len(prepared.records) - redone, \
+        len(prepared.records)
 
 
 # A record with a member x86 alone declares, and one that is the same everywhere.

@@ -37,7 +37,7 @@ class RawRecord:
     loc: Loc
     expanded_from: str | None
     layout: Layout
-    fields: list[RawField]
+    fields: tuple[RawField, ...]
 
 
 @dataclass
@@ -109,6 +109,7 @@ class Interned:
     def __init__(self) -> None:
         self.locs: dict[tuple, Loc] = {}
         self.members: dict[tuple, Member] = {}
+        self.lists: dict[tuple[RawField, ...], tuple[RawField, ...]] = {}
 
     def loc(self, t: tuple | list) -> Loc:
         t = tuple(t)        # a list when read back from JSON
@@ -122,6 +123,16 @@ class Interned:
         found = self.members.get(t)
         if found is None:
             found = self.members[t] = member(*t)
+        return found
+
+    def fields(self, members: list) -> tuple[RawField, ...]:
+        """A record's member list, as the one tuple of its value: the merge tells the arches'
+        equal lists apart from the others by identity (:meth:`.FieldDocs.fields`)."""
+        t = tuple(members) if not members or type(members[0]) is tuple \
+            else tuple(map(tuple, members))     # lists, when read back from JSON
+        found = self.lists.get(t)
+        if found is None:
+            found = self.lists[t] = t
         return found
 
 
@@ -138,8 +149,7 @@ def decode(data: Any, shared: Interned | None = None) -> ArchFacts:
         RawRecord(kind, tag, key, loc(at), expanded,
                   _LAYOUT(larch, size, align, tuple(map(member, members)),
                          tuple([_HOLE(*h) for h in holes])),
-                  fields if not fields or type(fields[0]) is tuple
-                  else [tuple(f) for f in fields])     # lists, when read back from JSON
+                  shared.fields(fields))
         for kind, tag, key, at, expanded, (larch, size, align, members, holes), fields in records]
     out.typedefs = [RawTypedef(name, loc(at), under, target)
                     for name, at, under, target in typedefs]

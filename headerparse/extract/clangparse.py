@@ -435,7 +435,7 @@ class _Walker:
         holes = archfacts.holes(kind, size, members)
         layout = Layout(self.facts.arch, size, align, tuple(members), tuple(holes))
         self.facts.records.append(RawRecord(kind, tag, key, where, self._expanded_from(c),
-                                            layout, fields))
+                                            layout, tuple(fields)))
 
     def _members(self, rec: ci.Cursor, prefix: str, base_bits: int,
                  members: list[Member], fields: list[RawField]) -> None:

@@ -61,6 +61,10 @@ class FieldDocs:
         self._distinct: dict[tuple[str, str, int], list[MemberList]] = {}
         # The members each definition site has as prepared so far (:meth:`prepared`).
         self._prepared: dict[tuple[str, str, int], tuple[Field, ...]] = {}
+        # fields() by the line and the member list objects it was given (see there).
+        self._given: dict[tuple, tuple[Field, ...]] = {}
+        # How many times it documented members, not finding them ready (what tests count).
+        self.documented = 0
 
     def record_doc(self, file: str, line: int) -> Doc:
         src = self.sources.get(file) if self.docs else None
@@ -96,6 +100,20 @@ class FieldDocs:
         """Each member of the record ``raws`` (one per arch) define once, documented by
         the rules of :mod:`.attach`; the same members in the same header texts as an
         earlier merge's are that merge's."""
+        # The arches decoded together share one tuple per distinct member list
+        # (archfacts.Interned): asked again for the same ones (the merge, after the
+        # arches prepared), the answer is found by their identities.  (The lists live as
+        # long as this object's sources and facts, so their ids name them.  Lists equal
+        # but not shared only miss here.)
+        raws = list(raws)
+        given = (raws[0].loc.line if raws else 0,
+                 *dict.fromkeys((r.loc.file, id(r.fields)) for r in raws))
+        found = self._given.get(given)
+        if found is None:
+            found = self._given[given] = self._fields(raws, record_doc)
+        return found
+
+    def _fields(self, raws: list[RawRecord], record_doc: Doc) -> tuple[Field, ...]:
         # The arches mostly agree on a record's members: each distinct member list is
         # read once, not once an arch.
         distinct: dict[MemberList, None] = {}
@@ -119,6 +137,7 @@ class FieldDocs:
 
     def _document(self, distinct: tuple[MemberList, ...], record_doc: Doc
                   ) -> tuple[Field, ...]:
+        self.documented += 1
         lines: dict[str, set[int]] = {}
         first: dict[str, tuple[RawField, str, str]] = {}   # path -> (member, file, body)
         # The members declared beside each one: same file, same enclosing body.

@@ -37,7 +37,7 @@ MemberList = tuple[str, tuple[RawField, ...]]
 
 
 def _member_list(r: RawRecord) -> MemberList:
-    return r.loc.file, tuple(r.fields)
+    return r.loc.file, r.fields
 
 
 class FieldDocs:
@@ -53,11 +53,8 @@ class FieldDocs:
         # decides them (see _member): a nested record's members are documented again
         # in each record holding it, and the arches' member lists share most members.
         self._members: dict[tuple, tuple[MemberDoc, str | None]] = {}
-        # Of prepare(): the records of the arches prepared so far, by definition site,
-        # and each one's member list (id -> the record, its list): the facts are not
-        # changed once parsed.
+        # Of prepare(): the records of the arches prepared so far, by definition site.
         self._sites: dict[tuple[str, str, int], list[RawRecord]] = {}
-        self._lists: dict[int, tuple[RawRecord, MemberList]] = {}
         self._distinct: dict[tuple[str, str, int], list[MemberList]] = {}
         # The members each definition site has as prepared so far (:meth:`prepared`).
         self._prepared: dict[tuple[str, str, int], tuple[Field, ...]] = {}
@@ -81,10 +78,9 @@ class FieldDocs:
             site.append(r)
             # In the merge's order of arches: the first list of a member decides its line.
             site.sort(key=lambda x: self._order.get(x.layout.arch, len(self._order)))
-            self._lists[id(r)] = (r, _member_list(r))
             distinct: list[MemberList] = []
             for raw in site:
-                members = self._lists[id(raw)][1]
+                members = _member_list(raw)
                 if members not in distinct:
                     distinct.append(members)
             if distinct != self._distinct.get(at):     # else FIELDS has it already
@@ -118,12 +114,9 @@ class FieldDocs:
         # read once, not once an arch.
         distinct: dict[MemberList, None] = {}
         line = 0
-        lists = self._lists
         for r in raws:
             line = line or r.loc.line
-            known = lists.get(id(r)) if lists else None
-            distinct[known[1] if known is not None and known[0] is r
-                     else _member_list(r)] = None
+            distinct[_member_list(r)] = None
         files: set[str] = set()
         for own, members in distinct:
             files.update(map(_FILE, members))      # None: ``own``

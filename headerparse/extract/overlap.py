@@ -154,8 +154,8 @@ class Speculation:
 
         def work(send: Send) -> None:
             os.close(self._keys_write)
-            # Three processes on two cores: this process's share was a third, and it
-            # ended its lexing, reading and documenting well after the parsers ended.
+            # Three processes on two cores: the parent's share was a third, and it ended
+            # its lexing, reading and documenting well after the parsers ended.
             os.nice(_PARSERS_NICENESS)
             inputs = quick_inputs(tree.files, options)
             tree.materialize(spool)
@@ -221,8 +221,7 @@ class Speculation:
                 idle.pop(0)()
                 continue
             got = self._next("its arches were parsed")
-            if got[0] == "extra":
-                self._extras[got[1]] = got[2]
+            if self._noted(got):
                 continue
             arch, path = got
             parsed(arch, _take(Path(path)))
@@ -233,10 +232,15 @@ class Speculation:
     def extras(self) -> dict[str, Any]:
         """Each arch's ``extra``, once the parsers have sent them all (after :meth:`run`)."""
         while self._extra and len(self._extras) < len(self.arches):
-            got = self._next("it sent what it works out after the parse")
-            if got[0] == "extra":
-                self._extras[got[1]] = got[2]
+            self._noted(self._next("it sent what it works out after the parse"))
         return {arch: pickle.loads(_take(Path(path))) for arch, path in self._extras.items()}
+
+    def _noted(self, got: tuple) -> bool:
+        """Whether ``got`` announces an arch's extra, which is then kept for :meth:`extras`."""
+        if got[0] != "extra":
+            return False
+        self._extras[got[1]] = got[2]
+        return True
 
     def _next(self, before: str) -> tuple:
         got = self._worker.next()

@@ -117,7 +117,7 @@ def parse(consumer: Consumer, archs: Iterable[str], interface_version: str | Non
 def _args(consumer: Consumer, arch: str, dirs: list[Path], stub_dir: Path,
           defines: dict[str, str | None]) -> list[str]:
     args = ["-target", TARGETS[arch].triple, "-x", "c", "-std=gnu99", "-ferror-limit=0",
-            "-fparse-all-comments", "-nostdinc", "-I", str(consumer.base)]
+            "-nostdinc", "-I", str(consumer.base)]
     for d in dirs:
         args += ["-I", str(d)]
     args += ["-isystem", str(stub_dir), "-include", PRELUDE_PATH]

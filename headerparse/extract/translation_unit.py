@@ -64,7 +64,7 @@ PROBE = "__hp_probe_"
 
 def compile_args(include_dir: Path, target: Target, defines: dict[str, str | None]) -> list[str]:
     args = ["-target", target.triple, "-x", "c", "-std=gnu99", "-ferror-limit=0",
-            "-fparse-all-comments", "-nostdinc", "-isystem", str(stub_dir(include_dir)),
+            "-nostdinc", "-isystem", str(stub_dir(include_dir)),
             "-I", str(include_dir), "-include", PRELUDE_PATH]
     for name, value in defines.items():
         args.append(f"-D{name}" if value is None else f"-D{name}={value}")

@@ -155,11 +155,12 @@ def test_a_damaged_json_model_is_a_miss(tmp_path: Path) -> None:
     text = json.dumps(model_to_json(model))
     store_json(model, options, tmp_path / "cache", text)
     hit = cached_json(tree, options, tmp_path / "cache")
-    assert hit is not None and hit[0].read_text() == text and hit[1] == model.diagnostics
-    hit[0].write_text(text[:-10])
+    assert hit is not None and hit[0] == text.encode() and hit[1] == model.diagnostics
+    [path] = (tmp_path / "cache" / "models").glob("*.json")
+    path.write_text(text[:-10])
     assert cached_json(tree, options, tmp_path / "cache") is None
     store_json(model, options, tmp_path / "cache", text)
-    hit[0].with_suffix(".diags").write_text("{not json")
+    path.with_suffix(".diags").write_text("{not json")
     assert cached_json(tree, options, tmp_path / "cache") is None
 
 

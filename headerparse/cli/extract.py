@@ -21,13 +21,10 @@ from headerparse.cli.common import (
     report,
 )
 from headerparse.parallel import alongside
-from headerparse.safeio import check_output_file, read_regular, write_output
+from headerparse.safeio import check_output_file, write_output
 
 if TYPE_CHECKING:
     from headerparse.tree import HeaderTree
-
-# A cached model is a few MB (4.17: 8 MB); a cache entry far larger was not written by us.
-MAX_MODEL_BYTES = 256 * 1024 * 1024
 
 
 def register(sub: Any) -> None:
@@ -115,10 +112,7 @@ def _cached_extract(args: argparse.Namespace, tree: HeaderTree) -> int | None:
         raise UsageError(str(exc)) from exc
     if hit is None:
         return None
-    path, diags = hit
-    data = read_regular(path, MAX_MODEL_BYTES)
-    if data is None:
-        return None                 # gone (or replaced) since it was checked: a miss
+    data, diags = hit
     errors = report(diags)
     write_output(args.json, data)
     progress(args)(f"wrote {args.json} (unchanged tree: served from the cache)")

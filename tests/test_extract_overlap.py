@@ -127,6 +127,44 @@ def test_a_cached_run_drops_the_worker_and_serves_the_facts(tmp_path: Path) -> N
     assert overlap.STATS == {"started": 1, "dropped": 1}
 
 
+def test_an_edit_starts_the_parsers_at_once_only_when_it_moves_code(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    options = Options(archs=ARCHS)
+    cache = tmp_path / "cache"
+    # How many parsers had started when the cache's headers were read.
+    started_before: list[int] = []
+    load_sources = pipeline.load_sources
+
+    def watched(*args: object, **kwargs: object) -> object:
+        started_before.append(overlap.STATS["started"])
+        return load_sources(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "load_sources", watched)
+    files = _files(**{"edited.h": b"/* A comment. */\n#define EDITED 1\n"})
+    _json(files, tmp_path / "a", options, cache)
+    # A comment edit: the header's code skeleton is the one the cache last saw at its
+    # path, so the facts are cached and no parser is forked.
+    files["edited.h"] = b"/* The comment, edited. */\n#define EDITED 1\n"
+    overlap.STATS.clear()
+    commented = _json(files, tmp_path / "a", options, cache)
+    assert overlap.STATS == {} and '"The comment, edited."' in commented
+    assert started_before[-1] == 0
+    # A code edit: the parsers start before the cached headers are read, and are kept.
+    files["edited.h"] = b"/* The comment, edited. */\n#define EDITED 2\n"
+    overlap.STATS.clear()
+    coded = _json(files, tmp_path / "a", options, cache)
+    assert overlap.STATS == {"started": 1} and started_before[-1] == 1
+    assert coded == _json(files, tmp_path / "a", options)       # as with no cache
+    # What tells one edit from the other is damaged: it is as if there were none, and
+    # an edit is taken for a code edit (parsers started, then dropped on cached facts).
+    for entry in (cache / "skeletons").iterdir():
+        entry.write_bytes(b"damaged")
+    files["edited.h"] = b"/* Edited again. */\n#define EDITED 2\n"
+    overlap.STATS.clear()
+    assert '"Edited again."' in _json(files, tmp_path / "a", options, cache)
+    assert overlap.STATS == {"started": 1, "dropped": 1}
+
+
 def test_the_worker_checks_the_tree_before_anything_is_parsed(tmp_path: Path) -> None:
     files = _files(**{"evil.h": b'#include "../../../../../../../../etc/hostname"\n'})
     overlap.STATS.clear()

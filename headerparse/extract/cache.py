@@ -7,7 +7,10 @@
               re-reads one header;
 ``facts/``    one arch's :class:`~headerparse.extract.archfacts.ArchFacts`, keyed by the code
               skeletons of every header (comment text blanked) and the parse inputs:
-              a comment edit that moves no code re-uses all of them.
+              a comment edit that moves no code re-uses all of them;
+``skeletons/`` the code skeleton's digest of each header a tree's last lexing run read,
+              keyed by the tree's header paths: what tells a code edit from a comment
+              edit before anything else is read (:func:`code_edited`).
 
 Entries are written under a temporary name and renamed into place, so a reader
 sees a whole entry or none; a blob starts with a digest of its payload, so a
@@ -45,7 +48,7 @@ from headerparse.targets import Target
 
 # Newest entries kept per kind: a few trees' worth (a tree has ~85 headers and
 # 4-6 arches; a 4.17 model is 8 MB of JSON, its facts ~1 MB per arch).
-LIMITS = {"sources": 1200, "facts": 48, "models": 12}
+LIMITS = {"sources": 1200, "facts": 48, "models": 12, "skeletons": 48}
 # An entry far larger than any tree's was not written by headerparse.
 MAX_ENTRY_BYTES = 256 * 1024 * 1024
 # A temporary file younger than this may be a concurrent run's write in progress.
@@ -233,8 +236,10 @@ class SideJob:
 
 def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | None = None,
                  docs: bool = True, split: bool = True,
-                 later: list[Callable[[], None]] | None = None) -> dict[str, HeaderSource]:
-    """Every header's HeaderSource, in path order; from the cache where it has them.
+                 later: list[Callable[[], None]] | None = None,
+                 lexed: dict[str, HeaderSource] | None = None) -> dict[str, HeaderSource]:
+    """Every header's HeaderSource, in path order; from the cache where it has them, or
+    from ``lexed`` (headers :func:`code_edited` lexed, which the cache lacks).
 
     ``split`` False lexes in this process alone (the other core has other work), and
     then ``later``, if given, gets the keeping of each header's cache entry, for when
@@ -257,10 +262,23 @@ def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | N
 
     # Misses are lexed together: a cold run's many are worth a second process.
     deferred = later is not None and not split
-    for src in read_sources(misses, None if deferred else keep, side, docs, split):
+    lexed = lexed or {}
+
+    def add(src: HeaderSource, kept: bool) -> None:
         found[src.path] = src
         if deferred:
-            later.append(functools.partial(_keep_later, keep, src))
+            later.append(functools.partial(_keep_later, keep, src))    # type: ignore[union-attr]
+        elif not kept:
+            _keep_later(keep, src)
+
+    for path, _ in misses:
+        if path in lexed:
+            add(lexed[path], False)
+    for src in read_sources([m for m in misses if m[0] not in lexed],
+                            None if deferred else keep, side, docs, split):
+        add(src, kept=True)
+    if misses:
+        keep_skeletons(store, found)
     return {path: found[path] for path in sorted(files)}
 
 
@@ -275,15 +293,43 @@ def _source_key(path: str, data: bytes, docs: bool) -> str:
     return h.hexdigest()[:32]
 
 
-def many_to_lex(files: dict[str, bytes], store: Store, docs: bool = True) -> bool:
-    """Whether :func:`load_sources` would lex enough headers to be worth a second process
-    (asked of the cache by name only: an entry found may still prove damaged)."""
-    missing = 0
+def code_edited(files: dict[str, bytes], store: Store, docs: bool = True
+                ) -> tuple[bool, dict[str, HeaderSource]]:
+    """Whether the arches will most likely be parsed again, told before the cache is
+    read: many headers to lex (a cold run), or one whose code skeleton is not the one
+    its path had when the tree was last lexed (:func:`keep_skeletons`): a code edit,
+    where a comment edit keeps every arch's facts.  Also the headers lexed to tell,
+    for :func:`load_sources`.  (The cache is asked by name only: an entry found may
+    still prove damaged.)"""
+    missing = []
     for path, data in files.items():
-        missing += not store.path("sources", _source_key(path, data, docs)).is_file()
-        if missing >= _PARALLEL_LEXING:
-            return True
-    return False
+        if not store.path("sources", _source_key(path, data, docs)).is_file():
+            missing.append(path)
+            if len(missing) >= _PARALLEL_LEXING:
+                return True, {}
+    if not missing:
+        return False, {}
+    last = _last_skeletons(store, files)
+    lexed = {path: read_source(path, files[path], docs) for path in sorted(missing)}
+    return any(last.get(path) != src.code_digest for path, src in lexed.items()), lexed
+
+
+def keep_skeletons(store: Store, sources: dict[str, HeaderSource]) -> None:
+    """Keep the code skeletons' digests of ``sources``, for :func:`code_edited`."""
+    digests = {path: src.code_digest for path, src in sorted(sources.items())}
+    store.put("skeletons", _skeletons_key(sources), json.dumps(digests).encode())
+
+
+def _last_skeletons(store: Store, files: Iterable[str]) -> dict[str, str]:
+    try:
+        digests = json.loads(store.get("skeletons", _skeletons_key(files)) or b"{}")
+    except ValueError:      # damaged: as if never kept
+        return {}
+    return digests if isinstance(digests, dict) else {}
+
+
+def _skeletons_key(paths: Iterable[str]) -> str:
+    return hashlib.sha256("\0".join([code_hash(), *sorted(paths)]).encode()).hexdigest()[:32]
 
 
 # Fewer headers than this to lex are not worth a second process.

@@ -30,12 +30,12 @@ from headerparse.extract.cache import (
     Store,
     checksum,
     clang_id,
+    code_edited,
     code_hash,
     facts_entry,
     facts_key,
     load_facts,
     load_sources,
-    many_to_lex,
     prune_dir,
     save_facts,
     skeleton_digest,
@@ -207,8 +207,11 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
              ) -> tuple[Model, Callable[[], dict[int, str]]]:
     """The model, and what gives the text of those of its layouts the parsers encoded
     (when ``text``), by ``id``."""
-    # A cold run parses while it lexes: two parsers start on the arches at once.
-    spec = _speculate(tree, options, archs, store, stack, layouts=text)
+    # A run that will parse (cold, or after a code edit) parses while it lexes and reads
+    # the cache: two parsers start on the arches at once.
+    edited, lexed = (code_edited(tree.files, store, options.docs) if store is not None
+                     else (True, {}))
+    spec = _speculate(tree, options, archs, store, stack, now=edited, layouts=text)
     # What libclang would read outside the tree, or expand for minutes, is refused
     # before a parse.  Checking costs a quarter of lexing the tree: a split lexing
     # takes it along, on the second core, as a parse is then all but certain (or
@@ -219,7 +222,7 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
     # process waits for them.
     later: list[Callable[[], None]] = []
     sources = load_sources(tree.files, store, check if spec is None else None, options.docs,
-                           split=spec is None, later=later)
+                           split=spec is None, later=later, lexed=lexed)
     defines = _defines(options, sources)
     probes = sorted({d.name for s in sources.values() for d in s.defines if d.params is None})
     # domctl.h and sysctl.h #error unless the toolstack's view is asked for:
@@ -369,14 +372,13 @@ def _parse(tree: HeaderTree, jobs: dict[str, tuple], keys: dict[str, str], say: 
 
 
 def _speculate(tree: HeaderTree, options: Options, archs: tuple[str, ...],
-               store: Store | None, stack: contextlib.ExitStack, now: bool = False,
+               store: Store | None, stack: contextlib.ExitStack, now: bool,
                layouts: bool = False) -> Speculation | None:
-    """Parsers of the arches, with inputs guessed from the raw headers: ``now``, or with
-    no cache, always; else when many headers are to be lexed (with most served from the
-    cache, the facts likely are too, and lexing the rest is quick)."""
-    if len(archs) < 2 or not can_fork() or (
-            not now and store is not None
-            and not many_to_lex(tree.files, store, options.docs)):
+    """Parsers of the arches, with inputs guessed from the raw headers, if ``now``: the
+    arches will most likely be parsed.  (Else the facts are likely cached, and the fork
+    would only cost this process its copy-on-write faults: 0.03 s of a comment edit's
+    0.35 s on 4.17.)"""
+    if len(archs) < 2 or not can_fork() or not now:
         return None
     overlap.STATS["started"] += 1
     tmp = Path(stack.enter_context(private_tempdir("headerparse-")))

@@ -380,3 +380,18 @@ def test_the_libclang_id_is_the_installed_wheels_version() -> None:
     from headerparse.extract.cache import clang_id
 
     assert clang_id() == metadata.version("libclang")
+
+
+@pytest.mark.parametrize("payload", [b"[" * 100_000, b"not json", b'["a list"]'])
+def test_a_hostile_skeletons_entry_is_as_if_there_were_none(payload: bytes, tmp_path: Path
+                                                            ) -> None:
+    # Whoever writes the cache may write this entry too: at worst a comment edit is
+    # taken for a code edit, never an error.
+    files = {"edited.h": b"/* A comment. */\n#define EDITED 1\n"}
+    store = Store(tmp_path)
+    extract_cache.keep_skeletons(store, {p: read_source(p, d) for p, d in files.items()})
+    assert extract_cache.code_edited(files, store)[0] is False
+    [entry] = (tmp_path / "skeletons").iterdir()
+    store.put("skeletons", entry.stem, payload)
+    edited, lexed = extract_cache.code_edited(files, store)
+    assert edited is True and list(lexed) == ["edited.h"]

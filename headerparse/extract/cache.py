@@ -266,14 +266,14 @@ def load_sources(files: dict[str, bytes], store: Store | None, side: SideJob | N
 
     def add(src: HeaderSource, kept: bool) -> None:
         found[src.path] = src
-        if deferred:
-            later.append(functools.partial(_keep_later, keep, src))    # type: ignore[union-attr]
+        if deferred and later is not None:
+            later.append(functools.partial(_keep_later, keep, src))
         elif not kept:
             _keep_later(keep, src)
 
     for path, _ in misses:
         if path in lexed:
-            add(lexed[path], False)
+            add(lexed[path], kept=False)
     for src in read_sources([m for m in misses if m[0] not in lexed],
                             None if deferred else keep, side, docs, split):
         add(src, kept=True)
@@ -323,7 +323,7 @@ def keep_skeletons(store: Store, sources: dict[str, HeaderSource]) -> None:
 def _last_skeletons(store: Store, files: Iterable[str]) -> dict[str, str]:
     try:
         digests = json.loads(store.get("skeletons", _skeletons_key(files)) or b"{}")
-    except ValueError:      # damaged: as if never kept
+    except (ValueError, RecursionError):      # damaged: as if never kept
         return {}
     return digests if isinstance(digests, dict) else {}
 

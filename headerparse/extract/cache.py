@@ -35,16 +35,19 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from headerparse import model, paths, targets, tree
 from headerparse.extract import archfacts, plaindata
 from headerparse.extract.archfacts import ArchFacts
 from headerparse.extract.reuse import Memo
-from headerparse.extract.source import HeaderSource, read_source
 from headerparse.parallel import WorkerFailed, can_fork, deal, fork_map
 from headerparse.paths import PACKAGE, code_digest
 from headerparse.safeio import read_regular
 from headerparse.targets import Target
+
+if TYPE_CHECKING:   # the lexing's modules: a cold run's parsers start before their imports
+    from headerparse.extract.source import HeaderSource
 
 # Newest entries kept per kind: a few trees' worth (a tree has ~85 headers and
 # 4-6 arches; a 4.17 model is 8 MB of JSON, its facts ~1 MB per arch).
@@ -309,6 +312,8 @@ def code_edited(files: dict[str, bytes], store: Store, docs: bool = True
                 return True, {}
     if not missing:
         return False, {}
+    from headerparse.extract.source import read_source
+
     last = _last_skeletons(store, files)
     lexed = {path: read_source(path, files[path], docs) for path in sorted(missing)}
     return any(last.get(path) != src.code_digest for path, src in lexed.items()), lexed
@@ -374,6 +379,8 @@ def read_sources(items: list[tuple[str, bytes]], keep: Keep | None = None,
 
 
 def _read(items: list[tuple[str, bytes]], keep: Keep | None, docs: bool) -> list[HeaderSource]:
+    from headerparse.extract.source import read_source
+
     out = [read_source(p, d, docs) for p, d in items]
     if keep is not None:
         for src in out:
@@ -399,6 +406,8 @@ def _load_source(blob: bytes | None, data: bytes) -> HeaderSource | None:
 
 
 def _decode_source(blob: bytes, data: bytes) -> HeaderSource | None:
+    from headerparse.extract.source import HeaderSource
+
     try:
         src = plaindata.loads(blob)
     except ValueError:  # a blob of an older layout, or not ours: re-read the header

@@ -19,6 +19,7 @@ import marshal
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from headerparse import __version__, treesafe
 from headerparse.extract import archfacts, overlap
@@ -41,7 +42,6 @@ from headerparse.extract.cache import (
     skeleton_digest,
     write_atomically,
 )
-from headerparse.extract.merge import Merger
 from headerparse.extract.options import ExtractError, Options
 from headerparse.extract.overlap import (
     COMPAT,
@@ -50,7 +50,6 @@ from headerparse.extract.overlap import (
     defines_for,
     is_tools_only,
 )
-from headerparse.extract.source import HeaderSource
 from headerparse.extract.translation_unit import tree_literals
 from headerparse.model import (
     SCHEMA_VERSION,
@@ -65,6 +64,10 @@ from headerparse.parallel import WorkerFailed, can_fork, deal, fork_map
 from headerparse.safeio import private_tempdir, read_regular
 from headerparse.targets import TARGETS, Target, available_archs, translation_unit_headers
 from headerparse.tree import HeaderTree
+
+if TYPE_CHECKING:   # the lexing's and the merge's: see _extract
+    from headerparse.extract.merge import Merger
+    from headerparse.extract.source import HeaderSource
 
 Progress = Callable[[str], None]
 
@@ -212,6 +215,10 @@ def _extract(tree: HeaderTree, options: Options, archs: tuple[str, ...], say: Pr
     edited, lexed = (code_edited(tree.files, store, options.docs) if store is not None
                      else (True, {}))
     spec = _speculate(tree, options, archs, store, stack, now=edited, layouts=text)
+    # Imported once the parsers run (a cold run's start has one core busy): they need
+    # neither the lexing's modules nor the merge's, which this process needs next.
+    from headerparse.extract.merge import Merger
+
     # What libclang would read outside the tree, or expand for minutes, is refused
     # before a parse.  Checking costs a quarter of lexing the tree: a split lexing
     # takes it along, on the second core, as a parse is then all but certain (or

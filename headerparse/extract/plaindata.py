@@ -17,10 +17,8 @@ from functools import cache
 from typing import Any
 
 from headerparse import diagnostics, model
-from headerparse.extract import lexer, markup, source
+from headerparse.extract import lexer
 
-# Whose dataclasses an entry may hold.
-MODULES = (model, diagnostics, lexer, markup, source)
 # The layout of an entry, part of the key of what is stored in it: 2 refers to a frozen
 # dataclass met before by its number (1 wrote it again, each time it was met).
 FORMAT = 2
@@ -28,7 +26,13 @@ FORMAT = 2
 
 @cache
 def allowed() -> dict[str, type]:
-    return {name: obj for mod in MODULES for name, obj in vars(mod).items()
+    """The dataclasses an entry may hold, by name."""
+    # The lexing's modules are imported here, not with this one: a cold run's parsers,
+    # which need the cache and not them, then start before the imports.
+    from headerparse.extract import markup, source
+
+    modules = (model, diagnostics, lexer, markup, source)
+    return {name: obj for mod in modules for name, obj in vars(mod).items()
             if isinstance(obj, type) and dataclasses.is_dataclass(obj)
             and obj.__module__ == mod.__name__}
 
@@ -143,6 +147,7 @@ def _decoder() -> Callable[[dict[str, Any]], Any]:
     built: list[Any] = []
     keep = built.append
     kinds = _kinds()
+    header_source = kinds["HeaderSource"][0]
 
     def hook(d: dict[str, Any]) -> Any:
         if len(d) == 2 and "o" in d:
@@ -153,7 +158,7 @@ def _decoder() -> Callable[[dict[str, Any]], Any]:
             obj = cls(*d["v"])
             if frozen:
                 keep(obj)
-            elif cls is source.HeaderSource:
+            elif cls is header_source:
                 obj.index = lexer.CommentIndex(obj.comments)
             return obj
         if len(d) == 1:

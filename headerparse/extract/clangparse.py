@@ -19,6 +19,7 @@ import clang.cindex as ci
 
 from headerparse.extract import archfacts
 from headerparse.extract.archfacts import ArchFacts, RawEnum, RawField, RawRecord, RawTypedef
+from headerparse.extract.fieldrows import FieldRows
 from headerparse.extract.sourcewords import TreeText
 from headerparse.extract.translation_unit import (
     MAIN,
@@ -214,6 +215,7 @@ class _Lib:
         self._buf = ctypes.create_string_buffer(_EXPANSION.size)
         at = ctypes.addressof(self._buf)
         self._outs = (at, at + 8, at + 12, at + 16)
+        self.rows = FieldRows(self)
 
     def string(self, cx: _CXString) -> str:
         # Read in place and disposed of only when libclang owns a copy: most
@@ -278,6 +280,7 @@ def _collect_child(child: ci.Cursor, _parent: ci.Cursor, data: list[ci.Cursor]) 
 
 
 _lib: _Lib | None = None
+_TypeData = ctypes.c_void_p * 2
 
 
 def _get_lib() -> _Lib:
@@ -463,32 +466,28 @@ class _Walker:
     def _walk_members(self, rec: ci.Cursor, members: list[Member], fields: list[RawField]
                       ) -> None:
         """The members of ``rec`` itself: paths from it, offsets from its start."""
-        # Each libclang call costs a ctypes round trip: with ~7000 members per arch
-        # the walk is most of a parse, so every value below is asked for once, and
-        # what depends on the member's type alone once per type (:meth:`_type`).
-        c_lib = self.c
+        # With ~7000 members per arch the walk is most of a parse: a field's values come
+        # in one row (:mod:`.fieldrows`), and what depends on its type alone is asked
+        # for once per type (:meth:`_type`).
         types = self._types
         member = archfacts.member
-        for f in c_lib.fields(c_lib.cursor_type(rec)):
-            name = c_lib.string(c_lib.spelling(f))
-            off_bits = c_lib.field_offset(f)
-            ftype = c_lib.cursor_type(f)
-            info = types.get(ftype.data[0])
+        for name, off_bits, width, kind, t0, t1, handle_file, line, col in self.c.rows(
+                self.c.cursor_type(rec)):
+            info = types.get(t0)
             if info is None:
-                info = self._type(ftype)
+                info = self._type(ci.Type(kind, _TypeData(t0, t1)))
             spelled, size, flexible, handle, decl, nested, scalar = info
             if not _IDENT.match(name):
                 # C11 anonymous struct/union member: its members are accessed directly.
                 self._members(decl, "", off_bits, members, fields)
                 continue
             # -1: not a bitfield (in C; C++'s value-dependent widths answer -1 too).
-            bits: int | None = c_lib.bit_width(f) if scalar else -1
-            if bits < 0:
+            if width < 0 or not scalar:
                 bits = None
                 members.append(member(name, spelled, off_bits // 8, size, None, None))
             else:
+                bits = width
                 members.append(member(name, spelled, off_bits // 8, size, off_bits, bits))
-            handle_file, line, col, _ = c_lib.expansion(c_lib.location(f))
             fields.append((name, name, line, col, bits is not None, flexible, handle,
                            self.rel_handle(handle_file)))
             if nested is decl:

@@ -1,8 +1,8 @@
 """The one thing pyproject.toml cannot say with the setuptools the project supports: the
-optional C helper of the libclang walk (headerparse/extract/_fieldrows.c).  Where no C
+optional C helper of the libclang walk (headerparse/extract/_rows.c).  Where no C
 compiler is, the build goes on without it and the walk makes its calls through ctypes."""
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("headerparse.extract._fieldrows",
-                             ["headerparse/extract/_fieldrows.c"], optional=True)])
+setup(ext_modules=[Extension("headerparse.extract._rows",
+                             ["headerparse/extract/_rows.c"], optional=True)])

@@ -19,7 +19,7 @@ import clang.cindex as ci
 
 from headerparse.extract import archfacts
 from headerparse.extract.archfacts import ArchFacts, RawEnum, RawField, RawRecord, RawTypedef
-from headerparse.extract.fieldrows import FieldRows
+from headerparse.extract.rows import Rows
 from headerparse.extract.sourcewords import TreeText
 from headerparse.extract.translation_unit import (
     MAIN,
@@ -215,7 +215,7 @@ class _Lib:
         self._buf = ctypes.create_string_buffer(_EXPANSION.size)
         at = ctypes.addressof(self._buf)
         self._outs = (at, at + 8, at + 12, at + 16)
-        self.rows = FieldRows(self)
+        self.rows = Rows(self, ci.Cursor)
 
     def string(self, cx: _CXString) -> str:
         # Read in place and disposed of only when libclang owns a copy: most
@@ -332,14 +332,11 @@ class _Walker:
         probe_lines = self._diagnostics(tu)
         c_lib = self.c
         defined: set[str] = set()       # the literal macros met at their definition
-        for c in c_lib.children(tu.cursor):
-            kind = c._kind_id
+        for kind, c, f, line, offset, name in c_lib.rows.children(tu.cursor):
             if kind == _MACRO_DEFINITION:
-                f, line, _, offset = c_lib.expansion(c_lib.location(c))
                 rel = self.rel_handle(f)
                 if rel is None and not literals:   # the compiler's, prelude's, command line's
                     continue
-                name = c_lib.string(c_lib.spelling(c))
                 if rel is not None:
                     self.facts.defines.add((name, rel, line))
                 if name in literals:
@@ -467,11 +464,11 @@ class _Walker:
                       ) -> None:
         """The members of ``rec`` itself: paths from it, offsets from its start."""
         # With ~7000 members per arch the walk is most of a parse: a field's values come
-        # in one row (:mod:`.fieldrows`), and what depends on its type alone is asked
+        # in one row (:mod:`.rows`), and what depends on its type alone is asked
         # for once per type (:meth:`_type`).
         types = self._types
         member = archfacts.member
-        for name, off_bits, width, kind, t0, t1, handle_file, line, col in self.c.rows(
+        for name, off_bits, width, kind, t0, t1, handle_file, line, col in self.c.rows.fields(
                 self.c.cursor_type(rec)):
             info = types.get(t0)
             if info is None:

@@ -479,11 +479,10 @@ class _Walker:
                 self._members(decl, "", off_bits, members, fields)
                 continue
             # -1: not a bitfield (in C; C++'s value-dependent widths answer -1 too).
-            if width < 0 or not scalar:
-                bits = None
+            bits = width if width >= 0 and scalar else None
+            if bits is None:
                 members.append(member(name, spelled, off_bits // 8, size, None, None))
             else:
-                bits = width
                 members.append(member(name, spelled, off_bits // 8, size, off_bits, bits))
             fields.append((name, name, line, col, bits is not None, flexible, handle,
                            self.rel_handle(handle_file)))

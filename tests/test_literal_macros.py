@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from support.walks import count_walks
 
 from headerparse.extract import archfacts, clangparse
 from headerparse.extract.translation_unit import literal_macros
@@ -107,15 +108,7 @@ def test_the_facts_are_the_probes(tree: Path, arch: str,
 
 def test_a_literal_defined_elsewhere_too_is_probed(tree: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    walks: list[bool] = []
-    walk = clangparse._Walker.walk
-
-    def counted(self: clangparse._Walker, *args: object) -> archfacts.ArchFacts | None:
-        got = walk(self, *args)     # type: ignore[arg-type]
-        walks.append(got is None)
-        return got
-
-    monkeypatch.setattr(clangparse._Walker, "walk", counted)
+    walks = count_walks(monkeypatch)
     clangparse.parse_arch(tree, TARGETS["x86_64"], ["later.h"], _probes(), {})
     # clang predefines linux: the first walk meets that definition and gives up.
     assert walks == [True, False]

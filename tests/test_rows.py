@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from support.walks import count_walks
 
 from headerparse.extract import archfacts, clangparse
 from headerparse.extract import rows as walk_rows
@@ -68,15 +69,7 @@ def _facts(tree: Path, arch: str) -> archfacts.ArchFacts:
 def test_the_helper_gives_the_facts_the_calls_give(tree: Path, arch: str,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     _native()
-    walks: list[bool] = []
-    walk = clangparse._Walker.walk
-
-    def counted(self: clangparse._Walker, *args: object) -> archfacts.ArchFacts | None:
-        got = walk(self, *args)     # type: ignore[arg-type]
-        walks.append(got is None)
-        return got
-
-    monkeypatch.setattr(clangparse._Walker, "walk", counted)
+    walks = count_walks(monkeypatch)
     native = _facts(tree, arch)
     # The literal macros' definitions were met where the tree has them (the byte offsets
     # agree): one walk, no second parse probing them all.

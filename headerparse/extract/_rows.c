@@ -87,6 +87,18 @@ static uint32_t name_of(CXCursor c, char *name)
     return len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
 }
 
+/* Where the cursor is, as clang_getInstantiationLocation tells it.  (Returned, not
+ * written through pointers: a row's members are not aligned.) */
+typedef struct { uint64_t file; uint32_t line, col, offset; } Place;
+
+static Place place(CXCursor c)
+{
+    void *file = 0;
+    unsigned line = 0, col = 0, offset = 0;
+    expansion(location(c), &file, &line, &col, &offset);
+    return (Place){ (uint64_t)(uintptr_t)file, line, col, offset };
+}
+
 struct out { void *rows; unsigned cap, n; };
 
 static unsigned field(CXCursor c, void *data)
@@ -102,12 +114,10 @@ static unsigned field(CXCursor c, void *data)
     r->type_data[0] = (uint64_t)(uintptr_t)t.data[0];
     r->type_data[1] = (uint64_t)(uintptr_t)t.data[1];
     r->bit_width = bit_width(c);
-    void *file = 0;
-    unsigned line = 0, col = 0, offset = 0;
-    expansion(location(c), &file, &line, &col, &offset);
-    r->file = (uint64_t)(uintptr_t)file;
-    r->line = line;
-    r->col = col;
+    Place at = place(c);
+    r->file = at.file;
+    r->line = at.line;
+    r->col = at.col;
     return VISIT_CONTINUE;
 }
 
@@ -125,12 +135,10 @@ static unsigned child(CXCursor c, CXCursor parent, void *data)
     r->file = 0;
     r->line = r->offset = r->name_len = 0;
     if (c.kind == MACRO_DEFINITION) {
-        void *file = 0;
-        unsigned line = 0, col = 0, offset = 0;
-        expansion(location(c), &file, &line, &col, &offset);
-        r->file = (uint64_t)(uintptr_t)file;
-        r->line = line;
-        r->offset = offset;
+        Place at = place(c);
+        r->file = at.file;
+        r->line = at.line;
+        r->offset = at.offset;
         r->name_len = name_of(c, r->name);
     }
     return VISIT_CONTINUE;

@@ -16,9 +16,11 @@ from headerparse.targets import TARGETS
 DATA = Path(__file__).parent / "data" / "extract"
 ARCHS = ("x86_32", "x86_64", "arm32", "arm64")
 LONG = "a_member_whose_name_is_longer_than_the_sixty_four_bytes_a_row_holds_for_it"
-# Beside the layout traps: names longer than a row holds (a member's, a macro's) next to
-# short ones, an anonymous member (whose spelling, naming the header's full path, is
-# longer too), and macros whose value the walk reads off their definition's offset.
+TAG = "a_tag_spelled_longer_than_a_type_row_holds_" * 7      # 301 bytes
+# Beside the layout traps: names longer than a row holds (a member's, a macro's, a tag's)
+# next to short ones, an anonymous member (whose spelling, naming the header's full path,
+# is longer too), an array of arrays of a record, and macros whose value the walk reads
+# off their definition's offset.
 EXTRA = f"""\
 #include "xen.h"
 #define TRAP_LITERAL 12
@@ -29,7 +31,9 @@ struct trap_long {{
     uint32_t {LONG};
     union {{ uint16_t lo; uint32_t wide; }};
     uint8_t after:3;
+    struct trap_elem {{ uint16_t e; }} elems[2][3];
 }};
+struct {TAG} {{ uint32_t x; }};
 """.encode()
 PROBES = sorted(["TRAP_LITERAL", LONG.upper(), "TRAP_SUM"])
 
@@ -81,7 +85,9 @@ def test_the_helper_gives_the_facts_the_calls_give(tree: Path, arch: str,
     # anonymous union at the record's level; macros' places, a long name, the values.
     record, = (r for r in native.records if r.key == "struct trap_long")
     assert [(f[0], f[4]) for f in record.fields] == [
-        ("before", False), (LONG, False), ("lo", False), ("wide", False), ("after", True)]
+        ("before", False), (LONG, False), ("lo", False), ("wide", False), ("after", True),
+        ("elems", False)]
+    assert {"struct trap_elem", f"struct {TAG}"} <= {r.key for r in native.records}
     assert {("TRAP_LITERAL", "long.h", 2), (LONG.upper(), "long.h", 3)} <= native.defines
     assert (native.values["TRAP_LITERAL"], native.values[LONG.upper()],
             native.values["TRAP_SUM"]) == (12, 0x40, 13)
@@ -113,5 +119,5 @@ def test_a_helper_that_does_not_load_leaves_the_calls(tmp_path: Path, tree: Path
     monkeypatch.setattr(clangparse._get_lib(), "rows", made)
     facts = clangparse.parse_arch(tree, TARGETS["x86_64"], ["long.h"], PROBES, {})
     record, = (r for r in facts.records if r.key == "struct trap_long")
-    assert [p for p, *_ in record.fields] == ["before", LONG, "lo", "wide", "after"]
+    assert [p for p, *_ in record.fields] == ["before", LONG, "lo", "wide", "after", "elems"]
     assert facts.values["TRAP_SUM"] == 13

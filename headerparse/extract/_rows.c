@@ -1,15 +1,17 @@
-/* What the walk asks libclang, a record's fields or a unit's top-level cursors at a time.
+/* What the walk asks libclang: a record's fields or a unit's top-level cursors at a
+ * time, and a record's or a type's values in one call.
  *
  * Built at install time when a C compiler is there (setup.py: optional); loaded with
  * ctypes by rows.py, which hands over the addresses of libclang's functions, so this
  * file needs neither libclang's headers nor Python's.  Through ctypes the walk makes
- * seven calls a field and two or three a macro definition, and each costs more than
- * libclang's answer.
+ * seven calls a field, two or three a macro definition and seven to ten a record or a
+ * type, and each costs more than libclang's answer.
  *
  * It only moves libclang's values into the caller's buffer: of a name longer than
- * NAME_MAX bytes (an anonymous member's "struct (unnamed at ...)") the first NAME_MAX
- * are written and its length is reported; rows past the buffer's capacity are
- * counted, not written.
+ * NAME_MAX bytes (an anonymous member's "struct (unnamed at ...)"), or a spelling
+ * longer than SPELL_MAX, the first bytes are written and the length is reported (the
+ * caller then asks the slow way where it needs the whole); rows past the buffer's
+ * capacity are counted, not written.
  */
 #include <stdint.h>
 #include <string.h>
@@ -19,11 +21,14 @@ typedef struct { int kind; int xdata; const void *data[3]; } CXCursor;
 typedef struct { int kind; void *data[2]; } CXType;
 typedef struct { const void *ptr_data[2]; unsigned int_data; } CXSourceLocation;
 typedef struct { const void *data; unsigned private_flags; } CXString;
+typedef struct { const void *ptr_data[2]; unsigned begin_int_data, end_int_data; } CXSourceRange;
 typedef unsigned (*CXFieldVisitor)(CXCursor, void *);
 typedef unsigned (*CXCursorVisitor)(CXCursor, CXCursor, void *);
 
-enum { VISIT_CONTINUE = 1, MACRO_DEFINITION = 501, MACRO_EXPANSION = 502 };
+enum { VISIT_CONTINUE = 1, MACRO_DEFINITION = 501, MACRO_EXPANSION = 502,
+       TYPE_CONSTANT_ARRAY = 112, TYPE_INCOMPLETE_ARRAY = 114 };
 #define NAME_MAX 64
+#define SPELL_MAX 256
 
 #pragma pack(push, 1)
 /* A field; rows.py reads it as "<qiiQQQIII64s". */
@@ -48,6 +53,29 @@ typedef struct {
     uint32_t name_len;
     char name[NAME_MAX];
 } Child;
+
+/* A type, as the walk's _type asks it; rows.py reads it as "<iiq32s32sII256s256s". */
+typedef struct {
+    int32_t canon_kind;     /* clang_getCanonicalType */
+    int32_t elem_kind;      /* an array's innermost element type's kind; 0 for no array */
+    int64_t size;           /* clang_Type_getSizeOf */
+    CXCursor decl;          /* clang_getTypeDeclaration of the canonical type */
+    CXCursor elem_decl;     /* ... of the innermost element type */
+    uint32_t canon_len, type_len;
+    char canon[SPELL_MAX], type[SPELL_MAX];     /* clang_getTypeSpelling */
+} TypeInfo;
+
+/* A record's cursor, as the walk's _record asks it; rows.py reads it as
+ * "<QIIqqQIII256s". */
+typedef struct {
+    uint64_t file;
+    uint32_t line, col;
+    int64_t size, align;    /* of clang_getCursorType */
+    uint64_t start_file;    /* where clang_getCursorExtent starts */
+    uint32_t start_line, start_col;
+    uint32_t spell_len;
+    char spell[SPELL_MAX];  /* the type's spelling */
+} RecordInfo;
 #pragma pack(pop)
 
 static unsigned (*visit_fields)(CXType, CXFieldVisitor, void *);
@@ -60,8 +88,16 @@ static CXSourceLocation (*location)(CXCursor);
 static void (*expansion)(CXSourceLocation, void **, unsigned *, unsigned *, unsigned *);
 static const char *(*cstring)(CXString);
 static void (*dispose)(CXString);
+static CXType (*canonical)(CXType);
+static CXCursor (*declaration)(CXType);
+static CXType (*element)(CXType);
+static long long (*size_of)(CXType);
+static long long (*align_of)(CXType);
+static CXString (*type_spelling)(CXType);
+static CXSourceRange (*extent)(CXCursor);
+static CXSourceLocation (*range_start)(CXSourceRange);
 
-/* The ten functions, in this order. */
+/* The eighteen functions, in this order (rows.py lists them). */
 void hp_init(void *const *f)
 {
     visit_fields = f[0];
@@ -74,6 +110,14 @@ void hp_init(void *const *f)
     expansion = f[7];
     cstring = f[8];
     dispose = f[9];
+    canonical = f[10];
+    declaration = f[11];
+    element = f[12];
+    size_of = f[13];
+    align_of = f[14];
+    type_spelling = f[15];
+    extent = f[16];
+    range_start = f[17];
 }
 
 /* The cursor's spelling into name (NAME_MAX bytes at most); its length in bytes. */
@@ -91,12 +135,27 @@ static uint32_t name_of(CXCursor c, char *name)
  * written through pointers: a row's members are not aligned.) */
 typedef struct { uint64_t file; uint32_t line, col, offset; } Place;
 
-static Place place(CXCursor c)
+static Place where(CXSourceLocation loc)
 {
     void *file = 0;
     unsigned line = 0, col = 0, offset = 0;
-    expansion(location(c), &file, &line, &col, &offset);
+    expansion(loc, &file, &line, &col, &offset);
     return (Place){ (uint64_t)(uintptr_t)file, line, col, offset };
+}
+
+static Place place(CXCursor c)
+{
+    return where(location(c));
+}
+
+/* A string's text into out (SPELL_MAX bytes at most), disposed of; its length in bytes. */
+static uint32_t text_of(CXString s, char *out)
+{
+    const char *text = cstring(s);
+    size_t len = text ? strlen(text) : 0;
+    memcpy(out, text ? text : "", len < SPELL_MAX ? len : SPELL_MAX);
+    dispose(s);
+    return len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
 }
 
 struct out { void *rows; unsigned cap, n; };
@@ -158,4 +217,41 @@ unsigned hp_children(const CXCursor *c, Child *out, unsigned cap)
     struct out o = { out, cap, 0 };
     visit_children(*c, child, &o);
     return o.n;
+}
+
+/* The type *t as _type asks it. */
+void hp_type(const CXType *t, TypeInfo *out)
+{
+    CXType canon = canonical(*t);
+    out->canon_kind = canon.kind;
+    out->decl = declaration(canon);
+    out->size = size_of(*t);
+    out->canon_len = text_of(type_spelling(canon), out->canon);
+    out->type_len = text_of(type_spelling(*t), out->type);
+    out->elem_kind = 0;
+    memset(&out->elem_decl, 0, sizeof out->elem_decl);
+    if (canon.kind == TYPE_CONSTANT_ARRAY || canon.kind == TYPE_INCOMPLETE_ARRAY) {
+        CXType elem = element(canon);
+        while (elem.kind == TYPE_CONSTANT_ARRAY || elem.kind == TYPE_INCOMPLETE_ARRAY)
+            elem = element(elem);
+        out->elem_kind = elem.kind;
+        out->elem_decl = declaration(elem);
+    }
+}
+
+/* The record cursor *c as _record asks it. */
+void hp_record(const CXCursor *c, RecordInfo *out)
+{
+    Place at = place(*c);
+    out->file = at.file;
+    out->line = at.line;
+    out->col = at.col;
+    CXType t = cursor_type(*c);
+    out->size = size_of(t);
+    out->align = align_of(t);
+    out->spell_len = text_of(type_spelling(t), out->spell);
+    Place start = where(range_start(extent(*c)));
+    out->start_file = start.file;
+    out->start_line = start.line;
+    out->start_col = start.col;
 }

@@ -410,13 +410,12 @@ class _Walker:
             self._record(decl)
 
     def _record(self, c: ci.Cursor) -> None:
-        where = self.loc(c)
-        if where is None:
+        f, line, col, spelled, size, align, *start = self.c.rows.record_info(c)
+        rel = self.rel_handle(f)
+        if rel is None:
             return
-        c_lib = self.c
+        where = Loc(rel, line, col)
         kind = "struct" if c._kind_id == _STRUCT_DECL else "union"
-        ctype = c_lib.cursor_type(c)
-        spelled = c_lib.string(c_lib.type_spelling(ctype))
         tagged = spelled.startswith(kind + " ") and "(" not in spelled
         if tagged:
             tag: str | None = spelled[len(kind) + 1:]
@@ -426,7 +425,6 @@ class _Walker:
             tag, key = None, spelled
         else:
             return                      # an anonymous record used by a member: inlined there
-        size, align = c_lib.size(ctype), c_lib.align(ctype)
         if size < 0:
             return
         members: list[Member] = []
@@ -434,7 +432,7 @@ class _Walker:
         self._members(c, "", 0, members, fields)
         holes = archfacts.holes(kind, size, members)
         layout = Layout(self.facts.arch, size, align, tuple(members), tuple(holes))
-        self.facts.records.append(RawRecord(kind, tag, key, where, self._expanded_from(c),
+        self.facts.records.append(RawRecord(kind, tag, key, where, self._expanded_from(*start),
                                             layout, tuple(fields)))
 
     def _members(self, rec: ci.Cursor, prefix: str, base_bits: int,
@@ -500,35 +498,28 @@ class _Walker:
         A type's first field asks for these, the others reuse them: within one
         translation unit a type is one pointer (clang uniques its types), the key.
         """
-        c_lib = self.c
-        canon = c_lib.canonical(ftype)
-        canon_kind = canon._kind_id
-        decl = c_lib.declaration(canon)
-        size = c_lib.size(ftype)
+        canon_kind, decl, size, canon_spelled, spelled, elem_kind, elem_decl = \
+            self.c.rows.type_info(ftype)
         flexible = ftype._kind_id == _INCOMPLETEARRAY
         # A builtin integer's spelling names no guest handle.
         handle = (None if canon_kind in _BUILTIN_INT_KIND_IDS
-                  else _HANDLE.search(c_lib.string(c_lib.type_spelling(canon))))
+                  else _HANDLE.search(canon_spelled))
         nested: ci.Cursor | None = None
         if canon_kind == _RECORD and decl._kind_id in _RECORD_KIND_IDS:
             nested = decl
-        elif canon_kind in _ARRAY_KIND_IDS:
-            elem = c_lib.element(canon)
-            while elem._kind_id in _ARRAY_KIND_IDS:
-                elem = c_lib.element(elem)
-            if elem._kind_id == _RECORD:
-                nested = c_lib.declaration(elem)
+        elif elem_kind == _RECORD:      # an array's innermost element
+            nested = elem_decl
         info = self._types[ftype.data[0]] = (
-            self.portable(c_lib.string(c_lib.type_spelling(ftype))),
+            self.portable(spelled),
             0 if flexible or size < 0 else size, flexible,
             handle.group(1) if handle else None, decl, nested,
             canon_kind not in _AGGREGATE_KIND_IDS)
         return info
 
-    def _expanded_from(self, c: ci.Cursor) -> str | None:
-        """The macro whose expansion declared ``c`` (DEFINE_RING_TYPES, ...), if any."""
-        # The extent starts at the `struct` keyword, or at the macro use that expanded to it.
-        f, line, col, _ = self.c.expansion(self.c.range_start(self.c.extent(c)))
+    def _expanded_from(self, f: int, line: int, col: int) -> str | None:
+        """The macro whose expansion declared a record (DEFINE_RING_TYPES, ...), if any,
+        from where its extent starts: at the `struct` keyword, or at the macro use that
+        expanded to it."""
         if not f:
             return None
         word = self.text.word_at(self.file_name(f), line, col)

@@ -1,13 +1,15 @@
 """What the walk (:mod:`.clangparse`) asks libclang, as rows of plain values: a record's
-fields, and a translation unit's top-level cursors with its macro definitions' places.
+fields, a translation unit's top-level cursors with its macro definitions' places, and
+what it asks of a record and of a member's type.
 
-Each field costs seven libclang calls, a macro definition two or three, and through
-ctypes each call costs more than libclang's answer (of a walk, ctypes and the
-interpreter took 85% and libclang 9%).  The C helper ``_rows.c``, built at install
-time where a C compiler is, makes the calls of a whole record, or of a whole unit, in
-one; without it the same rows come from ctypes calls.  Both give the same rows
-(``tests/test_rows.py``).  The helper is handed the addresses of libclang's functions
-the walk already loaded: this module does not import the bindings.
+Each field costs seven libclang calls, a macro definition two or three, a record or a
+type seven to ten, and through ctypes each call costs more than libclang's answer (of a
+walk, ctypes and the interpreter took 85% and libclang 9%).  The C helper ``_rows.c``,
+built at install time where a C compiler is, makes the calls of a whole record's fields,
+a whole unit's cursors, a record or a type in one; without it the same rows come from
+ctypes calls.  Both give the same rows (``tests/test_rows.py``).  The helper is handed
+the addresses of libclang's functions the walk already loaded: this module does not
+import the bindings.
 """
 
 from __future__ import annotations
@@ -26,10 +28,22 @@ FieldRow = tuple[str, int, int, int, int, int, int, int, int]
 # definition's file handle, line, byte offset and name)
 ChildRow = tuple[int, Any, int, int, int, str]
 
+# (canonical kind, declaration of the canonical type, size, canonical and own spellings, an
+# array's innermost element kind (0: no array) and that element's declaration)
+TypeRow = tuple[int, Any, int, str, str, int, Any]
+# (file handle, line, column, its type's spelling, size and alignment, and where the
+# cursor's extent starts: file handle, line, column)
+RecordRow = tuple[int, int, int, str, int, int, int, int, int]
+
 # _rows.c's Field and Child; a name field holds the first _NAME_MAX bytes of the name.
 _FIELD = struct.Struct("<qiiQQQIII64s")
 _CHILD = struct.Struct("<i32sQIII64s")
 _NAME_MAX = 64
+# Its TypeInfo and RecordInfo; a spelling field holds the first _SPELL_MAX bytes.
+_TYPE = struct.Struct("<iiq32s32sII256s256s")
+_RECORD = struct.Struct("<QIIqqQIII256s")
+_SPELL_MAX = 256
+_CONSTANT_ARRAY, _INCOMPLETE_ARRAY = 112, 114     # CXType_ConstantArray, _IncompleteArray
 _IDENT_SO_FAR = re.compile(rb"[A-Za-z_]\w*\Z")
 _MACRO_DEFINITION = 501     # CXCursor_MacroDefinition
 
@@ -61,7 +75,9 @@ class Rows:
             return
         functions = (c_lib._visit_fields, c_lib._visit_children, c_lib.spelling,
                      c_lib.field_offset, c_lib.cursor_type, c_lib.bit_width, c_lib.location,
-                     c_lib._expansion, c_lib._cstring, c_lib._dispose)
+                     c_lib._expansion, c_lib._cstring, c_lib._dispose, c_lib.canonical,
+                     c_lib.declaration, c_lib.element, c_lib.size, c_lib.align,
+                     c_lib.type_spelling, c_lib.extent, c_lib.range_start)
         helper.hp_init((ctypes.c_void_p * len(functions))(
             *[ctypes.cast(f, ctypes.c_void_p).value for f in functions]))
         for name in ("fields", "children"):
@@ -69,8 +85,13 @@ class Rows:
             self._calls[name] = ctypes.PYFUNCTYPE(
                 ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint)(
                 (f"hp_{name}", helper))
+        for name in ("type", "record"):
+            self._calls[name] = ctypes.PYFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)(
+                (f"hp_{name}", helper))
         self._grow("fields", _FIELD, 256)
         self._grow("children", _CHILD, 8192)
+        self._grow("type", _TYPE, 1)
+        self._grow("record", _RECORD, 1)
 
     @property
     def native(self) -> bool:
@@ -107,6 +128,47 @@ class Rows:
                 self._c.spelling(make(raw_cursor)))
             rows.append((kind, None, file, line, offset, name))
         return rows
+
+    def type_info(self, t: Any) -> TypeRow:
+        """What the walk asks of a member's type ``t``."""
+        if self._calls:
+            _, buf, view = self._bufs["type"]
+            self._calls["type"](ctypes.addressof(t), ctypes.addressof(buf))
+            (canon_kind, elem_kind, size, decl, elem_decl, canon_len, type_len, canon,
+             spelled) = _TYPE.unpack(view)
+            if canon_len <= _SPELL_MAX and type_len <= _SPELL_MAX:
+                make = self._cursor.from_buffer_copy
+                return (canon_kind, make(decl), size, canon[:canon_len].decode(),
+                        spelled[:type_len].decode(), elem_kind,
+                        make(elem_decl) if elem_kind else None)
+        c = self._c
+        canon = c.canonical(t)
+        elem_kind, elem_decl = 0, None
+        if canon._kind_id in (_CONSTANT_ARRAY, _INCOMPLETE_ARRAY):
+            elem = c.element(canon)
+            while elem._kind_id in (_CONSTANT_ARRAY, _INCOMPLETE_ARRAY):
+                elem = c.element(elem)
+            elem_kind, elem_decl = elem._kind_id, c.declaration(elem)
+        return (canon._kind_id, c.declaration(canon), c.size(t),
+                c.string(c.type_spelling(canon)), c.string(c.type_spelling(t)),
+                elem_kind, elem_decl)
+
+    def record_info(self, cursor: Any) -> RecordRow:
+        """What the walk asks of a record's cursor."""
+        if self._calls:
+            _, buf, view = self._bufs["record"]
+            self._calls["record"](ctypes.addressof(cursor), ctypes.addressof(buf))
+            (file, line, col, size, align, start_file, start_line, start_col, spell_len,
+             spelled) = _RECORD.unpack(view)
+            if spell_len <= _SPELL_MAX:
+                return (file, line, col, spelled[:spell_len].decode(), size, align, start_file,
+                        start_line, start_col)
+        c = self._c
+        file, line, col, _ = c.expansion(c.location(cursor))
+        t = c.cursor_type(cursor)
+        start_file, start_line, start_col, _ = c.expansion(c.range_start(c.extent(cursor)))
+        return (file, line, col, c.string(c.type_spelling(t)), c.size(t), c.align(t),
+                start_file, start_line, start_col)
 
     def _run(self, name: str, row: struct.Struct, arg: Any) -> list[tuple]:
         cap, buf, view = self._bufs[name]
